@@ -1,0 +1,1 @@
+"""pmdesk application: configuration, store, collector, alerts and the web UI."""

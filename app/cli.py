@@ -1,0 +1,254 @@
+"""``pmdesk``: the command line. Every failure ends in one clear line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from binance.client import Client
+
+from app.collector.collector import Collector
+from app.config import ConfigError, Settings, load_settings
+from app.server import LanBindingRefusedError, add_health_route, bound_url, make_http_server
+from app.store.store import Store
+from app.web.app import create_app
+from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
+from connectors.binance.client import fetch_payloads, make_client
+from connectors.binance.parse import PayloadError, snapshot_from_payloads
+from connectors.simulator.book import PRESETS
+from connectors.simulator.server import Simulator, SimulatorServer
+from risk import MissingMarketDataError, evaluate
+from risk.serialize import report_to_dict
+
+log = logging.getLogger("pmdesk")
+
+
+class CliError(Exception):
+    """A failure to report in one line."""
+
+
+# ---- building blocks ------------------------------------------------------------------------
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        args.config,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def _open_store(settings: Settings) -> Store:
+    store = Store(settings.db_url)
+    store.create_schema()
+    return store
+
+
+def _exchange_client(settings: Settings) -> Client:
+    if settings.api_key is None or settings.api_secret is None:
+        raise ConfigError(
+            "config: api_key and api_secret are required for a real account "
+            "(set PMDESK_API_KEY and PMDESK_API_SECRET, or run `pmdesk demo`)"
+        )
+    return make_client(
+        settings.api_key.get_secret_value(),
+        settings.api_secret.get_secret_value(),
+        settings.exchange_base_url,
+    )
+
+
+def _start_collector(
+    settings: Settings, store: Store, client: Client, account: str
+) -> Callable[[], None]:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    Collector(store, client, settings.risk_rules(), account).schedule(
+        scheduler, settings.poll_interval_s
+    )
+    scheduler.start()
+    log.info("collecting account %s every %.1f s", account, settings.poll_interval_s)
+    return lambda: scheduler.shutdown(wait=False)
+
+
+def _serve_web(settings: Settings, store: Store, account: str, banner: str) -> None:
+    app = create_app(store, account, settings.stale_after_s)
+    add_health_route(app.server, store, account, settings.stale_after_s)
+    http = make_http_server(app.server, settings.host, settings.port)
+    print(f"{banner}: dashboard at {bound_url(http)}", flush=True)
+    try:
+        http.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        http.close()
+
+
+def _wait_forever() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
+
+
+# ---- commands ---------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    sim_server = SimulatorServer(Simulator(preset=args.preset)).start()
+    sim = sim_server.simulator
+    store = _open_store(settings)
+    account = f"sim-{args.preset}"
+    client = make_client(sim.api_key, sim.api_secret, sim_server.base_url)
+    stop = _start_collector(settings, store, client, account)
+    print(f"pmdesk demo: simulator ({args.preset}) at {sim_server.base_url}", flush=True)
+    try:
+        _serve_web(settings, store, account, "pmdesk demo")
+    finally:
+        stop()
+        sim_server.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    client = _exchange_client(settings)
+    store = _open_store(settings)
+    stop = _start_collector(settings, store, client, settings.account)
+    try:
+        _serve_web(settings, store, settings.account, "pmdesk run")
+    finally:
+        stop()
+
+
+def cmd_collect(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    client = _exchange_client(settings)
+    stop = _start_collector(settings, _open_store(settings), client, settings.account)
+    try:
+        _wait_forever()
+    finally:
+        stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    _serve_web(settings, _open_store(settings), settings.account, "pmdesk serve")
+
+
+def cmd_simulator(args: argparse.Namespace) -> None:
+    sim = Simulator(preset=args.preset, api_key=args.api_key, api_secret=args.api_secret)
+    server = SimulatorServer(sim, host=args.host, port=args.port or 0).start()
+    print(f"pmdesk simulator ({args.preset}) at {server.base_url}", flush=True)
+    if args.api_key is None or args.api_secret is None:
+        # The simulator's own throwaway pair, never a Binance key.
+        print(f"  PMDESK_EXCHANGE_BASE_URL={server.base_url}", flush=True)
+        print(f"  PMDESK_API_KEY={sim.api_key}", flush=True)
+        print(f"  PMDESK_API_SECRET={sim.api_secret}", flush=True)
+    try:
+        _wait_forever()
+    finally:
+        server.stop()
+
+
+def cmd_capture(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    fetched = fetch_payloads(_exchange_client(settings))
+    for written in write_capture(args.dir, fetched.payloads):
+        print(written)
+
+
+def cmd_risk(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    payloads = read_capture(args.dir)
+    try:
+        snapshot, market = snapshot_from_payloads(payloads)
+    except PayloadError as exc:
+        raise CliError(f"{args.dir / file_name(exc.path)}: field {exc.field!r}: {exc}") from None
+    report = evaluate(snapshot, market, settings.risk_rules())
+    body = report_to_dict(report)
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return
+    print(f"uniMMR              {body['uni_mmr'] if body['uni_mmr'] is not None else '∞'}")
+    print(f"status              {body['status']}")
+    print(f"adjusted equity USD {report.adjusted_equity_usd:,.2f}")
+    print(f"maint margin USD    {report.maint_margin.total_usd:,.2f}")
+
+
+def cmd_db(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    _open_store(settings).close()
+    print(f"store schema up to date at {settings.db_url}")
+
+
+# ---- parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmdesk",
+        description="Live risk monitor for Binance Portfolio Margin accounts (read-only).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(
+        name: str, helptext: str, fn: Callable[[argparse.Namespace], None], *, web: bool = True
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
+        if web:
+            p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+            p.add_argument("--port", type=int, help="port (web default 8050; 0 = any free port)")
+        p.set_defaults(func=fn)
+        return p
+
+    presets = sorted(PRESETS)
+    demo = command("demo", "simulator + collector + web UI in one process", cmd_demo)
+    demo.add_argument("--preset", choices=presets, default="basis", help="simulated account")
+    command("run", "collector + web UI against the configured exchange", cmd_run)
+    command("collect", "collector only", cmd_collect, web=False)
+    command("serve", "web UI only, reading the store", cmd_serve)
+    simulator = sub.add_parser(
+        "simulator",
+        help="the Binance-compatible simulator alone",
+        description="the Binance-compatible simulator alone",
+    )
+    simulator.add_argument("--host", default="127.0.0.1", help="address to bind")
+    simulator.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
+    simulator.add_argument("--preset", choices=presets, default="basis", help="simulated account")
+    simulator.add_argument("--api-key", help="the key it accepts (printed at start if not given)")
+    simulator.add_argument("--api-secret", help="the secret it accepts")
+    simulator.set_defaults(func=cmd_simulator)
+    capture = command(
+        "capture", "write one raw response per endpoint to DIR", cmd_capture, web=False
+    )
+    capture.add_argument("dir", type=Path, metavar="DIR")
+    risk = command("risk", "evaluate a captured directory offline", cmd_risk, web=False)
+    risk.add_argument("dir", type=Path, metavar="DIR")
+    risk.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    db = command("db", "store maintenance", cmd_db, web=False)
+    db.add_argument("action", choices=["upgrade"], help="upgrade: create or update the schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        args.func(args)
+    except (
+        ConfigError,
+        CliError,
+        CaptureError,
+        PayloadError,
+        MissingMarketDataError,
+        LanBindingRefusedError,
+    ) as exc:
+        print(f"pmdesk: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

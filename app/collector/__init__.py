@@ -1,0 +1,1 @@
+"""The collector: scheduled pulls from the exchange into the store."""

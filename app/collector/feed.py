@@ -1,0 +1,70 @@
+"""Feed status: what the last collector cycle says about the exchange connection.
+
+Each failure becomes one event whose ``kind`` is a FeedStatus; the header shows the status of the
+newest event when it is newer than the newest report, and OK otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import requests
+from binance.exceptions import BinanceAPIException, BinanceRequestException
+
+from connectors.binance.client import EndpointError
+from connectors.binance.parse import PayloadError
+from risk.evaluate import MissingMarketDataError
+
+
+class FeedStatus(StrEnum):
+    OK = "OK"
+    DEGRADED = "DEGRADED"
+    RATE_LIMITED = "RATE_LIMITED"
+    BANNED = "BANNED"
+    DOWN = "DOWN"
+    AUTH_ERROR = "AUTH_ERROR"
+
+
+@dataclass(frozen=True)
+class Failure:
+    status: FeedStatus
+    endpoint: str | None
+    code: int | None
+    message: str
+
+
+AUTH_CODES = {
+    -2014: "API-key format invalid",
+    -2015: "invalid key, IP not allowed, or missing permission",
+    -1022: "signature rejected: check the API secret",
+}
+
+
+def classify(exc: Exception) -> Failure:
+    """One clear line for the log and the screen; never includes a key, secret or signature."""
+    if isinstance(exc, PayloadError):
+        return Failure(FeedStatus.DEGRADED, exc.path, None, f"bad payload: {exc}")
+    if isinstance(exc, MissingMarketDataError):
+        return Failure(FeedStatus.DEGRADED, None, None, f"cannot evaluate: {exc}")
+    if not isinstance(exc, EndpointError):
+        return Failure(FeedStatus.DEGRADED, None, None, f"{type(exc).__name__}: {exc}")
+    path, cause = exc.path, exc.cause
+    if isinstance(cause, BinanceAPIException):
+        status = int(cause.status_code)
+        if status == 429:
+            return Failure(FeedStatus.RATE_LIMITED, path, cause.code, "rate limited (HTTP 429)")
+        if status == 418:
+            return Failure(FeedStatus.BANNED, path, cause.code, "IP banned (HTTP 418)")
+        if cause.code in AUTH_CODES:
+            return Failure(FeedStatus.AUTH_ERROR, path, cause.code, AUTH_CODES[cause.code])
+        if status >= 500:
+            return Failure(FeedStatus.DOWN, path, cause.code, f"exchange error HTTP {status}")
+        return Failure(FeedStatus.DEGRADED, path, cause.code, f"exchange said: {cause.message}")
+    if isinstance(cause, BinanceRequestException):
+        return Failure(FeedStatus.DEGRADED, path, None, "unreadable response from exchange")
+    if isinstance(cause, requests.Timeout):
+        return Failure(FeedStatus.DOWN, path, None, "exchange timed out")
+    if isinstance(cause, requests.ConnectionError):
+        return Failure(FeedStatus.DOWN, path, None, "exchange unreachable")
+    return Failure(FeedStatus.DEGRADED, path, None, f"{type(cause).__name__}")

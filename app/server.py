@@ -1,0 +1,60 @@
+"""HTTP serving: the Dash app plus pmdesk's own Flask routes, under waitress."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from flask import Flask, Response, jsonify
+from waitress.server import BaseWSGIServer, create_server
+
+from app.clock import now_ms
+from app.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class LanBindingRefusedError(Exception):
+    """Binding beyond loopback without authentication configured."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_health_route(server: Flask, store: Store, account: str, stale_after_s: float) -> None:
+    """``/healthz``: 200 when the newest data is fresh, 503 when stale or absent."""
+
+    def healthz() -> tuple[Response, int]:
+        report = store.latest_report(account)
+        age_s = None if report is None else (now_ms() - report.data_time_ms) / 1000
+        fresh = age_s is not None and age_s <= stale_after_s
+        body = {"status": "ok" if fresh else "stale", "account": account, "data_age_s": age_s}
+        return jsonify(body), 200 if fresh else 503
+
+    server.add_url_rule("/healthz", "healthz", healthz)
+
+
+def make_http_server(server: Flask, host: str, port: int, threads: int = 8) -> BaseWSGIServer:
+    """A waitress server bound now (port 0 = any free port); run it with ``.run()``.
+
+    Serving beyond loopback requires authentication, which pmdesk does not have yet: refuse.
+    """
+    if not is_loopback(host):
+        raise LanBindingRefusedError(
+            f"refusing to serve on {host}: binding beyond loopback requires authentication, "
+            "which is not configured; use --host 127.0.0.1"
+        )
+    http = create_server(server, host=host, port=port, threads=threads, ident="pmdesk")
+    assert isinstance(http, BaseWSGIServer)  # one host → one socket
+    return http
+
+
+def bound_url(http: BaseWSGIServer) -> str:
+    host, port = http.getsockname()
+    return f"http://{host}:{port}/"

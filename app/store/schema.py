@@ -1,0 +1,77 @@
+"""Tables of the store (SQLAlchemy 2.x). Times are UTC epoch milliseconds.
+
+``data_time_ms`` of a report is when the fetch of its data started (local clock): the age shown on
+screen is measured from it. ``exchange_time_ms`` of a snapshot is the exchange's own time stamp of
+its prices, kept to detect frozen prices.
+
+A snapshot (the raw responses, compressed) and the report computed from it are written in one
+transaction; ``reports.snapshot_id`` is NOT NULL and unique, so a report never exists alone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    fetched_at_ms: Mapped[int] = mapped_column(BigInteger)
+    exchange_time_ms: Mapped[int] = mapped_column(BigInteger)
+    simulated: Mapped[bool] = mapped_column(Boolean)
+    payloads_zjson: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReportRow(Base):
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_account_time", "account", "data_time_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), unique=True
+    )
+    account: Mapped[str] = mapped_column(String(64))
+    data_time_ms: Mapped[int] = mapped_column(BigInteger)
+    computed_at_ms: Mapped[int] = mapped_column(BigInteger)
+    simulated: Mapped[bool] = mapped_column(Boolean)
+    uni_mmr: Mapped[float] = mapped_column(Float)
+    adjusted_equity_usd: Mapped[float] = mapped_column(Float)
+    actual_equity_usd: Mapped[float] = mapped_column(Float)
+    maint_margin_usd: Mapped[float] = mapped_column(Float)
+    um_maint_margin_usd: Mapped[float] = mapped_column(Float)
+    cm_maint_margin_usd: Mapped[float] = mapped_column(Float)
+    margin_maint_margin_usd: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(32))
+    reported_uni_mmr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reported_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    detail_json: Mapped[str] = mapped_column(Text)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_account_time", "account", "at_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,104 @@
+"""What the overview shows, decided on the server from the store and the clock. Pure.
+
+Fail closed: no report, or a report older than the staleness limit, is never shown green.
+Staleness is decided here, on the server, because browsers throttle timers in background tabs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from app.collector.feed import FeedStatus
+from app.store.store import StoredEvent, StoredReport
+from app.web.format import fmt_age, fmt_uni_mmr, fmt_usd
+from risk.model import MarginBand
+
+BAND_TEXT: dict[str, tuple[str, str]] = {
+    MarginBand.NORMAL: ("✔", "NORMAL — trade freely"),
+    MarginBand.MARGIN_CALL: ("⚠", "MARGIN CALL — add funds, repay or reduce"),
+    MarginBand.REDUCE_ONLY: ("✖", "REDUCE ONLY — new orders refused"),
+    MarginBand.LIQUIDATION: ("☠", "LIQUIDATION"),
+    MarginBand.LIQUIDATION_WITH_LOSS: ("☠", "LIQUIDATION — loss claim possible"),
+}
+
+
+@dataclass(frozen=True)
+class DeskView:
+    uni_mmr: str
+    band_class: str
+    status_icon: str
+    status_text: str
+    adjusted_equity: str
+    maint_margin: str
+    reported_uni_mmr: str
+    reported_status: str
+    age: str
+    stale: bool
+    as_of: str
+    feed_status: str
+    feed_message: str
+    simulated: bool
+
+
+def _utc_clock(ms: int) -> str:
+    return time.strftime("%H:%M:%S UTC", time.gmtime(ms / 1000))
+
+
+def feed_state(
+    report: StoredReport | None, event: StoredEvent | None, stale: bool
+) -> tuple[FeedStatus, str]:
+    """The newest event's status if it came after the newest report; DOWN when the data is
+    stale with no failure on record (the collector itself has stopped); else OK."""
+    if event is not None and (report is None or event.at_ms > report.computed_at_ms):
+        where = f" ({event.endpoint})" if event.endpoint else ""
+        return FeedStatus(event.kind), f"{event.message}{where} at {_utc_clock(event.at_ms)}"
+    if report is None:
+        return FeedStatus.DOWN, "waiting for the first data from the exchange"
+    if stale:
+        return FeedStatus.DOWN, "no new data: is the collector running?"
+    return FeedStatus.OK, ""
+
+
+def build_view(
+    report: StoredReport | None, event: StoredEvent | None, now_ms: int, stale_after_s: float
+) -> DeskView:
+    if report is None:
+        feed, feed_message = feed_state(None, event, stale=True)
+        return DeskView(
+            uni_mmr="—",
+            band_class="band-stale",
+            status_icon="…",
+            status_text="NO DATA YET",
+            adjusted_equity="—",
+            maint_margin="—",
+            reported_uni_mmr="—",
+            reported_status="",
+            age="—",
+            stale=True,
+            as_of="",
+            feed_status=feed.value,
+            feed_message=feed_message,
+            simulated=False,
+        )
+    age_s = (now_ms - report.data_time_ms) / 1000
+    stale = age_s > stale_after_s
+    feed, feed_message = feed_state(report, event, stale)
+    icon, text = BAND_TEXT[MarginBand(report.status)]
+    reported = "—" if report.reported_uni_mmr is None else fmt_uni_mmr(report.reported_uni_mmr)
+    return DeskView(
+        uni_mmr=fmt_uni_mmr(report.uni_mmr),
+        band_class="band-stale" if stale else f"band-{report.status.lower().replace('_', '-')}",
+        status_icon="◷" if stale else icon,
+        status_text=f"STALE — last {report.status.replace('_', ' ')}" if stale else text,
+        adjusted_equity=fmt_usd(report.adjusted_equity_usd),
+        maint_margin=fmt_usd(report.maint_margin_usd),
+        reported_uni_mmr=reported,
+        reported_status=f"accountStatus {report.reported_status or '—'}",
+        age=fmt_age(age_s),
+        stale=stale,
+        as_of=f"as of {_utc_clock(report.data_time_ms)}",
+        feed_status=feed.value,
+        feed_message=feed_message,
+        simulated=report.simulated,
+    )

@@ -1,0 +1,101 @@
+"""Time a full ``evaluate`` against a bare numpy bracket-MM kernel over the same book.
+
+Prints figures and their ratio (same run, same machine); no pass/fail. Book: 300 USDⓈ-M
+positions over 60 assets, each asset with a spot balance, tiered collateral and 12 brackets.
+
+    .venv/bin/python -m bench.bench_risk
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from risk import RiskRules, evaluate
+from risk.model import (
+    AccountSnapshot,
+    AssetBalance,
+    Bracket,
+    CollateralTier,
+    MarketState,
+    UmPosition,
+)
+
+N_ASSETS = 60
+N_POSITIONS = 300
+REPEATS = 200
+
+
+def brackets() -> tuple[Bracket, ...]:
+    floors = [0, 5e4, 2.5e5, 1e6, 5e6, 2e7, 5e7, 1e8, 2e8, 3e8, 5e8, 8e8]
+    ratios = [0.004, 0.005, 0.01, 0.025, 0.05, 0.1, 0.125, 0.15, 0.25, 0.3, 0.4, 0.5]
+    out: list[Bracket] = []
+    cum = 0.0
+    for i, (f, r) in enumerate(zip(floors, ratios, strict=True)):
+        if i:
+            cum += f * (r - ratios[i - 1])
+        cap = floors[i + 1] if i + 1 < len(floors) else 1.2e9
+        out.append(Bracket(f, cap, r, cum, 1.0))
+    return tuple(out)
+
+
+def book() -> tuple[AccountSnapshot, MarketState]:
+    rng = np.random.default_rng(1)
+    assets = [f"A{i:02d}" for i in range(N_ASSETS)]
+    prices = {a: float(p) for a, p in zip(assets, rng.uniform(0.5, 50_000, N_ASSETS), strict=True)}
+    prices["USDT"] = 1.0
+    table = brackets()
+    positions = []
+    for k in range(N_POSITIONS):
+        a = assets[k % N_ASSETS]
+        qty = float(rng.normal(0, 2e5)) / prices[a]
+        positions.append(UmPosition(f"{a}USDT{k}", "BOTH", qty, prices[a], prices[a], 0.0))
+    balances = [
+        AssetBalance(a, float(rng.uniform(0, 1e5)) / prices[a], 0, 0, 0, 0, 0, 0) for a in assets
+    ]
+    balances.append(AssetBalance("USDT", 1e6, 0, 0, 0, 0, 0, 0))
+    tiers = (CollateralTier(0, 1e6, 0.95, 0), CollateralTier(1e6, 1e12, 0.9, 1e6 * 0.05))
+    market = MarketState(
+        index_price_usd=prices,
+        mark_price={p.symbol: p.mark_price for p in positions},
+        um_brackets={p.symbol: table for p in positions},
+        collateral_tiers={a: tiers for a in [*assets, "USDT"]},
+    )
+    return AccountSnapshot(tuple(balances), tuple(positions)), market
+
+
+def median_ms(fn: Callable[[], object]) -> float:
+    samples = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    snapshot, market = book()
+    rules = RiskRules()
+    table = brackets()
+    floors = np.array([b.floor for b in table])
+    ratios = np.array([b.maint_margin_ratio for b in table])
+    cums = np.array([b.cum for b in table])
+    notional = np.array([abs(p.position_amt_qty * p.mark_price) for p in snapshot.um_positions])
+
+    def kernel() -> float:
+        idx = np.searchsorted(floors, notional, side="right") - 1
+        return float(np.sum(notional * ratios[idx] - cums[idx]))
+
+    full = median_ms(lambda: evaluate(snapshot, market, rules))
+    bare = median_ms(kernel)
+    print(f"book: {N_POSITIONS} UM positions over {N_ASSETS} assets, median of {REPEATS} runs")
+    print(f"evaluate (uniMMR, equity, MM; no stress grid yet): {full:8.3f} ms")
+    print(f"bare numpy bracket-MM kernel:                      {bare:8.3f} ms")
+    print(f"ratio evaluate / kernel:                           {full / bare:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()

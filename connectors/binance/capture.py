@@ -1,0 +1,61 @@
+"""Captured directories: one raw response per endpoint, named after its path.
+
+``/papi/v1/account`` → ``papi_v1_account.json`` (``/`` → ``_``, no leading ``_``), as the design
+doc fixes. Responses carry no secrets; nothing else is written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from connectors.binance import parse
+
+KNOWN_PATHS: tuple[str, ...] = (
+    parse.ACCOUNT,
+    parse.BALANCE,
+    parse.UM_POSITION_RISK,
+    parse.CM_POSITION_RISK,
+    parse.UM_LEVERAGE_BRACKET,
+    parse.CM_LEVERAGE_BRACKET,
+    parse.COLLATERAL_RATE_TIERED,
+    parse.COLLATERAL_RATE_FLAT,
+    parse.ASSET_INDEX_PRICE,
+    parse.UM_PREMIUM_INDEX,
+    parse.CM_PREMIUM_INDEX,
+    parse.TICKER_PRICE,
+)
+
+
+class CaptureError(ValueError):
+    """A captured file is unreadable; the message names the file."""
+
+
+def file_name(path: str) -> str:
+    return path.lstrip("/").replace("/", "_") + ".json"
+
+
+def write_capture(directory: Path, payloads: dict[str, object]) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for path, body in payloads.items():
+        target = directory / file_name(path)
+        target.write_text(json.dumps(body, indent=1) + "\n")
+        written.append(target)
+    return written
+
+
+def read_capture(directory: Path) -> dict[str, object]:
+    """Every known endpoint's file that exists in ``directory``, parsed as JSON, keyed by path."""
+    if not directory.is_dir():
+        raise CaptureError(f"{directory}: not a directory")
+    payloads: dict[str, object] = {}
+    for path in KNOWN_PATHS:
+        f = directory / file_name(path)
+        if not f.exists():
+            continue
+        try:
+            payloads[path] = json.loads(f.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CaptureError(f"{f}: not valid JSON ({exc})") from None
+    return payloads

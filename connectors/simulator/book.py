@@ -1,0 +1,183 @@
+"""The simulator's PM account book: what an account holds, rendered as Binance's JSON.
+
+The book keeps holdings in asset units and positions with entry prices; every response is
+rendered at the market's current prices. The uniMMR it *reports* on ``/papi/v1/account`` is its
+own, deliberately separate computation (scalar, from ``params``), as Binance's would be: pmdesk's
+``risk/`` recomputes it independently and shows the two side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from connectors.simulator.params import COLLATERAL_TIERS, UM_BRACKETS, UM_SYMBOLS, tier_value
+
+
+def dec(value: float) -> str:
+    """Binance's string-encoded decimal."""
+    return f"{value:.8f}"
+
+
+@dataclass
+class Holding:
+    cross_margin_asset: float = 0.0
+    cross_margin_borrowed: float = 0.0
+    cross_margin_interest: float = 0.0
+    um_wallet: float = 0.0
+    cm_wallet: float = 0.0
+
+
+@dataclass
+class UmLeg:
+    symbol: str
+    amount: float
+    entry_price: float
+    leverage: int = 10
+
+
+@dataclass
+class AccountBook:
+    name: str
+    holdings: dict[str, Holding] = field(default_factory=dict)
+    um_legs: list[UmLeg] = field(default_factory=list)
+
+    # ---- valuation at given prices -------------------------------------------------------
+    @staticmethod
+    def um_mark(symbol: str, index_usd: dict[str, float]) -> float:
+        base, margin = UM_SYMBOLS[symbol]
+        return index_usd[base] / index_usd[margin]
+
+    def um_upnl_by_asset(self, index_usd: dict[str, float]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for leg in self.um_legs:
+            margin = UM_SYMBOLS[leg.symbol][1]
+            pnl = leg.amount * (self.um_mark(leg.symbol, index_usd) - leg.entry_price)
+            out[margin] = out.get(margin, 0.0) + pnl
+        return out
+
+    def reported_figures(self, index_usd: dict[str, float]) -> dict[str, float]:
+        """The exchange's own account figures: equity with and without haircut, MM, uniMMR."""
+        upnl = self.um_upnl_by_asset(index_usd)
+        account_equity = actual_equity = 0.0
+        for asset, h in self.holdings.items():
+            x = (
+                h.cross_margin_asset
+                - h.cross_margin_borrowed
+                - h.cross_margin_interest
+                + h.um_wallet
+                + h.cm_wallet
+                + upnl.get(asset, 0.0)
+            )
+            value = x * index_usd[asset]
+            actual_equity += value
+            account_equity += tier_value(COLLATERAL_TIERS[asset], value, 1.0) if x > 0 else value
+        maint = 0.0
+        for leg in self.um_legs:
+            notional = abs(leg.amount * self.um_mark(leg.symbol, index_usd))
+            margin = UM_SYMBOLS[leg.symbol][1]
+            maint += tier_value(UM_BRACKETS[leg.symbol], notional, -1.0) * index_usd[margin]
+        initial = sum(
+            abs(leg.amount * self.um_mark(leg.symbol, index_usd)) / leg.leverage
+            for leg in self.um_legs
+        )
+        uni_mmr = account_equity / maint if maint > 0 else 999.0
+        return {
+            "account_equity": account_equity,
+            "actual_equity": actual_equity,
+            "maint": maint,
+            "initial": initial,
+            "uni_mmr": uni_mmr,
+        }
+
+    # ---- Binance JSON --------------------------------------------------------------------
+    def account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
+        f = self.reported_figures(index_usd)
+        available = max(f["account_equity"] - f["initial"], 0.0)
+        return {
+            "uniMMR": dec(f["uni_mmr"]),
+            "accountEquity": dec(f["account_equity"]),
+            "actualEquity": dec(f["actual_equity"]),
+            "accountInitialMargin": dec(f["initial"]),
+            "accountMaintMargin": dec(f["maint"]),
+            "accountStatus": account_status(f["uni_mmr"]),
+            "virtualMaxWithdrawAmount": dec(available),
+            "totalAvailableBalance": dec(available),
+            "totalMarginOpenLoss": dec(0.0),
+            "updateTime": now_ms,
+        }
+
+    def balance_json(self, index_usd: dict[str, float], now_ms: int) -> list[dict[str, object]]:
+        upnl = self.um_upnl_by_asset(index_usd)
+        rows: list[dict[str, object]] = []
+        for asset, h in self.holdings.items():
+            total = h.cross_margin_asset - h.cross_margin_borrowed + h.um_wallet + h.cm_wallet
+            rows.append(
+                {
+                    "asset": asset,
+                    "totalWalletBalance": dec(total),
+                    "crossMarginAsset": dec(h.cross_margin_asset),
+                    "crossMarginBorrowed": dec(h.cross_margin_borrowed),
+                    "crossMarginFree": dec(h.cross_margin_asset),
+                    "crossMarginInterest": dec(h.cross_margin_interest),
+                    "crossMarginLocked": dec(0.0),
+                    "umWalletBalance": dec(h.um_wallet),
+                    "umUnrealizedPNL": dec(upnl.get(asset, 0.0)),
+                    "cmWalletBalance": dec(h.cm_wallet),
+                    "cmUnrealizedPNL": dec(0.0),
+                    "updateTime": now_ms,
+                    "negativeBalance": dec(max(-total, 0.0)),
+                }
+            )
+        return rows
+
+    def um_position_risk_json(
+        self, index_usd: dict[str, float], now_ms: int
+    ) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        for leg in self.um_legs:
+            mark = self.um_mark(leg.symbol, index_usd)
+            rows.append(
+                {
+                    "symbol": leg.symbol,
+                    "positionAmt": f"{leg.amount:.3f}",
+                    "entryPrice": dec(leg.entry_price),
+                    "markPrice": dec(mark),
+                    "unRealizedProfit": dec(leg.amount * (mark - leg.entry_price)),
+                    "liquidationPrice": dec(0.0),
+                    "leverage": str(leg.leverage),
+                    "maxNotionalValue": "20000000",
+                    "positionSide": "BOTH",
+                    "notional": dec(leg.amount * mark),
+                    "updateTime": now_ms,
+                }
+            )
+        return rows
+
+
+def account_status(uni_mmr: float) -> str:
+    """The simulator's mapping (Binance does not publish one; see binance-pm-notes.md)."""
+    if uni_mmr > 1.5:
+        return "NORMAL"
+    if uni_mmr > 1.2:
+        return "MARGIN_CALL"
+    if uni_mmr > 1.05:
+        return "REDUCE_ONLY"
+    if uni_mmr > 1.0:
+        return "ACTIVE_LIQUIDATION"
+    return "BANKRUPTED"
+
+
+def preset_basis(index_usd: dict[str, float]) -> AccountBook:
+    """Long 10 BTC spot in the PM wallet, short 10 BTC of BTCUSDT perpetual, 20,000 USDT."""
+    btc_usdt = index_usd["BTC"] / index_usd["USDT"]
+    return AccountBook(
+        name="basis",
+        holdings={
+            "BTC": Holding(cross_margin_asset=10.0),
+            "USDT": Holding(cross_margin_asset=5_000.0, um_wallet=15_000.0),
+        },
+        um_legs=[UmLeg("BTCUSDT", -10.0, round(btc_usdt, 1))],
+    )
+
+
+PRESETS = {"basis": preset_basis}

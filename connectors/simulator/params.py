@@ -1,0 +1,77 @@
+"""The simulator's published exchange parameters: leverage brackets and collateral tiers.
+
+Shapes follow Binance's tables. The BTCUSDT bracket floors, caps and ratios are Binance's
+published USDⓈ-M BTCUSDT brackets as of 2024; the collateral tiers are the simulator's own,
+illustrative values. ``cum`` is derived here (never typed by hand) so every table is continuous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TierRow:
+    floor: float
+    cap: float
+    rate: float
+    cum: float
+    leverage: float = 0.0
+
+
+def with_cum(rows: list[tuple[float, float, float, float]], sign: float) -> tuple[TierRow, ...]:
+    """Rows of (floor, cap, rate, leverage) → TierRow with the quick-addition cum.
+
+    For brackets (MM = v·rate − cum, sign −1) cum_k = cum_{k−1} + floor_k · (rate_k − rate_{k−1});
+    for collateral (value = v·rate + cum, sign +1)
+    cum_k = cum_{k−1} + floor_k · (rate_{k−1} − rate_k).
+    """
+    out: list[TierRow] = []
+    cum = 0.0
+    for i, (floor, cap, rate, leverage) in enumerate(rows):
+        if i:
+            cum += floor * (rate - rows[i - 1][2]) * (-sign)
+        out.append(TierRow(floor, cap, rate, cum, leverage))
+    return tuple(out)
+
+
+UM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
+    "BTCUSDT": with_cum(
+        [
+            (0, 300_000, 0.004, 125),
+            (300_000, 800_000, 0.005, 100),
+            (800_000, 3_000_000, 0.0065, 75),
+            (3_000_000, 12_000_000, 0.01, 50),
+            (12_000_000, 50_000_000, 0.02, 25),
+            (50_000_000, 65_000_000, 0.025, 20),
+            (65_000_000, 150_000_000, 0.05, 10),
+            (150_000_000, 320_000_000, 0.1, 5),
+            (320_000_000, 400_000_000, 0.125, 4),
+            (400_000_000, 530_000_000, 0.15, 3),
+            (530_000_000, 800_000_000, 0.25, 2),
+            (800_000_000, 1_200_000_000, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
+}
+
+COLLATERAL_TIERS: dict[str, tuple[TierRow, ...]] = {
+    "USDT": with_cum([(0, 9_999_999_999, 1.0, 0)], sign=1.0),
+    "BTC": with_cum(
+        [
+            (0, 5_000_000, 0.95, 0),
+            (5_000_000, 20_000_000, 0.9, 0),
+            (20_000_000, 9_999_999_999, 0.8, 0),
+        ],
+        sign=1.0,
+    ),
+}
+
+UM_SYMBOLS: dict[str, tuple[str, str]] = {"BTCUSDT": ("BTC", "USDT")}
+"""Symbol → (base asset, margin asset)."""
+
+
+def tier_value(rows: tuple[TierRow, ...], v: float, sign: float) -> float:
+    """v · rate + sign · cum of the row v falls in ([floor, cap); past the last cap, the last)."""
+    row = next((r for r in reversed(rows) if v >= r.floor), rows[0])
+    return v * row.rate + sign * row.cum

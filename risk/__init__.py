@@ -1,0 +1,13 @@
+"""The Binance Portfolio Margin model: pure functions over numpy, no I/O."""
+
+from risk.evaluate import MissingMarketDataError, evaluate
+from risk.model import AccountSnapshot, MarketState, RiskReport, RiskRules
+
+__all__ = [
+    "AccountSnapshot",
+    "MarketState",
+    "MissingMarketDataError",
+    "RiskReport",
+    "RiskRules",
+    "evaluate",
+]

@@ -1,0 +1,68 @@
+"""Headless Debian Chromium (Playwright) against the real waitress-served dashboard."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from app.server import add_health_route, bound_url, make_http_server
+from app.store.store import Store
+from app.web.app import create_app
+from connectors.simulator.clock import ManualClock
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+STALE_AFTER_S = 10.0
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def dashboard_url(store: Store, clock: ManualClock) -> Iterator[str]:
+    app = create_app(store, "sim-basis", STALE_AFTER_S, clock=clock.now_ms)
+    add_health_route(app.server, store, "sim-basis", STALE_AFTER_S)
+    http = make_http_server(app.server, "127.0.0.1", 0, threads=4)
+    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
+    thread.start()
+    yield bound_url(http)
+    http.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

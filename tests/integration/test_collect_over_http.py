@@ -1,0 +1,116 @@
+"""python-binance → simulator over real HTTP → collector → SQLite rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from binance.client import Client
+from binance.exceptions import BinanceAPIException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.collector.collector import Collector
+from app.store.schema import ReportRow, SnapshotRow
+from app.store.store import Store
+from connectors.binance.client import make_client
+from connectors.simulator.clock import ManualClock
+from connectors.simulator.server import SimulatorServer
+from risk import RiskRules
+
+
+def test_one_cycle_writes_snapshot_and_report_by_hand(
+    collector: Collector, store: Store, tmp_path: Path
+) -> None:
+    result = collector.run_once()
+    assert result.failure is None and result.report_id is not None
+
+    latest = store.latest_report("sim-basis")
+    assert latest is not None and latest.simulated
+    # The basis preset at the simulator's start prices (BTC 95,000, USDT 1.00, clock not moved):
+    #   BTC:  x = 10 spot, 10 · 95,000 = 950,000 in the first tier (< 5 M) at 95 % → 902,500
+    #   USDT: x = 5,000 margin + 15,000 UM wallet + uPnL 0 (entry = mark) → 20,000 at 100 %
+    #   adjusted equity = 922,500
+    #   UM MM: |−10 · 95,000| = 950,000 in BTCUSDT bracket 3 [800 k, 3 M): 0.65 %, cum 1,500
+    #          → 950,000 · 0.0065 − 1,500 = 4,675
+    #   uniMMR = 922,500 / 4,675 = 197.3262…
+    assert latest.adjusted_equity_usd == pytest.approx(922_500.0)
+    assert latest.maint_margin_usd == pytest.approx(4_675.0)
+    assert latest.uni_mmr == pytest.approx(922_500 / 4_675)
+    assert latest.status == "NORMAL"
+    assert latest.reported_status == "NORMAL"
+
+    with Session(store.engine) as s:
+        snap = s.scalars(select(SnapshotRow)).one()
+        rep = s.scalars(select(ReportRow)).one()
+        assert rep.snapshot_id == snap.id
+        assert snap.simulated
+
+
+def test_prices_move_and_each_cycle_adds_a_report(
+    collector: Collector, store: Store, clock: ManualClock, sim_server: SimulatorServer
+) -> None:
+    collector.run_once()
+    first = store.latest_report("sim-basis")
+    sim_server.simulator.market.shock("BTC", 0.10)
+    clock.advance(2)
+    collector.run_once()
+    second = store.latest_report("sim-basis")
+    assert first is not None and second is not None
+    assert second.id != first.id and store.count_reports("sim-basis") == 2
+    # A rally hurts a long-spot / short-perp book: the spot leg gains 95 % of the move in
+    # equity, the perp loses all of it, and the perp's MM grows.
+    assert second.uni_mmr < first.uni_mmr
+
+
+def test_bad_signature_gets_binance_error(sim_server: SimulatorServer) -> None:
+    bad = make_client(sim_server.simulator.api_key, "not-the-secret", sim_server.base_url)
+    with pytest.raises(BinanceAPIException) as err:
+        bad.papi_get_account()
+    assert err.value.status_code == 400
+    assert err.value.code == -1022
+    assert err.value.message == "Signature for this request is not valid."
+
+
+def test_old_timestamp_gets_1021(client: Client) -> None:
+    client.timestamp_offset = -70_000  # 70 s behind the server, beyond recvWindow 10,000
+    with pytest.raises(BinanceAPIException) as err:
+        client.papi_get_balance()
+    assert err.value.code == -1021
+
+
+def test_collector_records_auth_failure_and_keeps_running(
+    sim_server: SimulatorServer, store: Store, clock: ManualClock
+) -> None:
+    bad = make_client(sim_server.simulator.api_key, "not-the-secret", sim_server.base_url)
+    collector = Collector(store, bad, RiskRules(), "sim-basis", now_ms=clock.now_ms)
+    result = collector.run_once()
+    assert result.report_id is None and result.failure is not None
+    assert result.failure.status == "AUTH_ERROR"
+    event = store.latest_event("sim-basis")
+    assert event is not None and event.kind == "AUTH_ERROR" and event.code == -1022
+    assert event.endpoint == "/papi/v1/account"
+    assert "not-the-secret" not in event.message
+
+
+def test_exchange_unreachable_is_down_not_a_crash(store: Store, clock: ManualClock) -> None:
+    # A port nothing listens on: bind a socket, read its port, close it.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client("k", "s", f"http://127.0.0.1:{port}")
+    collector = Collector(store, client, RiskRules(), "gone", now_ms=clock.now_ms)
+    result = collector.run_once()
+    assert result.failure is not None and result.failure.status == "DOWN"
+    assert store.latest_report("gone") is None
+
+
+def test_store_is_sqlite_wal(collector: Collector, store: Store) -> None:
+    collector.run_once()
+    db = store.engine.url.database
+    assert db is not None
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

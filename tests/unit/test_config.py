@@ -1,0 +1,62 @@
+"""Settings: flags over env over file over defaults; every bad setting is one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import ConfigError, load_settings
+
+
+def test_defaults() -> None:
+    s = load_settings()
+    assert (s.host, s.port, s.poll_interval_s) == ("127.0.0.1", 8050, 2.0)
+
+
+def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "pmdesk.toml"
+    f.write_text('port = 9000\naccount = "desk-a"\nstale_after_s = 30\n')
+    monkeypatch.setenv("PMDESK_ACCOUNT", "desk-b")
+    s = load_settings(f, port=9100)
+    assert s.port == 9100  # flag beats file
+    assert s.account == "desk-b"  # env beats file
+    assert s.stale_after_s == 30  # file beats default
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("port = 99999\n", "config: port: Input should be less than or equal to 65535"),
+        ("colour = 'red'\n", "config: unknown setting 'colour'"),
+        ("port = \n", "is not valid TOML"),
+        ("poll_interval_s = -1\n", "config: poll_interval_s: Input should be greater than 0"),
+        ("reduce_only_uni_mmr = 1.6\n", "uniMMR thresholds must fall strictly"),
+    ],
+)
+def test_bad_file_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(f)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_bad_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMDESK_PORT", "eighty")
+    with pytest.raises(ConfigError, match="config: port"):
+        load_settings()
+
+
+def test_secret_never_echoed_in_errors(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text("api_secret = 12345678\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(f)
+    assert "12345678" not in str(err.value)

@@ -1,0 +1,70 @@
+"""The overview's server-side decisions: fail closed on stale or missing data."""
+
+from __future__ import annotations
+
+import math
+
+from app.store.store import StoredEvent, StoredReport
+from app.web.format import fmt_uni_mmr, fmt_usd
+from app.web.view import build_view
+
+NOW = 1_767_225_600_000
+
+
+def report(age_s: float, uni_mmr: float = 3.21, status: str = "NORMAL") -> StoredReport:
+    t = NOW - int(age_s * 1000)
+    return StoredReport(
+        id=1,
+        account="a",
+        data_time_ms=t,
+        computed_at_ms=t,
+        simulated=True,
+        uni_mmr=uni_mmr,
+        adjusted_equity_usd=1_234_567.891,
+        maint_margin_usd=-5.0,
+        status=status,
+        reported_uni_mmr=3.2,
+        reported_status="NORMAL",
+    )
+
+
+def test_fresh_report_shows_its_band() -> None:
+    v = build_view(report(1), None, NOW, stale_after_s=10)
+    assert (v.uni_mmr, v.band_class, v.stale, v.feed_status) == ("3.21", "band-normal", False, "OK")
+    assert v.status_text.startswith("NORMAL")
+    assert v.simulated
+
+
+def test_stale_report_turns_grey_never_green() -> None:
+    v = build_view(report(10.5), None, NOW, stale_after_s=10)
+    assert v.stale and v.band_class == "band-stale"
+    assert v.status_text == "STALE — last NORMAL"
+    assert v.feed_status == "DOWN"
+    assert v.uni_mmr == "3.21"  # the last figure stays visible, marked
+    assert v.as_of.startswith("as of ")
+
+
+def test_no_data_yet_is_stale_and_down() -> None:
+    v = build_view(None, None, NOW, stale_after_s=10)
+    assert v.stale and v.band_class == "band-stale" and v.feed_status == "DOWN"
+
+
+def test_newer_failure_sets_feed_status() -> None:
+    ev = StoredEvent(NOW, "AUTH_ERROR", "/papi/v1/account", -2015, "invalid key")
+    v = build_view(report(3), ev, NOW, stale_after_s=10)
+    assert v.feed_status == "AUTH_ERROR"
+    assert "invalid key (/papi/v1/account)" in v.feed_message
+    older = StoredEvent(NOW - 60_000, "DOWN", None, None, "unreachable")
+    assert build_view(report(3), older, NOW, stale_after_s=10).feed_status == "OK"
+
+
+def test_liquidation_band_class() -> None:
+    v = build_view(report(0, 1.03, "LIQUIDATION"), None, NOW, stale_after_s=10)
+    assert v.band_class == "band-liquidation"
+
+
+def test_formats() -> None:
+    assert fmt_uni_mmr(math.inf) == "∞"
+    assert fmt_uni_mmr(1234.567) == "1,234.57"
+    assert fmt_usd(1_234_567.891) == "$1,234,567.89"
+    assert fmt_usd(-5) == "−$5.00"
