@@ -21,7 +21,7 @@ from app.store.store import Store
 from app.web.app import create_app
 from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
 from connectors.binance.client import fetch_payloads, make_client
-from connectors.binance.parse import PayloadError, snapshot_from_payloads
+from connectors.binance.parse import ROOT_FIELD, PayloadError, snapshot_from_payloads
 from connectors.simulator.book import PRESETS
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import MissingMarketDataError, evaluate
@@ -163,7 +163,10 @@ def cmd_risk(args: argparse.Namespace) -> None:
     try:
         snapshot, market = snapshot_from_payloads(payloads)
     except PayloadError as exc:
-        raise CliError(f"{args.dir / file_name(exc.path)}: field {exc.field!r}: {exc}") from None
+        where = args.dir / file_name(exc.path)
+        if exc.field == ROOT_FIELD:
+            raise CliError(f"{where}: {exc.problem}") from None
+        raise CliError(f"{where}: field {exc.field!r}: {exc.problem}") from None
     report = evaluate(snapshot, market, settings.risk_rules())
     body = report_to_dict(report)
     if args.json:

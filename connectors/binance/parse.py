@@ -36,6 +36,8 @@ CM_PREMIUM_INDEX = "/dapi/v1/premiumIndex"
 TICKER_PRICE = "/api/v3/ticker/price"
 
 REQUIRED_PATHS = (BALANCE, ASSET_INDEX_PRICE)
+ROOT_FIELD = "<root>"
+"""The ``field`` of a PayloadError about the whole payload rather than one field."""
 
 
 class PayloadError(ValueError):
@@ -45,6 +47,7 @@ class PayloadError(ValueError):
         super().__init__(f"{path}: field {field!r}: {problem}")
         self.path = path
         self.field = field
+        self.problem = problem
 
 
 def _rows(payloads: Mapping[str, object], path: str) -> list[Mapping[str, Any]]:
@@ -53,7 +56,7 @@ def _rows(payloads: Mapping[str, object], path: str) -> list[Mapping[str, Any]]:
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(r, Mapping) for r in raw):
-        raise PayloadError(path, "<root>", "expected a JSON array of objects")
+        raise PayloadError(path, ROOT_FIELD, "expected a JSON array of objects")
     return raw
 
 
@@ -160,7 +163,7 @@ def parse_reported(payloads: Mapping[str, object]) -> ReportedAccount | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        raise PayloadError(p, "<root>", "expected a JSON object")
+        raise PayloadError(p, ROOT_FIELD, "expected a JSON object")
 
     def amount(field: str) -> float:
         return _num(raw, field, p, empty_is_zero=True)
@@ -255,7 +258,7 @@ def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnaps
     """The design doc's stable interface: raw payloads by path → (snapshot, market)."""
     for path in REQUIRED_PATHS:
         if path not in payloads:
-            raise PayloadError(path, "<root>", "payload missing")
+            raise PayloadError(path, ROOT_FIELD, "missing (required)")
     balances = parse_balances(payloads)
     um = parse_um_positions(payloads)
     cm = parse_cm_positions(payloads)
