@@ -1,6 +1,7 @@
 """The Binance Portfolio Margin model: pure functions over numpy, no I/O."""
 
-from risk.evaluate import MissingMarketDataError, evaluate
+from risk.book import MissingMarketDataError
+from risk.evaluate import evaluate
 from risk.model import AccountSnapshot, MarketState, RiskReport, RiskRules
 
 __all__ = [

@@ -4,6 +4,8 @@ uniMMR = Σ adjusted equity / Σ maintenance margin, both in USD (uniMMR FAQ
 4868b2f1aa6c4d08af973328462bb0bd):
     Σ adjusted equity = Σ min(x · p · collateralRate, x · p) − open loss of open margin orders
     Σ MM = Σ USDⓈ-M MM · p + Σ COIN-M MM · p + Σ margin loan · MMR · p
+Initial margin (PM trading-rules FAQ 174861644e7049aaa64845f1db2e4376): futures
+size · mark / leverage; margin borrowed / (leverage − 1).
 """
 
 from __future__ import annotations
@@ -12,132 +14,282 @@ import math
 
 import numpy as np
 
-from risk.brackets import bracket_floor, maint_margin
-from risk.collateral import adjusted_equity_usd
+from risk.book import Book, MissingMarketDataError, TierTable, compile_book
+from risk.liquidation import liquidation_shocks
 from risk.model import (
     AccountSnapshot,
+    AssetBalance,
     AssetEquity,
+    AssetLiquidation,
+    HedgeRow,
+    LiquidationShock,
     MaintMargin,
     MarketState,
     PositionMargin,
+    ReduceAdvice,
     RiskReport,
     RiskRules,
+    ScenarioResult,
+    StressGrid,
+    TopUpBasis,
 )
+from risk.stress import GRID_PCT, standard_scenarios
+from risk.tiers import FloatArray
+from risk.topup import reduce_fraction, stable_top_up_usd
+from risk.valuation import BaseMargins, adjusted_equity_rows, base_margins, tier_of, value_rows
+
+__all__ = ["MissingMarketDataError", "evaluate"]
 
 
-class MissingMarketDataError(ValueError):
-    """The market state lacks a price or bracket table the snapshot needs."""
+def _positions(book: Book, base: BaseMargins, mm_total: float) -> tuple[PositionMargin, ...]:
+    um_notional = np.abs(book.um_amt_qty) * book.um_mark
+    cm_notional = np.abs(book.cm_contracts) * book.cm_size_usd / book.cm_mark
+    um_k = tier_of(um_notional, np.arange(len(um_notional)), book.um_brackets)
+    cm_k = tier_of(cm_notional, np.arange(len(cm_notional)), book.cm_brackets)
+    um_rows = np.arange(len(um_k))
+    cm_rows = np.arange(len(cm_k))
+    scale = 1.0 / mm_total if mm_total > 0 else 0.0
+    columns = [
+        ["UM"] * len(um_k) + ["CM"] * len(cm_k),
+        [*book.um_symbol, *book.cm_symbol],
+        [*book.um_side, *book.cm_side],
+        np.concatenate([book.um_amt_qty, book.cm_contracts]).tolist(),
+        np.concatenate([book.um_mark, book.cm_mark]).tolist(),
+        np.concatenate([base.um_notional_usd, base.cm_notional_usd]).tolist(),
+        np.concatenate([base.um_usd, base.cm_usd]).tolist(),
+        np.concatenate(
+            [book.um_brackets.rate[um_rows, um_k], book.cm_brackets.rate[cm_rows, cm_k]]
+        ).tolist(),
+        np.concatenate(
+            [book.um_brackets.floor[um_rows, um_k], book.cm_brackets.floor[cm_rows, cm_k]]
+        ).tolist(),
+        (np.concatenate([base.um_usd, base.cm_usd]) * scale).tolist(),
+    ]
+    return tuple(PositionMargin(*row) for row in zip(*columns, strict=True))
 
 
-def _index_price(market: MarketState, asset: str) -> float:
-    try:
-        return market.index_price_usd[asset]
-    except KeyError:
-        raise MissingMarketDataError(f"no index price for asset {asset}") from None
-
-
-def _mark_price(market: MarketState, symbol: str) -> float:
-    try:
-        return market.mark_price[symbol]
-    except KeyError:
-        raise MissingMarketDataError(f"no mark price for symbol {symbol}") from None
-
-
-def _asset_equity(
-    snapshot: AccountSnapshot, market: MarketState, warnings: list[str]
-) -> tuple[AssetEquity, ...]:
-    held = [b for b in snapshot.balances if b.equity_qty != 0.0]
-    rows: list[AssetEquity] = []
-    for balance in held:
-        price = _index_price(market, balance.asset)
-        actual = balance.equity_qty * price
-        tiers = market.collateral_tiers.get(balance.asset, ())
-        if actual > 0.0 and not tiers:
-            warnings.append(f"{balance.asset}: no collateral rate published, counted at 0")
-        adjusted = float(adjusted_equity_usd(np.array([actual]), tiers)[0])
-        rows.append(AssetEquity(balance.asset, balance.equity_qty, price, actual, adjusted))
+def _hedges(snapshot: AccountSnapshot, book: Book) -> tuple[HedgeRow, ...]:
+    rows: list[HedgeRow] = []
+    by_asset: dict[str, list[AssetBalance]] = {}
+    for b in snapshot.balances:
+        by_asset.setdefault(b.asset, []).append(b)
+    for a, asset in enumerate(book.assets):
+        if book.stable[a]:
+            continue
+        bal = by_asset.get(asset, [])
+        margin = -sum(b.cross_margin_borrowed_qty + b.cross_margin_interest_qty for b in bal)
+        spot = sum(b.equity_qty for b in bal) - margin
+        um = float(book.um_amt_qty[book.um_base == a].sum())
+        sel = book.cm_coin == a
+        cm = float((book.cm_contracts[sel] * book.cm_size_usd[sel] / book.cm_mark[sel]).sum())
+        legs = np.array([spot, margin, um, cm])
+        rows.append(
+            HedgeRow(
+                asset,
+                float(book.price_usd[a]),
+                spot,
+                margin,
+                um,
+                cm,
+                float(legs[legs > 0].sum()),
+                float(-legs[legs < 0].sum()),
+            )
+        )
     return tuple(rows)
 
 
-def _um_margins(snapshot: AccountSnapshot, market: MarketState) -> list[PositionMargin]:
-    rows: list[PositionMargin] = []
-    for pos in snapshot.um_positions:
-        if pos.position_amt_qty == 0.0:
-            continue
-        brackets = market.um_brackets.get(pos.symbol)
-        if not brackets:
-            raise MissingMarketDataError(f"no leverage brackets for USDⓈ-M symbol {pos.symbol}")
-        notional_qty = abs(pos.position_amt_qty * _mark_price(market, pos.symbol))
-        mm_qty = float(maint_margin(np.array([notional_qty]), brackets)[0])
-        price = _index_price(market, pos.margin_asset)
-        rows.append(
-            PositionMargin(
-                venue="UM",
-                symbol=pos.symbol,
-                position_side=pos.position_side,
-                notional_usd=notional_qty * price,
-                maint_margin_usd=mm_qty * price,
-                bracket_floor=bracket_floor(notional_qty, brackets),
-            )
-        )
-    return rows
-
-
-def _cm_margins(snapshot: AccountSnapshot, market: MarketState) -> list[PositionMargin]:
-    rows: list[PositionMargin] = []
-    for pos in snapshot.cm_positions:
-        if pos.position_amt_contracts == 0.0:
-            continue
-        brackets = market.cm_brackets.get(pos.symbol)
-        if not brackets:
-            raise MissingMarketDataError(f"no leverage brackets for COIN-M symbol {pos.symbol}")
-        mark = _mark_price(market, pos.symbol)
-        notional_coin = abs(pos.position_amt_contracts) * pos.contract_size_usd / mark
-        mm_coin = float(maint_margin(np.array([notional_coin]), brackets)[0])
-        price = _index_price(market, pos.margin_asset)
-        rows.append(
-            PositionMargin(
-                venue="CM",
-                symbol=pos.symbol,
-                position_side=pos.position_side,
-                notional_usd=notional_coin * price,
-                maint_margin_usd=mm_coin * price,
-                bracket_floor=bracket_floor(notional_coin, brackets),
-            )
-        )
-    return rows
-
-
-def _margin_loan_mm_usd(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -> float:
-    """Cross-margin loans: loan · MMR, valued at the index price (uniMMR FAQ)."""
-    return sum(
-        b.cross_margin_borrowed_qty * rules.margin_loan_mmr * _index_price(market, b.asset)
-        for b in snapshot.balances
-        if b.cross_margin_borrowed_qty > 0.0
+def _liquidations(
+    book: Book, base: BaseMargins, rules: RiskRules, grid: StressGrid
+) -> tuple[LiquidationShock, tuple[AssetLiquidation, ...]]:
+    risky = np.nonzero(~book.stable)[0]
+    n_dir = 1 + len(risky)
+    directions = np.zeros((n_dir, book.n_assets))
+    directions[0, risky] = 1.0  # uniform: every non-stable asset
+    directions[np.arange(1, n_dir), risky] = 1.0  # one asset at a time
+    problem_dir = np.repeat(np.arange(n_dir), 2)
+    problem_sign = np.tile([-1.0, 1.0], n_dir)
+    problem_fine = problem_dir == 0  # the uniform move scans the stress grid's 1 % steps
+    level = rules.liquidation_uni_mmr
+    f_grid = np.array(grid.equity_usd) - level * np.array(grid.maint_margin_usd)
+    at = {pct: i for i, pct in enumerate(grid.shock_pct)}
+    known = {
+        0: f_grid[[at[-k] for k in range(1, 61)]],  # uniform, down: −1 % … −60 %
+        1: f_grid[[at[k] for k in range(1, 61)]],  # uniform, up: +1 % … +60 %
+    }
+    shocks = liquidation_shocks(
+        book, base, directions, problem_dir, problem_sign, problem_fine, level, known
     )
+
+    def pct(x: float) -> float | None:
+        return None if math.isnan(x) else 100.0 * x
+
+    def price(p0: float, x: float) -> float | None:
+        return None if math.isnan(x) else p0 * (1.0 + x)
+
+    btc = book.assets.index("BTC") if "BTC" in book.assets else None
+    btc_p = float(book.price_usd[btc]) if btc is not None and not book.stable[btc] else math.nan
+    uniform = LiquidationShock(
+        down_pct=pct(shocks[0]),
+        up_pct=pct(shocks[1]),
+        btc_down_price_usd=None if math.isnan(btc_p) else price(btc_p, shocks[0]),
+        btc_up_price_usd=None if math.isnan(btc_p) else price(btc_p, shocks[1]),
+    )
+    per_asset = tuple(
+        AssetLiquidation(
+            book.assets[a],
+            float(book.price_usd[a]),
+            price(float(book.price_usd[a]), shocks[2 + 2 * k]),
+            price(float(book.price_usd[a]), shocks[3 + 2 * k]),
+            pct(shocks[2 + 2 * k]),
+            pct(shocks[3 + 2 * k]),
+        )
+        for k, a in enumerate(risky)
+    )
+    return uniform, per_asset
+
+
+def _stress(
+    book: Book, base: BaseMargins, rules: RiskRules
+) -> tuple[StressGrid, tuple[ScenarioResult, ...]]:
+    specs = standard_scenarios(book.assets, tuple(bool(s) for s in book.stable), rules.betas_to_btc)
+    n_grid = len(GRID_PCT)
+    risky = ~book.stable
+    column = {asset: a for a, asset in enumerate(book.assets) if risky[a]}
+    directions = np.zeros((1 + len(specs), book.n_assets))
+    directions[0, risky] = 1.0
+    premium = np.zeros(n_grid + len(specs))
+    for k, spec in enumerate(specs, start=1):
+        directions[k, risky] = spec.others
+        for asset, move in spec.moves.items():
+            if asset in column:
+                directions[k, column[asset]] = move
+        premium[n_grid + k - 1] = spec.premium
+    row_dir = np.concatenate([np.zeros(n_grid, dtype=np.intp), np.arange(1, 1 + len(specs))])
+    row_t = np.concatenate([GRID_PCT / 100.0, np.ones(len(specs))])
+    v = value_rows(book, base, directions, row_dir, row_t, premium)
+    uni = v.uni_mmr().tolist()
+    equity = v.equity_usd.tolist()
+    mm = v.mm_usd.tolist()
+    grid = StressGrid(
+        tuple(GRID_PCT.tolist()),
+        tuple(uni[:n_grid]),
+        tuple(equity[:n_grid]),
+        tuple(mm[:n_grid]),
+    )
+    results = tuple(
+        ScenarioResult(spec.kind, spec.name, u, e, m, rules.band(u), spec.source)
+        for spec, u, e, m in zip(specs, uni[n_grid:], equity[n_grid:], mm[n_grid:], strict=True)
+    )
+    return grid, results
+
+
+def _table_row(table: TierTable, i: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    keep = np.isfinite(table.floor[i])
+    return table.floor[i][keep], table.rate[i][keep], table.cum[i][keep]
+
+
+def _reduce(
+    book: Book, base: BaseMargins, equity: float, mm: float, target: float
+) -> ReduceAdvice | None:
+    """Close part of the position with the largest maintenance margin."""
+    candidates = [(float(base.um_usd[i]), "UM", i) for i in range(len(book.um_symbol))] + [
+        (float(base.cm_usd[i]), "CM", i) for i in range(len(book.cm_symbol))
+    ]
+    if mm <= 0.0 or not candidates:
+        return None
+    pos_mm, venue, i = max(candidates)
+    if venue == "UM":
+        notional = float(abs(book.um_amt_qty[i]) * book.um_mark[i])
+        quote_price = float(book.price_usd[book.um_quote[i]])
+        table, symbol = _table_row(book.um_brackets, i), book.um_symbol[i]
+    else:
+        notional = float(abs(book.cm_contracts[i]) * book.cm_size_usd[i] / book.cm_mark[i])
+        quote_price = float(book.price_usd[book.cm_coin[i]])
+        table, symbol = _table_row(book.cm_brackets, i), book.cm_symbol[i]
+    frac = reduce_fraction(equity, mm, target, pos_mm, notional, quote_price, table)
+    return ReduceAdvice(venue, symbol, frac)
+
+
+def _initial_margin_usd(
+    book: Book, base: BaseMargins, snapshot: AccountSnapshot, rules: RiskRules
+) -> float:
+    """Futures size · mark / leverage; margin loans borrowed / (leverage − 1)."""
+    um_lev = np.array(
+        [p.leverage for p in snapshot.um_positions if p.position_amt_qty != 0.0], dtype=np.float64
+    )
+    cm_lev = np.array(
+        [p.leverage for p in snapshot.cm_positions if p.position_amt_contracts != 0.0],
+        dtype=np.float64,
+    )
+    futures = float((base.um_notional_usd / np.maximum(um_lev, 1.0)).sum()) + float(
+        (base.cm_notional_usd / np.maximum(cm_lev, 1.0)).sum()
+    )
+    margin = float((book.borrowed_qty * book.price_usd).sum()) / max(rules.margin_leverage - 1, 1)
+    return futures + margin
+
+
+def _top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
+    """Top up in USDT if the account uses it, else the first stablecoin it holds."""
+    stables = [book.assets[a] for a in np.nonzero(book.stable)[0]]
+    asset = "USDT" if "USDT" in stables or not stables else stables[0]
+    value = 0.0
+    if asset in book.assets:
+        a = book.index(asset)
+        value = float(book.equity_qty[a] * book.price_usd[a])
+    return TopUpBasis(asset, value, market.collateral_tiers.get(asset, ()))
 
 
 def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -> RiskReport:
-    """Recompute uniMMR, adjusted equity and maintenance margin for one account."""
-    warnings: list[str] = []
-    assets = _asset_equity(snapshot, market, warnings)
-    um_rows = _um_margins(snapshot, market)
-    cm_rows = _cm_margins(snapshot, market)
-    mm = MaintMargin(
-        um_usd=sum(r.maint_margin_usd for r in um_rows),
-        cm_usd=sum(r.maint_margin_usd for r in cm_rows),
-        margin_usd=_margin_loan_mm_usd(snapshot, market, rules),
+    """Recompute uniMMR, equity, MM, hedges, stress, liquidation distance and top-up."""
+    book = compile_book(snapshot, market, rules)
+    base = base_margins(book)
+    value = book.equity_qty * book.price_usd
+    adjusted_by_asset = adjusted_equity_rows(book, value[None, :])[0]
+    now = value_rows(
+        book, base, np.zeros((1, book.n_assets)), np.zeros(1, dtype=np.intp), np.zeros(1)
     )
-    adjusted = sum(a.adjusted_equity_usd for a in assets) - snapshot.open_margin_order_loss_usd
-    actual = sum(a.actual_equity_usd for a in assets)
-    uni_mmr = adjusted / mm.total_usd if mm.total_usd > 0.0 else math.inf
+    equity = float(now.equity_usd[0])
+    mm = MaintMargin(float(now.um_mm_usd[0]), float(now.cm_mm_usd[0]), float(now.margin_mm_usd[0]))
+    uni_mmr = float(now.uni_mmr()[0])
+    warnings = [
+        f"{asset}: no collateral rate published, counted at 0"
+        for a, asset in enumerate(book.assets)
+        if value[a] > 0 and not book.has_collateral_rate[a]
+    ]
+    initial = _initial_margin_usd(book, base, snapshot, rules)
+    grid, scenarios = _stress(book, base, rules)
+    uniform, per_asset = _liquidations(book, base, rules, grid)
+    basis = _top_up_basis(book, market)
+    target = rules.top_up_target_uni_mmr
     return RiskReport(
         uni_mmr=uni_mmr,
-        adjusted_equity_usd=adjusted,
-        actual_equity_usd=actual,
+        adjusted_equity_usd=equity,
+        actual_equity_usd=float(now.actual_equity_usd[0]),
         maint_margin=mm,
+        initial_margin_usd=initial,
+        withdrawable_usd=max(equity - initial, 0.0),
         status=rules.band(uni_mmr),
-        assets=assets,
-        positions=tuple(um_rows + cm_rows),
+        assets=tuple(
+            AssetEquity(
+                asset,
+                float(book.equity_qty[a]),
+                float(book.price_usd[a]),
+                float(value[a]),
+                float(adjusted_by_asset[a]),
+                bool(book.stable[a]),
+            )
+            for a, asset in enumerate(book.assets)
+        ),
+        positions=_positions(book, base, mm.total_usd),
+        hedges=_hedges(snapshot, book),
+        stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
+        stress=grid,
+        scenarios=scenarios,
+        liquidation_shock=uniform,
+        asset_liquidations=per_asset,
+        top_up_target_uni_mmr=target,
+        top_up_usd=stable_top_up_usd(equity, mm.total_usd, target, basis.value_usd, basis.tiers),
+        reduce=_reduce(book, base, equity, mm.total_usd, target),
+        top_up_basis=basis,
         warnings=tuple(warnings),
     )

@@ -53,7 +53,9 @@ class UmPosition:
     entry_price: float
     mark_price: float
     unrealized_pnl_qty: float
-    margin_asset: str = "USDT"
+    base_asset: str
+    margin_asset: str
+    leverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class CmPosition:
     unrealized_pnl_qty: float
     contract_size_usd: float
     margin_asset: str
+    leverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class MarketState:
     time_ms: int = 0
 
 
+DEFAULT_STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USDP", "DAI"})
+
+
 class MarginBand(StrEnum):
     """Where a uniMMR sits on the ladder.
 
@@ -157,6 +163,12 @@ class RiskRules:
     loss_uni_mmr: float = 1.0
     # Cross-margin loan MMR by the account's margin leverage (same FAQ): 3x 10 %, 5x 8 %, 10x 5 %.
     margin_loan_mmr: float = 0.05
+    # Margin initial margin = borrowed / (leverage − 1) (PM trading-rules FAQ 174861644e7049aa…).
+    margin_leverage: float = 10.0
+    # "Top up to": the uniMMR a desk wants to be back at; above Binance's 1.5 reminder line.
+    top_up_target_uni_mmr: float = 2.0
+    stablecoins: frozenset[str] = DEFAULT_STABLECOINS
+    betas_to_btc: dict[str, float] = field(default_factory=dict)
 
     def band(self, uni_mmr: float) -> MarginBand:
         if uni_mmr > self.margin_call_uni_mmr:
@@ -192,18 +204,111 @@ class AssetEquity:
     index_price_usd: float
     actual_equity_usd: float
     adjusted_equity_usd: float
+    stable: bool
 
 
 @dataclass(frozen=True)
 class PositionMargin:
-    """One futures position's notional and maintenance margin."""
+    """One futures position: notional, maintenance margin and its bracket, share of all MM."""
 
     venue: str
     symbol: str
     position_side: str
+    amount: float  # base quantity (UM) or contracts (CM), signed
+    mark_price: float
     notional_usd: float
     maint_margin_usd: float
+    maint_margin_ratio: float
     bracket_floor: float
+    mm_share: float
+
+
+@dataclass(frozen=True)
+class HedgeRow:
+    """Delta of one underlying by venue, in the asset's units, and how much of it is hedged.
+
+    spot: the asset's own balance (margin account, futures wallets, unrealized PnL in it);
+    margin: minus its cross-margin loan and interest; um: USDⓈ-M positions in base units;
+    cm: COIN-M positions as coin notional (contracts · size / mark), signed.
+    """
+
+    asset: str
+    price_usd: float
+    spot_qty: float
+    margin_qty: float
+    um_qty: float
+    cm_qty: float
+    long_qty: float
+    short_qty: float
+
+    @property
+    def net_qty(self) -> float:
+        return self.long_qty - self.short_qty
+
+    @property
+    def gross_qty(self) -> float:
+        return self.long_qty + self.short_qty
+
+    @property
+    def hedge_ratio(self) -> float:
+        """Share of the larger side that the smaller side offsets: 1 = perfectly hedged."""
+        big = max(self.long_qty, self.short_qty)
+        return min(self.long_qty, self.short_qty) / big if big > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class StressGrid:
+    """uniMMR, equity and MM under a uniform move of every non-stable asset."""
+
+    shock_pct: tuple[int, ...]
+    uni_mmr: tuple[float, ...]
+    equity_usd: tuple[float, ...]
+    maint_margin_usd: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    kind: str
+    name: str
+    uni_mmr: float
+    equity_usd: float
+    maint_margin_usd: float
+    status: MarginBand
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LiquidationShock:
+    """The uniform move of all non-stable assets that takes uniMMR to the liquidation level.
+
+    ``None`` means no move in the searched range (−99 % … +1000 %) does.
+    """
+
+    down_pct: float | None
+    up_pct: float | None
+    btc_down_price_usd: float | None
+    btc_up_price_usd: float | None
+
+
+@dataclass(frozen=True)
+class AssetLiquidation:
+    """Per asset, with every other price held ("all else equal"): where the account liquidates."""
+
+    asset: str
+    price_usd: float
+    down_price_usd: float | None
+    up_price_usd: float | None
+    down_pct: float | None
+    up_pct: float | None
+
+
+@dataclass(frozen=True)
+class TopUpBasis:
+    """What ``RiskReport.top_up_to`` needs: the stablecoin used and its tiers."""
+
+    asset: str
+    value_usd: float
+    tiers: tuple[CollateralTier, ...]
 
 
 @dataclass(frozen=True)
@@ -214,12 +319,42 @@ class RiskReport:
     adjusted_equity_usd: float
     actual_equity_usd: float
     maint_margin: MaintMargin
+    initial_margin_usd: float
+    withdrawable_usd: float
     status: MarginBand
     assets: tuple[AssetEquity, ...]
     positions: tuple[PositionMargin, ...]
+    hedges: tuple[HedgeRow, ...]
+    stablecoin_buffer_usd: float
+    stress: StressGrid
+    scenarios: tuple[ScenarioResult, ...]
+    liquidation_shock: LiquidationShock
+    asset_liquidations: tuple[AssetLiquidation, ...]
+    top_up_target_uni_mmr: float
+    top_up_usd: float
+    reduce: ReduceAdvice | None
+    top_up_basis: TopUpBasis
     warnings: tuple[str, ...] = ()
 
     @property
     def no_risk(self) -> bool:
         """No maintenance margin at all: uniMMR is ∞, never an error or 0."""
         return math.isinf(self.uni_mmr)
+
+    def top_up_to(self, target: float) -> float:
+        """USD of stablecoin to add for uniMMR to reach ``target`` (0 if it already does)."""
+        from risk.topup import stable_top_up_usd
+
+        b = self.top_up_basis
+        return stable_top_up_usd(
+            self.adjusted_equity_usd, self.maint_margin.total_usd, target, b.value_usd, b.tiers
+        )
+
+
+@dataclass(frozen=True)
+class ReduceAdvice:
+    """Close this fraction of the largest MM contributor to reach the top-up target instead."""
+
+    venue: str
+    symbol: str
+    fraction: float | None  # None: closing all of it is not enough

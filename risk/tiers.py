@@ -33,3 +33,16 @@ def tiered_linear(
     """v · rate(tier) + cum_sign · cum(tier), element-wise; values must be ≥ 0."""
     idx = tier_index(values, floors)
     return np.asarray(values * rates[idx] + cum_sign * cums[idx], dtype=np.float64)
+
+
+def invert_tiered(
+    target: float, floors: FloatArray, rates: FloatArray, cums: FloatArray, cum_sign: float
+) -> float:
+    """The value v ≥ 0 with v · rate(tier) + cum_sign · cum(tier) = target, for an increasing
+    table (all rates > 0). Exact: find the tier whose range of outputs holds the target."""
+    at_floor = floors * rates + cum_sign * cums  # output at each tier's floor
+    k = int(np.searchsorted(at_floor, target, side="right") - 1)
+    k = max(k, 0)
+    if rates[k] <= 0.0:
+        return float("inf")
+    return float((target - cum_sign * cums[k]) / rates[k])

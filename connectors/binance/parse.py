@@ -109,27 +109,38 @@ def parse_balances(payloads: Mapping[str, object]) -> tuple[AssetBalance, ...]:
     )
 
 
-def _um_margin_asset(symbol: str) -> str:
-    for quote in ("USDT", "USDC", "FDUSD", "BUSD"):
-        if symbol.endswith(quote):
-            return quote
+UM_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")
+
+
+def um_assets(symbol: str) -> tuple[str, str]:
+    """(base, margin asset) of a USDⓈ-M symbol: BTCUSDT → (BTC, USDT); BTCUSDT_250328 too."""
+    pair = symbol.split("_")[0]
+    for quote in UM_QUOTES:
+        if pair.endswith(quote) and len(pair) > len(quote):
+            return pair[: -len(quote)], quote
     raise PayloadError(UM_POSITION_RISK, "symbol", f"unknown margin asset for {symbol!r}")
 
 
 def parse_um_positions(payloads: Mapping[str, object]) -> tuple[UmPosition, ...]:
     p = UM_POSITION_RISK
-    return tuple(
-        UmPosition(
-            symbol=_str(row, "symbol", p),
-            position_side=str(row.get("positionSide", "BOTH")),
-            position_amt_qty=_num(row, "positionAmt", p),
-            entry_price=_num(row, "entryPrice", p),
-            mark_price=_num(row, "markPrice", p),
-            unrealized_pnl_qty=_num(row, "unRealizedProfit", p),
-            margin_asset=_um_margin_asset(_str(row, "symbol", p)),
+    out: list[UmPosition] = []
+    for row in _rows(payloads, p):
+        symbol = _str(row, "symbol", p)
+        base, margin = um_assets(symbol)
+        out.append(
+            UmPosition(
+                symbol=symbol,
+                position_side=str(row.get("positionSide", "BOTH")),
+                position_amt_qty=_num(row, "positionAmt", p),
+                entry_price=_num(row, "entryPrice", p),
+                mark_price=_num(row, "markPrice", p),
+                unrealized_pnl_qty=_num(row, "unRealizedProfit", p),
+                base_asset=base,
+                margin_asset=margin,
+                leverage=_num(row, "leverage", p),
+            )
         )
-        for row in _rows(payloads, p)
-    )
+    return tuple(out)
 
 
 def parse_cm_positions(payloads: Mapping[str, object]) -> tuple[CmPosition, ...]:
@@ -152,6 +163,7 @@ def parse_cm_positions(payloads: Mapping[str, object]) -> tuple[CmPosition, ...]
                 unrealized_pnl_qty=_num(row, "unRealizedProfit", p),
                 contract_size_usd=size,
                 margin_asset=symbol.split("USD")[0],
+                leverage=_num(row, "leverage", p),
             )
         )
     return tuple(out)

@@ -93,6 +93,7 @@ CAPTURE: dict[str, object] = {
             "entryPrice": "40000",
             "markPrice": "40000",
             "unRealizedProfit": "0",
+            "leverage": "10",
             "positionSide": "BOTH",
         }
     ],

@@ -72,7 +72,9 @@ def test_small_basis_book_by_hand() -> None:
             bal("BTC", cross_margin_asset_qty=2.0),
             bal("USDT", um_wallet_qty=10_000.0, um_unrealized_pnl_qty=-500.0),
         ),
-        um_positions=(UmPosition("BTCUSDT", "BOTH", -2.0, 49_750.0, 50_000.0, -500.0),),
+        um_positions=(
+            UmPosition("BTCUSDT", "BOTH", -2.0, 49_750.0, 50_000.0, -500.0, "BTC", "USDT"),
+        ),
     )
     report = evaluate(snapshot, market(), RiskRules())
     # BTC: x = 2, x·p = 100,000, at 95 % → 95,000.

@@ -1,0 +1,175 @@
+"""A snapshot and market compiled into numpy arrays, ready to be valued under many price rows.
+
+Assets are indexed 0..A−1 (every asset held, borrowed, or underlying/margining a position);
+positions 0..P−1 per venue. Tier tables of different lengths are padded to one width with
+floors of +∞ so a broadcast comparison finds each value's tier. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from risk.model import AccountSnapshot, Bracket, CollateralTier, MarketState, RiskRules
+from risk.tiers import FloatArray
+
+IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]
+
+
+class MissingMarketDataError(ValueError):
+    """The market state lacks a price or bracket table the snapshot needs."""
+
+
+@dataclass(frozen=True)
+class TierTable:
+    """Padded tier tables, one row per item: value v in row i gives v · rate + sign · cum."""
+
+    floor: FloatArray  # (N, K), +inf padding
+    rate: FloatArray  # (N, K)
+    cum: FloatArray  # (N, K)
+
+    @staticmethod
+    def empty() -> TierTable:
+        z = np.zeros((0, 1))
+        return TierTable(z, z, z)
+
+
+def _pad(rows: list[list[tuple[float, float, float]]]) -> TierTable:
+    """rows[i] = [(floor, rate, cum), ...] ascending → padded arrays."""
+    if not rows:
+        return TierTable.empty()
+    width = max(1, *(len(r) for r in rows))
+    pad = (np.inf, 0.0, 0.0)
+    table = np.array([r + [pad] * (width - len(r)) for r in rows], dtype=np.float64)
+    return TierTable(table[:, :, 0].copy(), table[:, :, 1].copy(), table[:, :, 2].copy())
+
+
+def bracket_rows(table: tuple[Bracket, ...]) -> list[tuple[float, float, float]]:
+    return [(b.floor, b.maint_margin_ratio, b.cum) for b in table]
+
+
+def collateral_rows(table: tuple[CollateralTier, ...]) -> list[tuple[float, float, float]]:
+    # An asset with no published tiers is not collateral: one tier at rate 0.
+    return [(t.floor_usd, t.collateral_rate, t.cum_usd) for t in table] or [(0.0, 0.0, 0.0)]
+
+
+@dataclass(frozen=True)
+class Book:
+    assets: tuple[str, ...]
+    stable: np.ndarray  # (A,) bool
+    price_usd: FloatArray  # (A,) index price
+    equity_qty: FloatArray  # (A,) x_a at the snapshot (includes reported unrealized PnL)
+    borrowed_qty: FloatArray  # (A,) cross-margin loans
+    collateral: TierTable  # (A, T)
+    has_collateral_rate: np.ndarray  # (A,) bool
+    # USDⓈ-M: mark in quote units; PnL and MM accrue in the quote (margin) asset.
+    um_symbol: tuple[str, ...]
+    um_side: tuple[str, ...]
+    um_amt_qty: FloatArray  # (U,) signed base quantity
+    um_mark: FloatArray  # (U,)
+    um_base: IntArray  # (U,) asset index
+    um_quote: IntArray  # (U,) asset index
+    um_brackets: TierTable  # (U, K)
+    # COIN-M: contracts of a fixed USD size, margined and settled in the coin.
+    cm_symbol: tuple[str, ...]
+    cm_side: tuple[str, ...]
+    cm_contracts: FloatArray  # (C,) signed
+    cm_size_usd: FloatArray  # (C,)
+    cm_mark: FloatArray  # (C,) USD per coin
+    cm_coin: IntArray  # (C,) asset index
+    cm_brackets: TierTable  # (C, K) in coin quantity
+    margin_loan_mmr: float
+    open_loss_usd: float
+
+    @property
+    def n_assets(self) -> int:
+        return len(self.assets)
+
+    def index(self, asset: str) -> int:
+        return self.assets.index(asset)
+
+
+def _tables_by_symbol(
+    symbols: list[str], tables: dict[str, tuple[Bracket, ...]], venue: str
+) -> TierTable:
+    """Pad each distinct symbol's bracket table once, then give every position its row."""
+    distinct = list(dict.fromkeys(symbols))
+    missing = [s for s in distinct if not tables.get(s)]
+    if missing:
+        raise MissingMarketDataError(f"no leverage brackets for {venue} symbol {missing[0]}")
+    padded = _pad([bracket_rows(tables[s]) for s in distinct])
+    if not symbols:
+        return padded
+    row = np.array([distinct.index(s) for s in symbols], dtype=np.intp)
+    return TierTable(padded.floor[row], padded.rate[row], padded.cum[row])
+
+
+def compile_book(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -> Book:
+    um = [p for p in snapshot.um_positions if p.position_amt_qty != 0.0]
+    cm = [p for p in snapshot.cm_positions if p.position_amt_contracts != 0.0]
+    column: dict[str, int] = {}
+
+    def idx(asset: str) -> int:
+        return column.setdefault(asset, len(column))
+
+    for b in snapshot.balances:
+        if b.equity_qty != 0.0 or b.cross_margin_borrowed_qty != 0.0:
+            idx(b.asset)
+    um_base = np.array([idx(p.base_asset) for p in um], dtype=np.intp)
+    um_quote = np.array([idx(p.margin_asset) for p in um], dtype=np.intp)
+    cm_coin = np.array([idx(p.margin_asset) for p in cm], dtype=np.intp)
+    names = list(column)
+
+    def mark(symbol: str) -> float:
+        try:
+            return market.mark_price[symbol]
+        except KeyError:
+            raise MissingMarketDataError(f"no mark price for symbol {symbol}") from None
+
+    um_mark = np.array([mark(p.symbol) for p in um], dtype=np.float64)
+    first_leg = {p.base_asset: k for k, p in reversed(list(enumerate(um)))}
+    price = np.zeros(len(names))
+    for i, asset in enumerate(names):
+        if asset in market.index_price_usd:
+            price[i] = market.index_price_usd[asset]
+            continue
+        # A perpetual's base with no index price of its own: mark · quote price.
+        leg = first_leg.get(asset)
+        quote_price = None if leg is None else market.index_price_usd.get(um[leg].margin_asset)
+        if leg is None or quote_price is None:
+            raise MissingMarketDataError(f"no index price for asset {asset}")
+        price[i] = um_mark[leg] * quote_price
+
+    equity = np.zeros(len(names))
+    borrowed = np.zeros(len(names))
+    for b in snapshot.balances:
+        if b.asset in column:
+            equity[column[b.asset]] += b.equity_qty
+            borrowed[column[b.asset]] += b.cross_margin_borrowed_qty
+
+    return Book(
+        assets=tuple(names),
+        stable=np.array([a in rules.stablecoins for a in names], dtype=bool),
+        price_usd=price,
+        equity_qty=equity,
+        borrowed_qty=borrowed,
+        collateral=_pad([collateral_rows(market.collateral_tiers.get(a, ())) for a in names]),
+        has_collateral_rate=np.array([a in market.collateral_tiers for a in names], dtype=bool),
+        um_symbol=tuple(p.symbol for p in um),
+        um_side=tuple(p.position_side for p in um),
+        um_amt_qty=np.array([p.position_amt_qty for p in um], dtype=np.float64),
+        um_mark=um_mark,
+        um_base=um_base,
+        um_quote=um_quote,
+        um_brackets=_tables_by_symbol([p.symbol for p in um], market.um_brackets, "USDⓈ-M"),
+        cm_symbol=tuple(p.symbol for p in cm),
+        cm_side=tuple(p.position_side for p in cm),
+        cm_contracts=np.array([p.position_amt_contracts for p in cm], dtype=np.float64),
+        cm_size_usd=np.array([p.contract_size_usd for p in cm], dtype=np.float64),
+        cm_mark=np.array([mark(p.symbol) for p in cm], dtype=np.float64),
+        cm_coin=cm_coin,
+        cm_brackets=_tables_by_symbol([p.symbol for p in cm], market.cm_brackets, "COIN-M"),
+        margin_loan_mmr=rules.margin_loan_mmr,
+        open_loss_usd=snapshot.open_margin_order_loss_usd,
+    )

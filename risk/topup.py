@@ -1,0 +1,75 @@
+"""Top-up and reduce: what lifts uniMMR to a target.
+
+Top-up: adding stablecoin X raises that asset's equity by its tiered collateral value; MM is
+unchanged. Reduce: closing a fraction of one position at its mark leaves equity unchanged (the
+unrealized PnL is realised into the wallet, fees ignored) and lowers that position's bracket MM.
+Both are inverted exactly on the piecewise-linear tier tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from risk.model import CollateralTier
+from risk.tiers import FloatArray, invert_tiered, tiered_linear
+
+
+def collateral_value(value_usd: float, tiers: tuple[CollateralTier, ...]) -> float:
+    if value_usd <= 0.0:
+        return value_usd
+    if not tiers:
+        return 0.0
+    f = np.array([t.floor_usd for t in tiers])
+    r = np.array([t.collateral_rate for t in tiers])
+    c = np.array([t.cum_usd for t in tiers])
+    return float(tiered_linear(np.array([value_usd]), f, r, c, 1.0)[0])
+
+
+def stable_top_up_usd(
+    equity_usd: float,
+    mm_usd: float,
+    target: float,
+    stable_value_usd: float,
+    tiers: tuple[CollateralTier, ...],
+) -> float:
+    """USD of the stablecoin to add so that uniMMR reaches ``target`` (0 if already there;
+    ∞ if its collateral rate can never get there)."""
+    need = target * mm_usd - equity_usd
+    if need <= 0.0:
+        return 0.0
+    current = collateral_value(stable_value_usd, tiers)
+    goal = current + need
+    if goal <= 0.0:  # still a debt after the top-up: debt counts in full
+        return goal - stable_value_usd
+    if not tiers:
+        return math.inf
+    f = np.array([t.floor_usd for t in tiers])
+    r = np.array([t.collateral_rate for t in tiers])
+    c = np.array([t.cum_usd for t in tiers])
+    new_value = invert_tiered(goal, f, r, c, 1.0)
+    return max(new_value - stable_value_usd, 0.0)
+
+
+def reduce_fraction(
+    equity_usd: float,
+    mm_usd: float,
+    target: float,
+    position_mm_usd: float,
+    position_notional: float,
+    quote_price_usd: float,
+    brackets: tuple[FloatArray, FloatArray, FloatArray],
+) -> float | None:
+    """Fraction of one position to close so that uniMMR reaches ``target``; 0 if already
+    there; None if closing all of it is not enough (or equity is not positive)."""
+    if equity_usd <= 0.0:
+        return None
+    allowed = equity_usd / target - (mm_usd - position_mm_usd)  # MM this position may keep
+    if allowed >= position_mm_usd:
+        return 0.0
+    if allowed < 0.0:
+        return None
+    floors, rates, cums = brackets
+    keep = invert_tiered(allowed / quote_price_usd, floors, rates, cums, -1.0)
+    return float(min(max(1.0 - keep / position_notional, 0.0), 1.0))
