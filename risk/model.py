@@ -281,7 +281,7 @@ class ScenarioResult:
 class LiquidationShock:
     """The uniform move of all non-stable assets that takes uniMMR to the liquidation level.
 
-    ``None`` means no move in the searched range (−99 % … +1000 %) does.
+    ``None`` means no move in the searched range (−99.99 % … +1000 %) does.
     """
 
     down_pct: float | None

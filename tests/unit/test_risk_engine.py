@@ -1,0 +1,172 @@
+"""Stress, liquidation distance, top-up, reduce, hedges and initial margin, worked by hand.
+
+Rules as in test_risk_evaluate.py (uniMMR FAQ 4868b2f1aa6c4d08af973328462bb0bd). Collateral
+tiers and brackets are re-applied at the moved prices; liquidation level 1.05 (FAQ ladder).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from risk import RiskRules, evaluate
+from risk.model import (
+    AccountSnapshot,
+    CmPosition,
+    CollateralTier,
+    MarginBand,
+    MarketState,
+    RiskReport,
+)
+from tests.unit.risk_books import BTCUSDT, bal, basis, directional_long, market, perp
+
+
+def grid_point(report: RiskReport, pct: int) -> tuple[float, float, float]:
+    i = report.stress.shock_pct.index(pct)
+    s = report.stress
+    return s.uni_mmr[i], s.equity_usd[i], s.maint_margin_usd[i]
+
+
+def scenario(report: RiskReport, name: str) -> float:
+    return next(s.uni_mmr for s in report.scenarios if s.name == name)
+
+
+def test_stress_grid_basis_book_up_and_down() -> None:
+    r = evaluate(basis(), market(), RiskRules())
+    assert len(r.stress.shock_pct) == 121 and r.stress.shock_pct[0] == -60
+    # +10 %: BTC 55,000. Spot 2 · 55,000 · 0.95 = 104,500. Perp PnL −2 · 5,000 = −10,000 on
+    # USDT 9,500 → −500, a debt counted in full. Equity 104,000. MM 110,000 · 0.4 % = 440.
+    uni, eq, mm = grid_point(r, 10)
+    assert (eq, mm) == pytest.approx((104_000.0, 440.0))
+    assert uni == pytest.approx(104_000 / 440)
+    # −10 %: spot 90,000 · 0.95 = 85,500; USDT 9,500 + 10,000 = 19,500 → 105,000; MM 360.
+    uni, eq, mm = grid_point(r, -10)
+    assert (eq, mm) == pytest.approx((105_000.0, 360.0))
+    # The carry is short the haircut: the rally hurts it more than the fall.
+    assert grid_point(r, 10)[0] < grid_point(r, -10)[0]
+
+
+def test_liquidation_distance_directional_long() -> None:
+    r = evaluate(directional_long(), market(), RiskRules())
+    # equity(t) = 5,000 + 50,000 t; MM(t) = 50,000 (1 + t) · 0.004 = 200 (1 + t)
+    # 5,000 + 50,000 t = 1.05 · 200 (1 + t) → 4,790 + 49,790 t = 0 → t = −4,790 / 49,790
+    t = -4_790 / 49_790
+    assert r.liquidation_shock.down_pct == pytest.approx(100 * t, abs=1e-5)
+    assert r.liquidation_shock.btc_down_price_usd == pytest.approx(50_000 * (1 + t), abs=0.01)
+    assert r.liquidation_shock.up_pct is None  # a long only gains as prices rise
+    (btc,) = r.asset_liquidations
+    assert btc.asset == "BTC" and btc.down_price_usd == pytest.approx(50_000 * (1 + t), abs=0.01)
+
+
+def test_per_asset_liquidation_prices_hold_other_prices() -> None:
+    snap = AccountSnapshot(
+        balances=(bal("ETH", cross_margin_asset_qty=10.0),),
+        um_positions=(perp("BTCUSDT", 1.0, 50_000.0),),
+    )
+    r = evaluate(snap, market(), RiskRules())
+    # ETH 10 · 3,000 · 0.90 = 27,000; MM 200 → uniMMR 135.
+    assert r.uni_mmr == pytest.approx(135.0)
+    by = {a.asset: a for a in r.asset_liquidations}
+    # BTC alone: 27,000 + 50,000 t = 210 (1 + t) → t = −26,790 / 49,790
+    t_btc = -26_790 / 49_790
+    assert by["BTC"].down_price_usd == pytest.approx(50_000 * (1 + t_btc), abs=0.01)
+    # ETH alone: 27,000 (1 + s) = 210 → s = −26,790 / 27,000 → 3,000 · 210 / 27,000 = 23.33
+    assert by["ETH"].down_price_usd == pytest.approx(3_000 * 210 / 27_000, abs=0.001)
+    assert by["BTC"].up_price_usd is None and by["ETH"].up_price_usd is None
+    # All together: 27,000 (1 + t) + 50,000 t = 210 (1 + t) → t = −26,790 / 76,790
+    t_all = -26_790 / 76_790
+    assert r.liquidation_shock.down_pct == pytest.approx(100 * t_all, abs=1e-5)
+
+
+def test_basis_break_scenario() -> None:
+    r = evaluate(basis(), market(), RiskRules())
+    # Perp mark +5 % (52,500) with spot held: PnL −2 · 2,500 = −5,000 → USDT 4,500;
+    # spot 95,000; equity 99,500; MM 105,000 · 0.4 % = 420.
+    assert scenario(r, "futures vs spot +5%") == pytest.approx(99_500 / 420)
+
+
+def test_historical_crash_on_directional_long() -> None:
+    r = evaluate(directional_long(), market(), RiskRules())
+    crash = next(s for s in r.scenarios if s.name.startswith("Black Thursday"))
+    # BTC −39 %: PnL −19,500 → USDT −14,500 (in full); MM 30,500 · 0.4 % = 122.
+    assert crash.equity_usd == pytest.approx(-14_500.0)
+    assert crash.uni_mmr == pytest.approx(-14_500 / 122)
+    assert crash.status is MarginBand.LIQUIDATION_WITH_LOSS
+    assert "2020-03-12" in crash.name and crash.source
+
+
+def test_coin_m_stress_point() -> None:
+    snap = AccountSnapshot(
+        balances=(bal("BTC", cm_wallet_qty=0.1),),
+        um_positions=(),
+        cm_positions=(
+            CmPosition("BTCUSD_PERP", "BOTH", 10.0, 50_000.0, 50_000.0, 0.0, 100.0, "BTC"),
+        ),
+    )
+    m = MarketState(
+        index_price_usd={"BTC": 50_000.0},
+        mark_price={"BTCUSD_PERP": 50_000.0},
+        cm_brackets={"BTCUSD_PERP": BTCUSDT[:1]},
+        collateral_tiers={"BTC": (CollateralTier(0, 1e12, 0.95, 0),)},
+    )
+    r = evaluate(snap, m, RiskRules())
+    # −10 %: mark 45,000. PnL in coin 1,000 · (1/50,000 − 1/45,000) = −0.0022222 BTC, so
+    # x = 0.0977778 BTC · 45,000 = 4,400 · 0.95 = 4,180. MM: 1,000 / 45,000 BTC · 0.4 %
+    # = 0.0000888889 BTC · 45,000 = 4.00 USD. uniMMR = 1,045.
+    uni, eq, mm = grid_point(r, -10)
+    assert eq == pytest.approx(4_180.0)
+    assert mm == pytest.approx(4.0)
+    assert uni == pytest.approx(1_045.0)
+
+
+def test_top_up_to_target_flat_and_tiered() -> None:
+    r = evaluate(directional_long(), market(), RiskRules())
+    assert r.uni_mmr == pytest.approx(25.0)  # 5,000 / 200
+    assert r.top_up_to(30.0) == pytest.approx(1_000.0)  # need equity 6,000
+    assert r.top_up_to(20.0) == 0.0
+    # USDT tiers: 100 % to 10,000, then 50 % (cum = 10,000 · (1 − 0.5) = 5,000).
+    tiered = (CollateralTier(0, 10_000, 1.0, 0), CollateralTier(10_000, 1e12, 0.5, 5_000))
+    r = evaluate(directional_long(), market(tiers={"USDT": tiered}), RiskRules())
+    assert r.top_up_to(50.0) == pytest.approx(5_000.0)  # 10,000 of collateral = 10,000 USDT
+    # 11,000 = v · 0.5 + 5,000 → v = 12,000 → add 7,000
+    assert r.top_up_to(55.0) == pytest.approx(7_000.0)
+
+
+def test_reduce_largest_contributor() -> None:
+    r = evaluate(directional_long(), market(), RiskRules(top_up_target_uni_mmr=30.0))
+    # Keep MM ≤ 5,000 / 30 = 166.67 → notional 41,666.67 of 50,000 → close 1/6.
+    assert r.reduce is not None and r.reduce.symbol == "BTCUSDT"
+    assert r.reduce.fraction == pytest.approx(1 - (5_000 / 30 / 0.004) / 50_000)
+    assert r.top_up_usd == pytest.approx(1_000.0)
+
+
+def test_hedge_rows() -> None:
+    (btc,) = evaluate(basis(), market(), RiskRules()).hedges
+    assert (btc.spot_qty, btc.um_qty, btc.net_qty, btc.gross_qty) == (2.0, -2.0, 0.0, 4.0)
+    assert btc.hedge_ratio == 1.0
+    (btc,) = evaluate(directional_long(), market(), RiskRules()).hedges
+    assert (btc.net_qty, btc.hedge_ratio) == (1.0, 0.0)
+
+
+def test_initial_margin_and_withdrawable() -> None:
+    snap = AccountSnapshot(
+        balances=(
+            bal(
+                "USDT",
+                um_wallet_qty=5_000.0,
+                cross_margin_asset_qty=3_000.0,
+                cross_margin_borrowed_qty=3_000.0,
+            ),
+        ),
+        um_positions=(perp("BTCUSDT", 1.0, 50_000.0, leverage=10.0),),
+    )
+    r = evaluate(snap, market(), RiskRules(margin_leverage=10.0))
+    # Futures 50,000 / 10 = 5,000; margin loan 3,000 / (10 − 1) = 333.33.
+    assert r.initial_margin_usd == pytest.approx(5_000 + 3_000 / 9)
+    # Equity 5,000; MM 200 + 3,000 · 5 % = 350.
+    assert r.maint_margin.total_usd == pytest.approx(350.0)
+    assert r.withdrawable_usd == 0.0
+
+
+def test_stablecoin_buffer() -> None:
+    r = evaluate(basis(), market(), RiskRules())
+    assert r.stablecoin_buffer_usd == pytest.approx(9_500.0)
