@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from risk.book import Book, MissingMarketDataError, TierTable, compile_book
+from risk.classic import ClassicComparison
 from risk.liquidation import liquidation_shocks
 from risk.model import (
     AccountSnapshot,
@@ -210,10 +211,10 @@ def _reduce(
     return ReduceAdvice(venue, symbol, frac)
 
 
-def _initial_margin_usd(
+def _initial_margins_usd(
     book: Book, base: BaseMargins, snapshot: AccountSnapshot, rules: RiskRules
-) -> float:
-    """Futures size · mark / leverage; margin loans borrowed / (leverage − 1)."""
+) -> tuple[float, float, float]:
+    """(USDⓈ-M, COIN-M, margin) IM: futures size · mark / leverage; loans borrowed / (lev − 1)."""
     um_lev = np.array(
         [p.leverage for p in snapshot.um_positions if p.position_amt_qty != 0.0], dtype=np.float64
     )
@@ -221,11 +222,10 @@ def _initial_margin_usd(
         [p.leverage for p in snapshot.cm_positions if p.position_amt_contracts != 0.0],
         dtype=np.float64,
     )
-    futures = float((base.um_notional_usd / np.maximum(um_lev, 1.0)).sum()) + float(
-        (base.cm_notional_usd / np.maximum(cm_lev, 1.0)).sum()
-    )
+    um = float((base.um_notional_usd / np.maximum(um_lev, 1.0)).sum())
+    cm = float((base.cm_notional_usd / np.maximum(cm_lev, 1.0)).sum())
     margin = float((book.borrowed_qty * book.price_usd).sum()) / max(rules.margin_leverage - 1, 1)
-    return futures + margin
+    return um, cm, margin
 
 
 def _top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
@@ -256,7 +256,16 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         for a, asset in enumerate(book.assets)
         if value[a] > 0 and not book.has_collateral_rate[a]
     ]
-    initial = _initial_margin_usd(book, base, snapshot, rules)
+    um_im, cm_im, margin_im = _initial_margins_usd(book, base, snapshot, rules)
+    initial = um_im + cm_im + margin_im
+    adjusted_by_asset_pos = np.maximum(adjusted_by_asset, 0.0)
+    classic = ClassicComparison(
+        um_initial_usd=um_im,
+        cm_initial_usd=cm_im,
+        margin_initial_usd=margin_im,
+        pm_initial_usd=initial,
+        non_stable_collateral_usd=float(adjusted_by_asset_pos[~book.stable].sum()),
+    )
     grid, scenarios = _stress(book, base, rules)
     uniform, per_asset = _liquidations(book, base, rules, grid)
     basis = _top_up_basis(book, market)
@@ -291,5 +300,6 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         top_up_usd=stable_top_up_usd(equity, mm.total_usd, target, basis.value_usd, basis.tiers),
         reduce=_reduce(book, base, equity, mm.total_usd, target),
         top_up_basis=basis,
+        classic=classic,
         warnings=tuple(warnings),
     )

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from risk.classic import ClassicComparison
+
 
 @dataclass(frozen=True)
 class AssetBalance:
@@ -334,6 +336,7 @@ class RiskReport:
     top_up_usd: float
     reduce: ReduceAdvice | None
     top_up_basis: TopUpBasis
+    classic: ClassicComparison
     warnings: tuple[str, ...] = ()
 
     @property

@@ -21,6 +21,7 @@ from risk.model import (
     ReportedAccount,
     UmPosition,
 )
+from risk.symbols import cm_symbol_coin, um_symbol_assets
 
 ACCOUNT = "/papi/v1/account"
 BALANCE = "/papi/v1/balance"
@@ -109,16 +110,11 @@ def parse_balances(payloads: Mapping[str, object]) -> tuple[AssetBalance, ...]:
     )
 
 
-UM_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")
-
-
 def um_assets(symbol: str) -> tuple[str, str]:
-    """(base, margin asset) of a USDⓈ-M symbol: BTCUSDT → (BTC, USDT); BTCUSDT_250328 too."""
-    pair = symbol.split("_")[0]
-    for quote in UM_QUOTES:
-        if pair.endswith(quote) and len(pair) > len(quote):
-            return pair[: -len(quote)], quote
-    raise PayloadError(UM_POSITION_RISK, "symbol", f"unknown margin asset for {symbol!r}")
+    assets = um_symbol_assets(symbol)
+    if assets is None:
+        raise PayloadError(UM_POSITION_RISK, "symbol", f"unknown margin asset for {symbol!r}")
+    return assets
 
 
 def parse_um_positions(payloads: Mapping[str, object]) -> tuple[UmPosition, ...]:
@@ -162,7 +158,7 @@ def parse_cm_positions(payloads: Mapping[str, object]) -> tuple[CmPosition, ...]
                 mark_price=mark,
                 unrealized_pnl_qty=_num(row, "unRealizedProfit", p),
                 contract_size_usd=size,
-                margin_asset=symbol.split("USD")[0],
+                margin_asset=cm_symbol_coin(symbol),
                 leverage=_num(row, "leverage", p),
             )
         )
