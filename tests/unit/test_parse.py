@@ -1,0 +1,258 @@
+"""Binance's JSON → risk.model, one test per payload, shaped as Binance documents them.
+
+Shapes follow the sample responses on developers.binance.com → Derivatives → Portfolio Margin
+(Account Balance, Account Information, Query UM/CM Position Information, UM/CM Notional and
+Leverage Brackets), Portfolio Margin Pro (Query Portfolio Margin Pro Tiered Collateral Rate,
+Query Portfolio Margin Asset Index Price) and USDⓈ-M / COIN-M Market Data (Mark Price): decimals
+as strings, empty strings for absent amounts, extra fields Binance adds later ignored.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from connectors.binance.parse import PayloadError, snapshot_from_payloads
+
+BALANCE = [
+    {
+        "asset": "USDT",
+        "totalWalletBalance": "122607.35137903",
+        "crossMarginAsset": "92.27530794",
+        "crossMarginBorrowed": "10.00000000",
+        "crossMarginFree": "100.00000000",
+        "crossMarginInterest": "0.72469206",
+        "crossMarginLocked": "3.00000000",
+        "umWalletBalance": "0.00000000",
+        "umUnrealizedPNL": "23.72469206",
+        "cmWalletBalance": "23.72469206",
+        "cmUnrealizedPNL": "",
+        "updateTime": 1617939110373,
+        "negativeBalance": "0",
+        "optionWalletBalance": "0",
+        "optionEquity": "0",
+    }
+]
+INDEX = [
+    {"asset": "USDT", "assetIndexPrice": "0.99980000", "time": 1683518338121},
+    {"asset": "BTC", "assetIndexPrice": "28251.91369060", "time": 1683518338122},
+]
+
+
+def payloads(**extra: object) -> dict[str, object]:
+    return {"/papi/v1/balance": BALANCE, "/sapi/v1/portfolio/asset-index-price": INDEX} | {
+        k.replace("__", "/"): v for k, v in extra.items()
+    }
+
+
+def test_balance() -> None:
+    snap, _ = snapshot_from_payloads(payloads())
+    (usdt,) = snap.balances
+    assert usdt.asset == "USDT"
+    assert usdt.cross_margin_asset_qty == pytest.approx(92.27530794)
+    assert usdt.cross_margin_borrowed_qty == pytest.approx(10.0)
+    assert usdt.cross_margin_interest_qty == pytest.approx(0.72469206)
+    assert usdt.um_unrealized_pnl_qty == pytest.approx(23.72469206)
+    assert usdt.cm_unrealized_pnl_qty == 0.0  # "" = none
+    # x = 92.27530794 − 10 − 0.72469206 + 0 + 23.72469206 + 23.72469206 + 0 = 129.0
+    assert usdt.equity_qty == pytest.approx(129.0)
+    assert snap.update_time_ms == 1617939110373
+
+
+def test_asset_index_prices() -> None:
+    _, market = snapshot_from_payloads(payloads())
+    assert market.index_price_usd == {"USDT": 0.9998, "BTC": 28251.9136906}
+    assert market.time_ms == 1683518338122
+
+
+def test_account() -> None:
+    account = {
+        "uniMMR": "5167.92171923",
+        "accountEquity": "122607.35137903",
+        "actualEquity": "73.47428058",
+        "accountInitialMargin": "23.72469206",
+        "accountMaintMargin": "23.72469206",
+        "accountStatus": "NORMAL",
+        "virtualMaxWithdrawAmount": "1627523.32459208",
+        "totalAvailableBalance": "",
+        "totalMarginOpenLoss": "",
+        "updateTime": 1657707212154,
+    }
+    snap, _ = snapshot_from_payloads(payloads(**{"/papi/v1/account": account}))
+    r = snap.reported
+    assert r is not None
+    assert (r.uni_mmr, r.account_status) == (pytest.approx(5167.92171923), "NORMAL")
+    assert r.account_equity_usd == pytest.approx(122607.35137903)
+    assert r.total_margin_open_loss_usd == 0.0
+    assert snap.update_time_ms == 1657707212154
+
+
+def test_um_position_risk_and_marks() -> None:
+    rows = [
+        {
+            "entryPrice": "6563.66500",
+            "leverage": "10",
+            "markPrice": "6679.50671178",
+            "maxNotionalValue": "20000000",
+            "positionAmt": "-0.010",
+            "notional": "-66.79506712",
+            "symbol": "BTCUSDT",
+            "unRealizedProfit": "-1.15842",
+            "liquidationPrice": "7930.72",
+            "positionSide": "BOTH",
+            "updateTime": 1625474304765,
+        }
+    ]
+    premium = [{"symbol": "BTCUSDT", "markPrice": "6680.00000000", "indexPrice": "6679.1"}]
+    snap, market = snapshot_from_payloads(
+        payloads(**{"/papi/v1/um/positionRisk": rows, "/fapi/v1/premiumIndex": premium})
+    )
+    (pos,) = snap.um_positions
+    assert (pos.symbol, pos.base_asset, pos.margin_asset) == ("BTCUSDT", "BTC", "USDT")
+    assert pos.position_amt_qty == pytest.approx(-0.01)
+    assert pos.leverage == 10.0
+    assert pos.mark_price == pytest.approx(6679.50671178)
+    # The premium index's mark is the one the model uses.
+    assert market.mark_price["BTCUSDT"] == pytest.approx(6680.0)
+
+
+def test_cm_position_risk_contract_size_from_notional() -> None:
+    rows = [
+        {
+            "symbol": "BTCUSD_PERP",
+            "positionAmt": "-3",
+            "entryPrice": "60000.0",
+            "markPrice": "50000.00000000",
+            "unRealizedProfit": "0.00100000",
+            "liquidationPrice": "0",
+            "leverage": "20",
+            "positionSide": "BOTH",
+            "updateTime": 1627026881327,
+            "maxQty": "50",
+            "notionalValue": "-0.00600000",
+        }
+    ]
+    snap, _ = snapshot_from_payloads(payloads(**{"/papi/v1/cm/positionRisk": rows}))
+    (pos,) = snap.cm_positions
+    # size = |−0.006 BTC| · 50,000 / |−3| = 100 USD per contract
+    assert pos.contract_size_usd == pytest.approx(100.0)
+    assert (pos.margin_asset, pos.position_amt_contracts, pos.leverage) == ("BTC", -3.0, 20.0)
+
+
+def test_um_and_cm_leverage_brackets() -> None:
+    um = [
+        {
+            "symbol": "ETHUSDT",
+            "notionalCoef": "1.50",
+            "brackets": [
+                {
+                    "bracket": 2,
+                    "initialLeverage": 50,
+                    "notionalCap": 50000,
+                    "notionalFloor": 10000,
+                    "maintMarginRatio": 0.01,
+                    "cum": 35.0,
+                },
+                {
+                    "bracket": 1,
+                    "initialLeverage": 75,
+                    "notionalCap": 10000,
+                    "notionalFloor": 0,
+                    "maintMarginRatio": 0.0065,
+                    "cum": 0.0,
+                },
+            ],
+        }
+    ]
+    cm = [
+        {
+            "symbol": "BTCUSD_PERP",
+            "brackets": [
+                {
+                    "bracket": 1,
+                    "initialLeverage": 125,
+                    "qtyCap": 50,
+                    "qtyFloor": 0,
+                    "maintMarginRatio": 0.004,
+                    "cum": 0.0,
+                },
+            ],
+        }
+    ]
+    _, market = snapshot_from_payloads(
+        payloads(**{"/papi/v1/um/leverageBracket": um, "/papi/v1/cm/leverageBracket": cm})
+    )
+    first, second = market.um_brackets["ETHUSDT"]  # sorted by floor
+    assert (first.floor, first.cap, first.maint_margin_ratio) == (0.0, 10_000.0, 0.0065)
+    assert (second.floor, second.cum, second.initial_leverage) == (10_000.0, 35.0, 50.0)
+    (btc,) = market.cm_brackets["BTCUSD_PERP"]
+    assert (btc.floor, btc.cap) == (0.0, 50.0)
+
+
+def test_tiered_collateral_rates() -> None:
+    tiered = [
+        {
+            "asset": "BNB",
+            "collateralInfo": [
+                {
+                    "tierFloor": "1000.0000",
+                    "tierCap": "2000.0000",
+                    "collateralRate": "0.9000",
+                    "cum": "100.0000",
+                },
+                {
+                    "tierFloor": "0.0000",
+                    "tierCap": "1000.0000",
+                    "collateralRate": "1.0000",
+                    "cum": "0.0000",
+                },
+            ],
+        }
+    ]
+    _, market = snapshot_from_payloads(payloads(**{"/sapi/v2/portfolio/collateralRate": tiered}))
+    low, high = market.collateral_tiers["BNB"]
+    assert (low.floor_usd, low.collateral_rate) == (0.0, 1.0)
+    assert (high.floor_usd, high.collateral_rate, high.cum_usd) == (1000.0, 0.9, 100.0)
+
+
+def test_flat_collateral_rates() -> None:
+    flat = [
+        {"asset": "USDC", "collateralRate": "1.0000"},
+        {"asset": "BUSD", "collateralRate": "0.9"},
+    ]
+    _, market = snapshot_from_payloads(payloads(**{"/sapi/v1/portfolio/collateralRate": flat}))
+    (busd,) = market.collateral_tiers["BUSD"]
+    assert busd.collateral_rate == 0.9 and math.isinf(busd.cap_usd)
+
+
+def test_coin_m_premium_index() -> None:
+    premium = [{"symbol": "BTCUSD_PERP", "pair": "BTCUSD", "markPrice": "11029.69574559"}]
+    _, market = snapshot_from_payloads(payloads(**{"/dapi/v1/premiumIndex": premium}))
+    assert market.mark_price["BTCUSD_PERP"] == pytest.approx(11029.69574559)
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"/papi/v1/balance": [{"asset": "USDT"}]}, "crossMarginAsset"),
+        ({"/papi/v1/balance": [{**BALANCE[0], "umWalletBalance": "1e"}]}, "umWalletBalance"),
+        ({"/papi/v1/balance": {"code": -1000}}, "asset"),
+        ({"/papi/v1/balance": "oops"}, "<root>"),
+        ({"/sapi/v1/portfolio/asset-index-price": [{"asset": "BTC"}]}, "assetIndexPrice"),
+        (
+            {"/papi/v1/um/positionRisk": [{"symbol": "BTCUSDT", "positionAmt": "NaN"}]},
+            "positionAmt",
+        ),
+    ],
+)
+def test_malformed_payloads_name_path_and_field(bad: dict[str, object], field: str) -> None:
+    with pytest.raises(PayloadError) as err:
+        snapshot_from_payloads(payloads() | bad)
+    assert err.value.field == field
+    assert err.value.path in bad
+
+
+def test_missing_required_payload() -> None:
+    with pytest.raises(PayloadError, match="/papi/v1/balance"):
+        snapshot_from_payloads({"/sapi/v1/portfolio/asset-index-price": INDEX})
