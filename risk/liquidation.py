@@ -20,6 +20,7 @@ _GRID = np.arange(1, 61) / 100  # the stress grid's 1 % steps
 _COARSE = np.array([0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6])
 _DOWN_TAIL = np.array([0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 0.999, 0.9999])
 _UP_TAIL = np.array([0.7, 0.8, 0.9, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0])
+MAX_UP_MOVE = float(_UP_TAIL[-1])  # the largest rally searched: +1000 %
 LADDERS = {
     # (sign, fine): magnitudes scanned outward from 0. Fine ladders follow the 1 % stress grid.
     (-1.0, True): np.concatenate([_GRID, _DOWN_TAIL]),

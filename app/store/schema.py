@@ -61,7 +61,14 @@ class ReportRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     reported_uni_mmr: Mapped[float | None] = mapped_column(Float, nullable=True)
     reported_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    detail_json: Mapped[str] = mapped_column(Text)
+    # Uniform move of all non-stable assets to the liquidation level, in %; NULL = none found.
+    liquidation_down_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    liquidation_up_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    btc_liquidation_down_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    btc_liquidation_up_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    top_up_target_uni_mmr: Mapped[float] = mapped_column(Float)
+    top_up_usd: Mapped[float] = mapped_column(Float)
+    detail_zjson: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class EventRow(Base):

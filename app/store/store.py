@@ -45,6 +45,12 @@ class StoredReport:
     status: str
     reported_uni_mmr: float | None
     reported_status: str | None
+    liquidation_down_pct: float | None
+    liquidation_up_pct: float | None
+    btc_liquidation_down_usd: float | None
+    btc_liquidation_up_usd: float | None
+    top_up_target_uni_mmr: float
+    top_up_usd: float
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class StoredEvent:
     endpoint: str | None
     code: int | None
     message: str
+
+
+def _zjson(body: object) -> bytes:
+    return zlib.compress(json.dumps(body, separators=(",", ":")).encode())
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -90,7 +100,7 @@ class Store:
     def write_cycle(self, cycle: CycleRecord, computed_at_ms: int) -> int:
         """Snapshot + report in one transaction; returns the report id."""
         r = cycle.report
-        zjson = zlib.compress(json.dumps(cycle.payloads, separators=(",", ":")).encode())
+        zjson = _zjson(cycle.payloads)
         with self._session.begin() as s:
             snap = SnapshotRow(
                 account=cycle.account,
@@ -117,7 +127,13 @@ class Store:
                 status=r.status.value,
                 reported_uni_mmr=cycle.reported.uni_mmr if cycle.reported else None,
                 reported_status=cycle.reported.account_status if cycle.reported else None,
-                detail_json=json.dumps(report_to_dict(r)),
+                liquidation_down_pct=r.liquidation_shock.down_pct,
+                liquidation_up_pct=r.liquidation_shock.up_pct,
+                btc_liquidation_down_usd=r.liquidation_shock.btc_down_price_usd,
+                btc_liquidation_up_usd=r.liquidation_shock.btc_up_price_usd,
+                top_up_target_uni_mmr=r.top_up_target_uni_mmr,
+                top_up_usd=r.top_up_usd,
+                detail_zjson=_zjson(report_to_dict(r)),
             )
             s.add(row)
             s.flush()
@@ -166,6 +182,12 @@ class Store:
                 status=row.status,
                 reported_uni_mmr=row.reported_uni_mmr,
                 reported_status=row.reported_status,
+                liquidation_down_pct=row.liquidation_down_pct,
+                liquidation_up_pct=row.liquidation_up_pct,
+                btc_liquidation_down_usd=row.btc_liquidation_down_usd,
+                btc_liquidation_up_usd=row.btc_liquidation_up_usd,
+                top_up_target_uni_mmr=row.top_up_target_uni_mmr,
+                top_up_usd=row.top_up_usd,
             )
 
     def latest_event(self, account: str) -> StoredEvent | None:

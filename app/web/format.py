@@ -24,3 +24,15 @@ def fmt_age(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def fmt_pct(value: float | None, *, none: str = "none") -> str:
+    """A signed move in %, two decimals; None (no such move) reads as ``none``."""
+    if value is None:
+        return none
+    sign = "−" if value < 0 else "+"
+    return f"{sign}{abs(value):,.2f} %"
+
+
+def fmt_price(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"

@@ -76,6 +76,21 @@ def layout(account: str) -> html.Div:
                                 "USDⓈ-M and COIN-M bracket margin plus margin-loan MM, in USD.",
                             ),
                             _tile(
+                                "Liquidation distance",
+                                "liquidation",
+                                "The uniform move of every non-stable asset, down and up, that "
+                                "takes uniMMR to the liquidation level (root-found), and the BTC "
+                                "price where it happens. Under PM this is account-wide.",
+                                note_id="liquidation-note",
+                            ),
+                            _tile(
+                                "Top-up",
+                                "top-up",
+                                "Stablecoin to transfer in for uniMMR to reach the target "
+                                "(collateral tiers applied).",
+                                note_id="top-up-note",
+                            ),
+                            _tile(
                                 "Binance reports",
                                 "reported",
                                 "uniMMR and accountStatus as /papi/v1/account reports them, "

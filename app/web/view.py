@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from app.collector.feed import FeedStatus
 from app.store.store import StoredEvent, StoredReport
-from app.web.format import fmt_age, fmt_uni_mmr, fmt_usd
+from app.web.format import fmt_age, fmt_pct, fmt_price, fmt_uni_mmr, fmt_usd
+from risk.liquidation import MAX_UP_MOVE
 from risk.model import MarginBand
 
 BAND_TEXT: dict[str, tuple[str, str]] = {
@@ -21,6 +22,10 @@ BAND_TEXT: dict[str, tuple[str, str]] = {
     MarginBand.LIQUIDATION: ("☠", "LIQUIDATION"),
     MarginBand.LIQUIDATION_WITH_LOSS: ("☠", "LIQUIDATION — loss claim possible"),
 }
+
+
+BEYOND_UP = f"> +{100 * MAX_UP_MOVE:,.0f} %"
+"""No liquidation up to the largest rally the root search tries."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,10 @@ class DeskView:
     maint_margin: str
     reported_uni_mmr: str
     reported_status: str
+    liquidation: str
+    liquidation_note: str
+    top_up: str
+    top_up_note: str
     age: str
     stale: bool
     as_of: str
@@ -74,6 +83,10 @@ def build_view(
             maint_margin="—",
             reported_uni_mmr="—",
             reported_status="",
+            liquidation="—",
+            liquidation_note="",
+            top_up="—",
+            top_up_note="",
             age="—",
             stale=True,
             as_of="",
@@ -95,6 +108,16 @@ def build_view(
         maint_margin=fmt_usd(report.maint_margin_usd),
         reported_uni_mmr=reported,
         reported_status=f"accountStatus {report.reported_status or '—'}",
+        liquidation=(
+            f"↓ {fmt_pct(report.liquidation_down_pct, none='never')}   "
+            f"↑ {fmt_pct(report.liquidation_up_pct, none=BEYOND_UP)}"
+        ),
+        liquidation_note=(
+            f"BTC at {fmt_price(report.btc_liquidation_down_usd)} / "
+            f"{fmt_price(report.btc_liquidation_up_usd)}"
+        ),
+        top_up=fmt_usd(report.top_up_usd),
+        top_up_note=f"stablecoin to reach uniMMR {report.top_up_target_uni_mmr:g}",
         age=fmt_age(age_s),
         stale=stale,
         as_of=f"as of {_utc_clock(report.data_time_ms)}",

@@ -25,11 +25,19 @@ def report(age_s: float, uni_mmr: float = 3.21, status: str = "NORMAL") -> Store
         status=status,
         reported_uni_mmr=3.2,
         reported_status="NORMAL",
+        liquidation_down_pct=-9.6204,
+        liquidation_up_pct=None,
+        btc_liquidation_down_usd=45_189.797,
+        btc_liquidation_up_usd=None,
+        top_up_target_uni_mmr=2.0,
+        top_up_usd=0.0,
     )
 
 
 def test_fresh_report_shows_its_band() -> None:
     v = build_view(report(1), None, NOW, stale_after_s=10)
+    assert v.liquidation == "↓ −9.62 %   ↑ > +1,000 %"
+    assert v.liquidation_note == "BTC at 45,189.80 / —"
     assert (v.uni_mmr, v.band_class, v.stale, v.feed_status) == ("3.21", "band-normal", False, "OK")
     assert v.status_text.startswith("NORMAL")
     assert v.simulated
