@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     reduce_only_uni_mmr: float = Field(1.2, gt=0)
     liquidation_uni_mmr: float = Field(1.05, gt=0)
     loss_uni_mmr: float = Field(1.0, gt=0)
-    margin_loan_mmr: float = Field(0.05, gt=0, lt=1)
+    margin_leverage: Literal[3, 5, 10] = Field(
+        10, description="cross-margin leverage; sets the loans' MMR: 3x 10 %, 5x 8 %, 10x 5 %"
+    )
+    top_up_target_uni_mmr: float = Field(2.0, gt=1.0, description="uniMMR the top-up aims for")
 
     @classmethod
     def settings_customise_sources(
@@ -59,7 +62,8 @@ class Settings(BaseSettings):
             reduce_only_uni_mmr=self.reduce_only_uni_mmr,
             liquidation_uni_mmr=self.liquidation_uni_mmr,
             loss_uni_mmr=self.loss_uni_mmr,
-            margin_loan_mmr=self.margin_loan_mmr,
+            margin_leverage=self.margin_leverage,
+            top_up_target_uni_mmr=self.top_up_target_uni_mmr,
         )
         ladder = [
             rules.margin_call_uni_mmr,

@@ -134,6 +134,8 @@ class MarketState:
     time_ms: int = 0
 
 
+MARGIN_LOAN_MMR_BY_LEVERAGE = {3: 0.10, 5: 0.08, 10: 0.05}
+
 DEFAULT_STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USDP", "DAI"})
 
 
@@ -163,14 +165,18 @@ class RiskRules:
     reduce_only_uni_mmr: float = 1.2
     liquidation_uni_mmr: float = 1.05
     loss_uni_mmr: float = 1.0
-    # Cross-margin loan MMR by the account's margin leverage (same FAQ): 3x 10 %, 5x 8 %, 10x 5 %.
-    margin_loan_mmr: float = 0.05
-    # Margin initial margin = borrowed / (leverage − 1) (PM trading-rules FAQ 174861644e7049aa…).
+    # The account's cross-margin leverage: sets the loans' MMR (the margin tier, below) and their
+    # initial margin = borrowed / (leverage − 1) (PM trading-rules FAQ 174861644e7049aa…).
     margin_leverage: float = 10.0
     # "Top up to": the uniMMR a desk wants to be back at; above Binance's 1.5 reminder line.
     top_up_target_uni_mmr: float = 2.0
     stablecoins: frozenset[str] = DEFAULT_STABLECOINS
     betas_to_btc: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def margin_loan_mmr(self) -> float:
+        """Cross-margin loan MMR by margin leverage (uniMMR FAQ): 3x 10 %, 5x 8 %, 10x 5 %."""
+        return MARGIN_LOAN_MMR_BY_LEVERAGE[int(self.margin_leverage)]
 
     def band(self, uni_mmr: float) -> MarginBand:
         if uni_mmr > self.margin_call_uni_mmr:

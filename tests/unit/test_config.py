@@ -32,6 +32,7 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ("port = \n", "is not valid TOML"),
         ("poll_interval_s = -1\n", "config: poll_interval_s: Input should be greater than 0"),
         ("reduce_only_uni_mmr = 1.6\n", "uniMMR thresholds must fall strictly"),
+        ("margin_leverage = 4\n", "config: margin_leverage: Input should be 3, 5 or 10"),
     ],
 )
 def test_bad_file_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:

@@ -121,10 +121,10 @@ def test_negative_balance_counts_in_full_without_haircut() -> None:
         um_positions=(),
     )
     m = market(collateral_tiers={"BTC": BTC_TIERS, "USDT": haircut_usdt})
-    report = evaluate(snapshot, m, RiskRules(margin_loan_mmr=0.05))
+    report = evaluate(snapshot, m, RiskRules(margin_leverage=10))
     # BTC 50,000 · 0.95 = 47,500; USDT −2,000 in full → 45,500.
     assert report.adjusted_equity_usd == pytest.approx(45_500.0)
-    # Margin loan MM: 3,000 · 0.05 · 1.0 = 150 → uniMMR = 45,500 / 150.
+    # Margin loan MM at 10x leverage (MMR 5 %): 3,000 · 0.05 · 1.0 = 150 → uniMMR = 45,500 / 150.
     assert report.maint_margin.margin_usd == pytest.approx(150.0)
     assert report.uni_mmr == pytest.approx(45_500 / 150)
 
@@ -187,3 +187,14 @@ def test_asset_without_collateral_rate_counts_zero_and_warns() -> None:
     assert report.adjusted_equity_usd == 0.0
     assert report.actual_equity_usd == pytest.approx(50_000.0)
     assert any("BTC" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize(("leverage", "mmr"), [(3, 0.10), (5, 0.08), (10, 0.05)])
+def test_margin_loan_mmr_by_leverage(leverage: int, mmr: float) -> None:
+    # uniMMR FAQ: cross-margin MMR 3x → 10 %, 5x → 8 %, 10x → 5 %. Loan 1,000 USDT → MM.
+    snapshot = AccountSnapshot(
+        balances=(bal("USDT", cross_margin_asset_qty=2_000.0, cross_margin_borrowed_qty=1_000.0),),
+        um_positions=(),
+    )
+    report = evaluate(snapshot, market(), RiskRules(margin_leverage=leverage))
+    assert report.maint_margin.margin_usd == pytest.approx(1_000 * mmr)
