@@ -93,15 +93,16 @@ class Book:
 def _tables_by_symbol(
     symbols: list[str], tables: dict[str, tuple[Bracket, ...]], venue: str
 ) -> TierTable:
-    """Pad each distinct symbol's bracket table once, then give every position its row."""
-    distinct = list(dict.fromkeys(symbols))
-    missing = [s for s in distinct if not tables.get(s)]
+    """Pad each distinct bracket table once (many symbols share one schedule), then give every
+    position its row."""
+    missing = [s for s in symbols if not tables.get(s)]
     if missing:
         raise MissingMarketDataError(f"no leverage brackets for {venue} symbol {missing[0]}")
-    padded = _pad([bracket_rows(tables[s]) for s in distinct])
+    distinct: dict[tuple[Bracket, ...], int] = {}
+    row = np.array([distinct.setdefault(tables[s], len(distinct)) for s in symbols], dtype=np.intp)
+    padded = _pad([bracket_rows(t) for t in distinct])
     if not symbols:
         return padded
-    row = np.array([distinct.index(s) for s in symbols], dtype=np.intp)
     return TierTable(padded.floor[row], padded.rate[row], padded.cum[row])
 
 

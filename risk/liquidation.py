@@ -1,9 +1,10 @@
 """Liquidation distance: the smallest move along a price direction that takes uniMMR to the
-liquidation threshold, root-found (Illinois false position), batched across directions.
+liquidation threshold, root-found by batched multisection, across many directions at once.
 
 f(t) = adjusted equity(t) − threshold · MM(t); f > 0 is safe. For each problem (a direction and a
 sign) the moves are scanned outward from 0 over a ladder of magnitudes; the first sign change
-brackets the root, which is then refined. The uniform direction's ladder is the 1 % stress grid
+brackets the root, which is then narrowed 17-fold per round until it is below TOLERANCE.
+The uniform direction's ladder is the 1 % stress grid
 (then coarser steps beyond ±60 %), so the root lies within the grid step where the grid first
 shows the threshold crossed.
 """
@@ -29,8 +30,7 @@ LADDERS = {
     (1.0, False): np.concatenate([_COARSE, _UP_TAIL]),
 }
 TOLERANCE = 1e-7  # in fractional move: 0.01 USD on a 100,000 USD price
-F_TOLERANCE = 1e-7  # |f| relative to f(0): 0.1 USD of a 1,000,000 USD margin surplus
-MAX_ITER = 100
+F_TOLERANCE = 1e-9  # |f| relative to f(0) at which the secant point counts as the root
 
 
 def _f(
@@ -38,6 +38,40 @@ def _f(
 ) -> FloatArray:
     v = value_rows(book, base, directions, d, t)
     return np.asarray(v.equity_usd - level * v.mm_usd, dtype=np.float64)
+
+
+SUBSCAN = 16  # inner points per bracket and round: each round narrows a bracket 17-fold
+MAX_ROUNDS = 12  # 17^12 ≈ 6e14: from the widest ladder step (5.0) to far below TOLERANCE
+
+
+def _narrow(
+    book: Book,
+    base: BaseMargins,
+    directions: FloatArray,
+    d: IntArray,
+    level: float,
+    bracket: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    f_tol: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """One batched round over every open bracket (a, b): value SUBSCAN evenly spaced inner
+    points plus the secant point, keep the first crossing. Where f is linear between a and b
+    the secant point is the root; when |f| there is within ``f_tol`` the bracket closes on it."""
+    a, b, fa, fb = bracket
+    secant = a + (b - a) * fa / (fa - fb)
+    even = a[:, None] + (b - a)[:, None] * (np.arange(1, SUBSCAN + 1) / (SUBSCAN + 1))[None, :]
+    t = np.sort(np.concatenate([even, secant[:, None]], axis=1), axis=1)  # a → b order
+    if np.any(b < a):  # downward problems run from 0 towards negative moves
+        t = np.where((b < a)[:, None], t[:, ::-1], t)
+    n = t.shape[1]
+    f = _f(book, base, directions, np.repeat(d, n), t.reshape(-1), level).reshape(t.shape)
+    crossed = f <= 0.0
+    j = np.where(crossed.any(axis=1), np.argmax(crossed, axis=1), n)
+    rows = np.arange(len(a))
+    t_ext = np.concatenate([a[:, None], t, b[:, None]], axis=1)
+    f_ext = np.concatenate([fa[:, None], f, fb[:, None]], axis=1)
+    lo, hi, f_lo, f_hi = t_ext[rows, j], t_ext[rows, j + 1], f_ext[rows, j], f_ext[rows, j + 1]
+    at_root = np.abs(f_hi) <= f_tol
+    return np.where(at_root, hi, lo), hi, np.where(at_root, f_hi, f_lo), f_hi
 
 
 def liquidation_shocks(
@@ -91,27 +125,21 @@ def liquidation_shocks(
     a = np.where(j > 0, t_scan[starts[active] + j - 1], 0.0)
     fa = np.where(j > 0, f_scan[starts[active] + j - 1], f0)
     d = problem_dir[active]
-    side = np.zeros(len(active))
+    # Multisection with a secant point: each round values SUBSCAN inner points and the secant
+    # point of every open bracket in one batch and keeps the first crossing — at least a 17-fold
+    # shrink, and an exact hit where f is linear. Deterministic and batched.
     f_tol = F_TOLERANCE * abs(f0)
     todo = np.arange(len(active))
-    for _ in range(MAX_ITER):
-        todo = todo[(np.abs(b[todo] - a[todo]) > TOLERANCE) & (np.abs(fb[todo]) > f_tol)]
+    for _ in range(MAX_ROUNDS):
+        todo = todo[np.abs(b[todo] - a[todo]) > TOLERANCE]
         if len(todo) == 0:
             break
-        ta, tb, tfa, tfb = a[todo], b[todo], fa[todo], fb[todo]
-        c = tb - tfb * (tb - ta) / (tfb - tfa)
-        inside = np.isfinite(c) & (np.minimum(ta, tb) < c) & (c < np.maximum(ta, tb))
-        c = np.where(inside, c, (ta + tb) / 2)
-        fc = _f(book, base, directions, d[todo], c, level)
-        root_side = fc <= 0.0  # c is at or past the level: it becomes the far end
-        # Illinois: halve the retained end's f when the same end is retained twice.
-        s_prev = side[todo]
-        fa[todo] = np.where(root_side & (s_prev == -1), tfa / 2, tfa)
-        fb[todo] = np.where(~root_side & (s_prev == 1), tfb / 2, tfb)
-        b[todo] = np.where(root_side, c, tb)
-        fb[todo] = np.where(root_side, fc, fb[todo])
-        a[todo] = np.where(root_side, ta, c)
-        fa[todo] = np.where(root_side, fa[todo], fc)
-        side[todo] = np.where(root_side, -1, 1)
+        bracket = (a[todo], b[todo], fa[todo], fb[todo])
+        a[todo], b[todo], fa[todo], fb[todo] = _narrow(
+            book, base, directions, d[todo], level, bracket, f_tol
+        )
+    # Within the last bracket f is linear to within rounding: interpolate.
+    width = fa - fb
+    b = np.where(width > 0.0, a + (b - a) * fa / np.where(width > 0.0, width, 1.0), b)
     out[active] = b
     return out
