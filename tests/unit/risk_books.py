@@ -11,7 +11,8 @@ from risk.model import (
     UmPosition,
 )
 
-# BTCUSDT's first two published brackets: [0, 300k) 0.4 % cum 0; [300k, 800k) 0.5 % cum 300.
+# BTCUSDT's first two published brackets: [0, 300k) 0.4 % cum 0; [300k, 800k) 0.5 % cum 300
+# (cum = 300,000 · (0.005 − 0.004) = 300).
 BTCUSDT = (Bracket(0, 300_000, 0.004, 0, 125), Bracket(300_000, 800_000, 0.005, 300, 100))
 ETHUSDT = (Bracket(0, 1_000_000, 0.005, 0, 100),)
 FLAT_100 = (CollateralTier(0, 1e12, 1.0, 0),)

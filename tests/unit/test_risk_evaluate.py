@@ -18,7 +18,6 @@ from risk.brackets import maint_margin
 from risk.collateral import adjusted_equity_usd
 from risk.model import (
     AccountSnapshot,
-    AssetBalance,
     Bracket,
     CmPosition,
     CollateralTier,
@@ -26,32 +25,10 @@ from risk.model import (
     MarketState,
     UmPosition,
 )
+from tests.unit.risk_books import BTC_95, BTCUSDT, FLAT_100, bal
 
-# BTCUSDT's first two published brackets: [0, 300k) 0.4 % cum 0; [300k, 800k) 0.5 % cum 300
-# (cum = 300,000 · (0.005 − 0.004) = 300).
-BTCUSDT = (
-    Bracket(0, 300_000, 0.004, 0, 125),
-    Bracket(300_000, 800_000, 0.005, 300, 100),
-)
-BTC_TIERS = (CollateralTier(0, 5_000_000, 0.95, 0),)
-USDT_TIERS = (CollateralTier(0, 1e12, 1.0, 0),)
-
-
-def bal(asset: str, **kw: float) -> AssetBalance:
-    fields = dict.fromkeys(
-        (
-            "cross_margin_asset_qty",
-            "cross_margin_borrowed_qty",
-            "cross_margin_interest_qty",
-            "um_wallet_qty",
-            "um_unrealized_pnl_qty",
-            "cm_wallet_qty",
-            "cm_unrealized_pnl_qty",
-        ),
-        0.0,
-    )
-    fields.update(kw)
-    return AssetBalance(asset=asset, **fields)
+BTC_TIERS = BTC_95
+USDT_TIERS = FLAT_100
 
 
 def market(**extra: object) -> MarketState:
