@@ -1,4 +1,7 @@
-"""Piecewise-linear tier tables (leverage brackets, collateral tiers) evaluated over numpy arrays.
+"""One piecewise-linear tier table (leverage brackets, collateral tiers), evaluated and inverted.
+
+The batched path over many items lives in ``risk/valuation.py``; this scalar form serves the
+top-up and reduce inversions.
 
 Both of Binance's tier tables use the same "quick addition" form: a value v that falls in the
 tier [floor, cap) gives v · rate + cum for that tier, where cum makes the function continuous

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from risk import MissingMarketDataError, RiskRules, evaluate
-from risk.brackets import maint_margin
-from risk.collateral import adjusted_equity_usd
 from risk.model import (
     AccountSnapshot,
     Bracket,
@@ -66,12 +63,23 @@ def test_small_basis_book_by_hand() -> None:
     assert report.status is MarginBand.NORMAL
 
 
+def um_mm(btc: float) -> float:
+    """USDⓈ-M MM of a BTCUSDT long of ``btc`` at 50,000, through evaluate()."""
+    snapshot = AccountSnapshot(
+        balances=(bal("USDT", um_wallet_qty=1_000_000.0),),
+        um_positions=(UmPosition("BTCUSDT", "BOTH", btc, 50_000.0, 50_000.0, 0.0, "BTC", "USDT"),),
+    )
+    return evaluate(snapshot, market(), RiskRules()).maint_margin.um_usd
+
+
 def test_bracket_boundary_is_continuous_and_uses_upper_bracket() -> None:
-    # At 300,000 the upper bracket applies: 300,000 · 0.005 − 300 = 1,200 = 300,000 · 0.004.
-    at, above = maint_margin(np.array([300_000.0, 400_000.0]), BTCUSDT)
-    assert at == pytest.approx(1_200.0)
-    # 400,000 · 0.005 − 300 = 1,700 (the lower bracket alone would say 1,600).
-    assert above == pytest.approx(1_700.0)
+    # 6 BTC · 50,000 = 300,000, the boundary: upper bracket 300,000 · 0.005 − 300 = 1,200,
+    # the same as the lower one would give (300,000 · 0.004), so MM is continuous.
+    assert um_mm(6.0) == pytest.approx(1_200.0)
+    # 8 BTC = 400,000: 400,000 · 0.005 − 300 = 1,700 (the lower bracket alone would say 1,600).
+    assert um_mm(8.0) == pytest.approx(1_700.0)
+    # Just below: 5.99 BTC = 299,500 · 0.004 = 1,198.
+    assert um_mm(5.99) == pytest.approx(1_198.0)
 
 
 def test_collateral_tier_boundary_binance_faq_example() -> None:
@@ -82,9 +90,14 @@ def test_collateral_tier_boundary_binance_faq_example() -> None:
         CollateralTier(0, 100_000_000, 1.0, 0),
         CollateralTier(100_000_000, 120_000_000, 0.975, 2_500_000),
     )
-    value, boundary = adjusted_equity_usd(np.array([120_000_000.0, 100_000_000.0]), tiers)
-    assert value == pytest.approx(119_500_000.0)
-    assert boundary == pytest.approx(100_000_000.0)  # both tiers agree at the boundary
+    m = market(index_price_usd={"BTC": 20_000.0, "USDT": 1.0}, collateral_tiers={"BTC": tiers})
+
+    def equity(btc: float) -> float:
+        snap = AccountSnapshot(balances=(bal("BTC", cross_margin_asset_qty=btc),), um_positions=())
+        return evaluate(snap, m, RiskRules()).adjusted_equity_usd
+
+    assert equity(6_000.0) == pytest.approx(119_500_000.0)
+    assert equity(5_000.0) == pytest.approx(100_000_000.0)  # both tiers agree at the boundary
 
 
 def test_negative_balance_counts_in_full_without_haircut() -> None:
