@@ -18,7 +18,14 @@ from binance.exceptions import BinanceAPIException
 from app.clock import now_ms
 from app.collector.feed import Failure, classify
 from app.store.store import CycleRecord, Store
-from connectors.binance.client import EndpointError, fetch_payloads, server_time_offset_ms
+from connectors.binance.client import (
+    ENDPOINTS,
+    SLOW_PATHS,
+    EndpointError,
+    Fetched,
+    fetch_payloads,
+    server_time_offset_ms,
+)
 from connectors.binance.parse import snapshot_from_payloads
 from risk import RiskRules, evaluate
 
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CLOCK_SKEW_CODE = -1021
 SERVER_TIME_PATH = "/api/v3/time"
+SLOW_REFRESH_MS = 3_600_000  # brackets and collateral tiers: hourly
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,18 @@ class Collector:
         self.account = account
         self._now_ms = now_ms
         self._clock_synced = False
+        self._slow: dict[str, object] = {}
+        self._slow_at_ms: int | None = None
+
+    def _fetch(self) -> Fetched:
+        """Fast-changing endpoints every cycle; brackets and collateral tiers hourly (cached).
+        Every stored snapshot still carries all payloads, so each one can be replayed alone."""
+        now = self._now_ms()
+        fast = fetch_payloads(self.client, frozenset(ENDPOINTS) - SLOW_PATHS)
+        if self._slow_at_ms is None or now - self._slow_at_ms >= SLOW_REFRESH_MS:
+            slow = fetch_payloads(self.client, SLOW_PATHS)
+            self._slow, self._slow_at_ms = slow.payloads, now
+        return Fetched({**fast.payloads, **self._slow}, fast.simulated)
 
     def _sync_clock(self) -> None:
         try:
@@ -63,7 +83,7 @@ class Collector:
             if not self._clock_synced:
                 self._sync_clock()
             fetched_at = self._now_ms()
-            fetched = fetch_payloads(self.client)
+            fetched = self._fetch()
             snapshot, market = snapshot_from_payloads(fetched.payloads)
             report = evaluate(snapshot, market, self.rules)
         except Exception as exc:

@@ -50,6 +50,7 @@ class Simulator:
         self.clock = clock or WallClock()
         self.market = MarketModel(self.clock, seed=seed)
         self.book: AccountBook = PRESETS[preset](self.market.index_prices_usd())
+        self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
         self.api_key = api_key or secrets.token_hex(32)
         self.api_secret = api_secret or secrets.token_hex(32)
         self.routes: dict[str, Route] = {
@@ -155,6 +156,7 @@ class Simulator:
 
         @app.route("/<path:path>", methods=["GET"])
         def _dispatch(path: str) -> Response:
+            self.on_request("/" + path)
             route = self.routes.get("/" + path)
             if route is None:
                 return Response("Not Found", status=404)

@@ -114,3 +114,22 @@ def test_store_is_sqlite_wal(collector: Collector, store: Store) -> None:
     assert db is not None
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_brackets_and_collateral_tiers_are_read_hourly_not_every_cycle(
+    client: Client, store: Store, sim_server: SimulatorServer
+) -> None:
+    # The collector's own clock moves; the exchange's does not (no -1021 from the jump).
+    clock = ManualClock(0)
+    collector = Collector(store, client, RiskRules(), "sim-basis", now_ms=clock.now_ms)
+    seen: list[str] = []
+    sim_server.simulator.on_request = seen.append
+    collector.run_once()
+    clock.advance(2)
+    collector.run_once()
+    assert seen.count("/sapi/v2/portfolio/collateralRate") == 1
+    assert seen.count("/papi/v1/um/leverageBracket") == 1
+    assert seen.count("/papi/v1/balance") == 2
+    clock.advance(3600)
+    collector.run_once()
+    assert seen.count("/sapi/v2/portfolio/collateralRate") == 2
