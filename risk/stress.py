@@ -1,9 +1,10 @@
 """Stress scenarios: the uniform grid, single-asset shocks, BTC-beta moves, basis breaks and
 historical crash days, each valued with collateral tiers and brackets re-applied.
 
-Historical magnitudes are close-to-low moves on the day as public market records give them
-(daily OHLC of the BTC/USD and ETH/USD indices on CoinMarketCap / CoinGecko, and the press
-reports cited per preset). They are presets to reason with, not forecasts; edit or add freely.
+Historical magnitudes are open-to-low moves on the day as widely reported at the time (daily
+OHLC of the BTC/USD and ETH/USD indices, and the market press named per preset). They were
+written down from those reports and are NOT yet checked figure by figure against a stored
+source: verification is an open point of issue 4. Presets to reason with, not forecasts.
 """
 
 from __future__ import annotations
@@ -33,38 +34,40 @@ HISTORICAL_CRASHES: tuple[HistoricalCrash, ...] = (
         "2020-03-12",
         {"BTC": -0.39, "ETH": -0.43},
         -0.45,
-        "BTC/USD open 7,935 → low ~4,860 on 12 Mar 2020 (CoinDesk, 'Bitcoin's price fell 39%');"
-        " ETH/USD 194 → ~110",
+        "BTC/USD ~7,900 → ~4,800 and ETH/USD ~194 → ~110 on 12 Mar 2020, as reported by the"
+        " market press (unverified)",
     ),
     HistoricalCrash(
         "May 2021 crash",
         "2021-05-19",
         {"BTC": -0.30, "ETH": -0.40},
         -0.45,
-        "BTC/USD 42,900 → intraday low ~30,000 on 19 May 2021; ETH/USD 3,380 → ~1,900"
-        " (Reuters, 'Bitcoin plunges 30%')",
+        "BTC/USD ~42,900 → intraday ~30,000 and ETH/USD ~3,380 → ~1,900 on 19 May 2021, as"
+        " reported by the market press (unverified)",
     ),
     HistoricalCrash(
         "FTX collapse",
         "2022-11-09",
         {"BTC": -0.16, "ETH": -0.20, "SOL": -0.45},
         -0.25,
-        "BTC/USD 18,540 → ~15,600 on 9 Nov 2022; SOL fell ~45% (CoinDesk market wrap)",
+        "BTC/USD ~18,500 → ~15,600 on 9 Nov 2022, SOL about −45 %, as reported by the market"
+        " press (unverified)",
     ),
     HistoricalCrash(
         "Yen carry unwind",
         "2024-08-05",
         {"BTC": -0.15, "ETH": -0.22},
         -0.25,
-        "BTC/USD 58,100 → ~49,200; ETH/USD 2,690 → ~2,110 on 5 Aug 2024 (Bloomberg)",
+        "BTC/USD ~58,100 → ~49,200 and ETH/USD ~2,690 → ~2,110 on 5 Aug 2024, as reported by"
+        " the market press (unverified)",
     ),
     HistoricalCrash(
         "October 2025 liquidation cascade",
         "2025-10-10",
         {"BTC": -0.14, "ETH": -0.20, "SOL": -0.30, "XRP": -0.40},
         -0.40,
-        "BTC/USD ~122,000 → ~104,700 on 10–11 Oct 2025; altcoins fell 30–70 % intraday"
-        " (CoinDesk: largest liquidation day on record)",
+        "BTC/USD ~122,000 → ~104,700 on 10–11 Oct 2025, altcoins 30–70 % lower intraday,"
+        " the largest liquidation day on record, as reported by the market press (unverified)",
     ),
 )
 
