@@ -64,7 +64,8 @@ def book() -> tuple[AccountSnapshot, MarketState]:
     market = MarketState(
         index_price_usd=prices,
         mark_price={p.symbol: p.mark_price for p in positions},
-        um_brackets={p.symbol: table for p in positions},
+        # One table object per symbol, as parse.py builds them (no sharing to exploit).
+        um_brackets={p.symbol: tuple(list(table)) for p in positions},
         collateral_tiers={a: tiers for a in [*assets, "USDT"]},
     )
     return AccountSnapshot(tuple(balances), tuple(positions)), market

@@ -93,14 +93,21 @@ class Book:
 def _tables_by_symbol(
     symbols: list[str], tables: dict[str, tuple[Bracket, ...]], venue: str
 ) -> TierTable:
-    """Pad each distinct bracket table once (many symbols share one schedule), then give every
-    position its row."""
+    """Pad each distinct bracket table object once (positions of one symbol, and symbols the
+    market state maps to one shared schedule), then give every position its row."""
     missing = [s for s in symbols if not tables.get(s)]
     if missing:
         raise MissingMarketDataError(f"no leverage brackets for {venue} symbol {missing[0]}")
-    distinct: dict[tuple[Bracket, ...], int] = {}
-    row = np.array([distinct.setdefault(tables[s], len(distinct)) for s in symbols], dtype=np.intp)
-    padded = _pad([bracket_rows(t) for t in distinct])
+    distinct: dict[int, int] = {}
+    first: list[tuple[Bracket, ...]] = []
+    row = np.empty(len(symbols), dtype=np.intp)
+    for i, s in enumerate(symbols):
+        table = tables[s]
+        j = distinct.setdefault(id(table), len(distinct))
+        if j == len(first):
+            first.append(table)
+        row[i] = j
+    padded = _pad([bracket_rows(t) for t in first])
     if not symbols:
         return padded
     return TierTable(padded.floor[row], padded.rate[row], padded.cum[row])

@@ -11,12 +11,13 @@ size · mark / leverage; margin borrowed / (leverage − 1).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from risk.book import Book, MissingMarketDataError, TierTable, compile_book
+from risk.book import Book, IntArray, MissingMarketDataError, TierTable, compile_book
 from risk.classic import ClassicComparison
-from risk.liquidation import liquidation_shocks
+from risk.liquidation import LADDERS, liquidation_shocks
 from risk.model import (
     AccountSnapshot,
     AssetBalance,
@@ -34,7 +35,7 @@ from risk.model import (
     StressGrid,
     TopUpBasis,
 )
-from risk.stress import GRID_PCT, standard_scenarios
+from risk.stress import GRID_PCT, SINGLE_ASSET_SHOCKS, portfolio_scenarios, single_asset_name
 from risk.tiers import FloatArray
 from risk.topup import reduce_fraction, stable_top_up_usd
 from risk.valuation import BaseMargins, adjusted_equity_rows, base_margins, tier_of, value_rows
@@ -99,28 +100,107 @@ def _hedges(snapshot: AccountSnapshot, book: Book) -> tuple[HedgeRow, ...]:
     return tuple(rows)
 
 
-def _liquidations(
-    book: Book, base: BaseMargins, rules: RiskRules, grid: StressGrid
-) -> tuple[LiquidationShock, tuple[AssetLiquidation, ...]]:
-    risky = np.nonzero(~book.stable)[0]
-    n_dir = 1 + len(risky)
-    directions = np.zeros((n_dir, book.n_assets))
-    directions[0, risky] = 1.0  # uniform: every non-stable asset
-    directions[np.arange(1, n_dir), risky] = 1.0  # one asset at a time
-    problem_dir = np.repeat(np.arange(n_dir), 2)
-    problem_sign = np.tile([-1.0, 1.0], n_dir)
-    problem_fine = problem_dir == 0  # the uniform move scans the stress grid's 1 % steps
-    level = rules.liquidation_uni_mmr
-    f_grid = np.array(grid.equity_usd) - level * np.array(grid.maint_margin_usd)
-    at = {pct: i for i, pct in enumerate(grid.shock_pct)}
-    known = {
-        0: f_grid[[at[-k] for k in range(1, 61)]],  # uniform, down: −1 % … −60 %
-        1: f_grid[[at[k] for k in range(1, 61)]],  # uniform, up: +1 % … +60 %
-    }
-    shocks = liquidation_shocks(
-        book, base, directions, problem_dir, problem_sign, problem_fine, level, known
-    )
+@dataclass(frozen=True)
+class _Stress:
+    grid: StressGrid
+    scenarios: tuple[ScenarioResult, ...]
+    uniform: LiquidationShock
+    per_asset: tuple[AssetLiquidation, ...]
 
+
+def _stress_and_liquidation(book: Book, base: BaseMargins, rules: RiskRules) -> _Stress:
+    """One batch of price rows serves the stress grid, the scenario table and the liquidation
+    scans: the uniform move's ladder is the grid, and each asset's ladder holds its single-asset
+    shocks (±10/20/30 %)."""
+    risky = np.nonzero(~book.stable)[0]
+    n_risky = len(risky)
+    specs = portfolio_scenarios(
+        book.assets, tuple(bool(x) for x in book.stable), rules.betas_to_btc
+    )
+    column = {book.assets[a]: a for a in risky}
+    # Directions: 0 uniform; 1..n_risky one asset each; then one per portfolio scenario.
+    directions = np.zeros((1 + n_risky + len(specs), book.n_assets))
+    directions[0, risky] = 1.0
+    directions[1 + np.arange(n_risky), risky] = 1.0
+    for k, spec in enumerate(specs, start=1 + n_risky):
+        directions[k, risky] = spec.others
+        for asset, move in spec.moves.items():
+            if asset in column:
+                directions[k, column[asset]] = move
+    down, up = LADDERS[(-1.0, False)], LADDERS[(1.0, False)]
+    per_asset_t = np.concatenate([-down, up])
+    n_grid, n_specs, n_ladder = len(GRID_PCT), len(specs), len(per_asset_t)
+    row_dir = np.concatenate(
+        [
+            np.zeros(n_grid, dtype=np.intp),
+            1 + n_risky + np.arange(n_specs),
+            np.repeat(1 + np.arange(n_risky), n_ladder),
+        ]
+    )
+    row_t = np.concatenate([GRID_PCT / 100.0, np.ones(n_specs), np.tile(per_asset_t, n_risky)])
+    premium = np.zeros(len(row_t))
+    premium[n_grid : n_grid + n_specs] = [spec.premium for spec in specs]
+    v = value_rows(book, base, directions, row_dir, row_t, premium)
+    uni, equity, mm = v.uni_mmr(), v.equity_usd, v.mm_usd
+    level = rules.liquidation_uni_mmr
+    f = equity - level * mm
+
+    grid = StressGrid(
+        tuple(GRID_PCT.tolist()),
+        tuple(uni[:n_grid].tolist()),
+        tuple(equity[:n_grid].tolist()),
+        tuple(mm[:n_grid].tolist()),
+    )
+    results = [
+        ScenarioResult(spec.kind, spec.name, u, e, m, rules.band(u), spec.source)
+        for spec, u, e, m in zip(
+            specs,
+            uni[n_grid : n_grid + n_specs].tolist(),
+            equity[n_grid : n_grid + n_specs].tolist(),
+            mm[n_grid : n_grid + n_specs].tolist(),
+            strict=True,
+        )
+    ]
+    ladder_start = n_grid + n_specs
+    step_of = {round(float(t), 6): j for j, t in enumerate(per_asset_t)}
+    singles: list[ScenarioResult] = []
+    for k, a in enumerate(risky):
+        for move in SINGLE_ASSET_SHOCKS:
+            row = ladder_start + k * n_ladder + step_of[round(move, 6)]
+            u = float(uni[row])
+            singles.append(
+                ScenarioResult(
+                    "single",
+                    single_asset_name(book.assets[a], move),
+                    u,
+                    float(equity[row]),
+                    float(mm[row]),
+                    rules.band(u),
+                )
+            )
+
+    # Liquidation problems: (direction, sign) for the uniform move and each asset.
+    at = {pct: i for i, pct in enumerate(GRID_PCT.tolist())}
+    known = {
+        0: f[[at[-k] for k in range(1, 61)]],  # uniform, down: the grid's −1 % … −60 %
+        1: f[[at[k] for k in range(1, 61)]],  # uniform, up: +1 % … +60 %
+    }
+    for k in range(n_risky):
+        rows = f[ladder_start + k * n_ladder : ladder_start + (k + 1) * n_ladder]
+        known[2 + 2 * k] = rows[: len(down)]
+        known[3 + 2 * k] = rows[len(down) :]
+    problem_dir = np.repeat(np.arange(1 + n_risky), 2)
+    problem_sign = np.tile([-1.0, 1.0], 1 + n_risky)
+    shocks = liquidation_shocks(
+        book, base, directions, problem_dir, problem_sign, problem_dir == 0, level, known
+    )
+    uniform, per_asset = _liquidation_figures(book, risky, shocks)
+    return _Stress(grid, (*singles, *results), uniform, per_asset)
+
+
+def _liquidation_figures(
+    book: Book, risky: IntArray, shocks: FloatArray
+) -> tuple[LiquidationShock, tuple[AssetLiquidation, ...]]:
     def pct(x: float) -> float | None:
         return None if math.isnan(x) else 100.0 * x
 
@@ -147,41 +227,6 @@ def _liquidations(
         for k, a in enumerate(risky)
     )
     return uniform, per_asset
-
-
-def _stress(
-    book: Book, base: BaseMargins, rules: RiskRules
-) -> tuple[StressGrid, tuple[ScenarioResult, ...]]:
-    specs = standard_scenarios(book.assets, tuple(bool(s) for s in book.stable), rules.betas_to_btc)
-    n_grid = len(GRID_PCT)
-    risky = ~book.stable
-    column = {asset: a for a, asset in enumerate(book.assets) if risky[a]}
-    directions = np.zeros((1 + len(specs), book.n_assets))
-    directions[0, risky] = 1.0
-    premium = np.zeros(n_grid + len(specs))
-    for k, spec in enumerate(specs, start=1):
-        directions[k, risky] = spec.others
-        for asset, move in spec.moves.items():
-            if asset in column:
-                directions[k, column[asset]] = move
-        premium[n_grid + k - 1] = spec.premium
-    row_dir = np.concatenate([np.zeros(n_grid, dtype=np.intp), np.arange(1, 1 + len(specs))])
-    row_t = np.concatenate([GRID_PCT / 100.0, np.ones(len(specs))])
-    v = value_rows(book, base, directions, row_dir, row_t, premium)
-    uni = v.uni_mmr().tolist()
-    equity = v.equity_usd.tolist()
-    mm = v.mm_usd.tolist()
-    grid = StressGrid(
-        tuple(GRID_PCT.tolist()),
-        tuple(uni[:n_grid]),
-        tuple(equity[:n_grid]),
-        tuple(mm[:n_grid]),
-    )
-    results = tuple(
-        ScenarioResult(spec.kind, spec.name, u, e, m, rules.band(u), spec.source)
-        for spec, u, e, m in zip(specs, uni[n_grid:], equity[n_grid:], mm[n_grid:], strict=True)
-    )
-    return grid, results
 
 
 def _table_row(table: TierTable, i: int) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -266,8 +311,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         pm_initial_usd=initial,
         non_stable_collateral_usd=float(adjusted_by_asset_pos[~book.stable].sum()),
     )
-    grid, scenarios = _stress(book, base, rules)
-    uniform, per_asset = _liquidations(book, base, rules, grid)
+    stress = _stress_and_liquidation(book, base, rules)
     basis = _top_up_basis(book, market)
     target = rules.top_up_target_uni_mmr
     return RiskReport(
@@ -292,10 +336,10 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         positions=_positions(book, base, mm.total_usd),
         hedges=_hedges(snapshot, book),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
-        stress=grid,
-        scenarios=scenarios,
-        liquidation_shock=uniform,
-        asset_liquidations=per_asset,
+        stress=stress.grid,
+        scenarios=stress.scenarios,
+        liquidation_shock=stress.uniform,
+        asset_liquidations=stress.per_asset,
         top_up_target_uni_mmr=target,
         top_up_usd=stable_top_up_usd(equity, mm.total_usd, target, basis.value_usd, basis.tiers),
         reduce=_reduce(book, base, equity, mm.total_usd, target),

@@ -84,17 +84,20 @@ class ScenarioSpec:
     source: str = ""
 
 
-def standard_scenarios(
+def single_asset_name(asset: str, move: float) -> str:
+    return f"{asset} {move:+.0%}"
+
+
+def portfolio_scenarios(
     assets: tuple[str, ...],
     stable: tuple[bool, ...],
     betas: dict[str, float] | None = None,
 ) -> list[ScenarioSpec]:
-    """The scenario table: single-asset shocks, BTC-beta, basis breaks, historical crashes."""
+    """The scenarios that move several prices at once: BTC-beta, basis breaks, historical
+    crashes. Single-asset shocks (SINGLE_ASSET_SHOCKS of each asset) are read off the per-asset
+    liquidation ladders, which value exactly those moves anyway."""
     risky = [a for a, s in zip(assets, stable, strict=True) if not s]
     specs: list[ScenarioSpec] = []
-    for asset in risky:
-        for move in SINGLE_ASSET_SHOCKS:
-            specs.append(ScenarioSpec("single", f"{asset} {move:+.0%}", {asset: move}))
     beta = {a: 1.0 for a in risky} | (betas or {})
     beta["BTC"] = 1.0
     for move in BETA_BTC_MOVES:
