@@ -70,7 +70,13 @@ def _positions(book: Book, base: BaseMargins, mm_total: float) -> tuple[Position
     return tuple(PositionMargin(*row) for row in zip(*columns, strict=True))
 
 
-def _hedges(snapshot: AccountSnapshot, book: Book) -> tuple[HedgeRow, ...]:
+def _hedges(
+    snapshot: AccountSnapshot,
+    book: Book,
+    initial: tuple[FloatArray, FloatArray],
+    adjusted_by_asset: FloatArray,
+) -> tuple[HedgeRow, ...]:
+    um_im, cm_im = initial
     rows: list[HedgeRow] = []
     by_asset: dict[str, list[AssetBalance]] = {}
     for b in snapshot.balances:
@@ -95,6 +101,8 @@ def _hedges(snapshot: AccountSnapshot, book: Book) -> tuple[HedgeRow, ...]:
                 cm,
                 float(legs[legs > 0].sum()),
                 float(-legs[legs < 0].sum()),
+                float(um_im[book.um_base == a].sum() + cm_im[sel].sum()),
+                float(adjusted_by_asset[a]),
             )
         )
     return tuple(rows)
@@ -256,10 +264,10 @@ def _reduce(
     return ReduceAdvice(venue, symbol, frac)
 
 
-def _initial_margins_usd(
-    book: Book, base: BaseMargins, snapshot: AccountSnapshot, rules: RiskRules
-) -> tuple[float, float, float]:
-    """(USDⓈ-M, COIN-M, margin) IM: futures size · mark / leverage; loans borrowed / (lev − 1)."""
+def _position_initial_usd(
+    base: BaseMargins, snapshot: AccountSnapshot
+) -> tuple[FloatArray, FloatArray]:
+    """Per position (UM, CM): futures IM = size · mark / leverage (PM trading-rules FAQ)."""
     um_lev = np.array(
         [p.leverage for p in snapshot.um_positions if p.position_amt_qty != 0.0], dtype=np.float64
     )
@@ -267,10 +275,9 @@ def _initial_margins_usd(
         [p.leverage for p in snapshot.cm_positions if p.position_amt_contracts != 0.0],
         dtype=np.float64,
     )
-    um = float((base.um_notional_usd / np.maximum(um_lev, 1.0)).sum())
-    cm = float((base.cm_notional_usd / np.maximum(cm_lev, 1.0)).sum())
-    margin = float((book.borrowed_qty * book.price_usd).sum()) / max(rules.margin_leverage - 1, 1)
-    return um, cm, margin
+    um: FloatArray = base.um_notional_usd / np.maximum(um_lev, 1.0)
+    cm: FloatArray = base.cm_notional_usd / np.maximum(cm_lev, 1.0)
+    return um, cm
 
 
 def _top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
@@ -301,7 +308,12 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         for a, asset in enumerate(book.assets)
         if value[a] > 0 and not book.has_collateral_rate[a]
     ]
-    um_im, cm_im, margin_im = _initial_margins_usd(book, base, snapshot, rules)
+    position_im = _position_initial_usd(base, snapshot)
+    um_im, cm_im = float(position_im[0].sum()), float(position_im[1].sum())
+    # Margin loans: borrowed / (leverage − 1) (PM trading-rules FAQ).
+    margin_im = float((book.borrowed_qty * book.price_usd).sum()) / max(
+        rules.margin_leverage - 1, 1
+    )
     initial = um_im + cm_im + margin_im
     adjusted_by_asset_pos = np.maximum(adjusted_by_asset, 0.0)
     classic = ClassicComparison(
@@ -334,7 +346,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
             for a, asset in enumerate(book.assets)
         ),
         positions=_positions(book, base, mm.total_usd),
-        hedges=_hedges(snapshot, book),
+        hedges=_hedges(snapshot, book, position_im, adjusted_by_asset),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
         stress=stress.grid,
         scenarios=stress.scenarios,

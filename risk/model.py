@@ -248,6 +248,14 @@ class HedgeRow:
     cm_qty: float
     long_qty: float
     short_qty: float
+    futures_initial_usd: float = 0.0  # IM of this asset's UM and CM legs
+    own_collateral_usd: float = 0.0  # this asset's holdings as PM counts them (after haircut)
+
+    @property
+    def pm_collateral_saving_usd(self) -> float:
+        """Futures IM of this asset's legs that its own holdings cover under PM; classic
+        margin would need it posted again, in the futures wallet, on top of the holdings."""
+        return min(self.futures_initial_usd, max(self.own_collateral_usd, 0.0))
 
     @property
     def net_qty(self) -> float:
