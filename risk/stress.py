@@ -1,10 +1,10 @@
 """Stress scenarios: the uniform grid, single-asset shocks, BTC-beta moves, basis breaks and
 historical crash days, each valued with collateral tiers and brackets re-applied.
 
-Historical magnitudes are open-to-low moves on the day as widely reported at the time (daily
-OHLC of the BTC/USD and ETH/USD indices, and the market press named per preset). They were
-written down from those reports and are NOT yet checked figure by figure against a stored
-source: verification is an open point of issue 4. Presets to reason with, not forecasts.
+Historical magnitudes are high-to-low moves of the crash as public reports give them; each
+preset names its sources (secondary market reports found with the search tool; where they
+disagree the larger intraday move is used, since liquidation happens intraday). Presets to
+reason with, not forecasts.
 """
 
 from __future__ import annotations
@@ -32,42 +32,44 @@ HISTORICAL_CRASHES: tuple[HistoricalCrash, ...] = (
     HistoricalCrash(
         "Black Thursday",
         "2020-03-12",
-        {"BTC": -0.39, "ETH": -0.43},
-        -0.45,
-        "BTC/USD ~7,900 → ~4,800 and ETH/USD ~194 → ~110 on 12 Mar 2020, as reported by the"
-        " market press (unverified)",
+        {"BTC": -0.46, "ETH": -0.55},
+        -0.50,
+        "BTC 7,300 → 3,900 across the two crashes of 12–13 Mar 2020 "
+        "(blog.btcmex.com/black-thursday-what-actually-happened-to-bitcoin); "
+        "ETH 200 → 90 (pastorq.com/8162.html)",
     ),
     HistoricalCrash(
         "May 2021 crash",
         "2021-05-19",
-        {"BTC": -0.30, "ETH": -0.40},
+        {"BTC": -0.31, "ETH": -0.46},
         -0.45,
-        "BTC/USD ~42,900 → intraday ~30,000 and ETH/USD ~3,380 → ~1,900 on 19 May 2021, as"
-        " reported by the market press (unverified)",
+        "BTC low 30,201.90, −31.22 % from its 24 h high (ikablog.com/8199.html, citing Bitcoin "
+        "Ticker); ETH down as much as 46 % (mtwwr.com/3541.html)",
     ),
     HistoricalCrash(
         "FTX collapse",
         "2022-11-09",
-        {"BTC": -0.16, "ETH": -0.20, "SOL": -0.45},
+        {"BTC": -0.18, "ETH": -0.25, "SOL": -0.50},
         -0.25,
-        "BTC/USD ~18,500 → ~15,600 on 9 Nov 2022, SOL about −45 %, as reported by the market"
-        " press (unverified)",
+        "8–9 Nov 2022: BTC −18 %, ETH −25 % in two days, SOL −50 % in 36 hours, other top-10 "
+        "coins −15 to −35 % (globelivemedia.com, citing CoinMarketCap)",
     ),
     HistoricalCrash(
         "Yen carry unwind",
         "2024-08-05",
-        {"BTC": -0.15, "ETH": -0.22},
-        -0.25,
-        "BTC/USD ~58,100 → ~49,200 and ETH/USD ~2,690 → ~2,110 on 5 Aug 2024, as reported by"
-        " the market press (unverified)",
+        {"BTC": -0.15, "ETH": -0.21},
+        -0.18,
+        "BTC 58,350 → 49,513, ETH 2,695 → 2,118, BNB −17 %, DOT −22 % "
+        "(cointrolly.com, from CoinChapter, 5 Aug 2024)",
     ),
     HistoricalCrash(
         "October 2025 liquidation cascade",
         "2025-10-10",
-        {"BTC": -0.14, "ETH": -0.20, "SOL": -0.30, "XRP": -0.40},
+        {"BTC": -0.12, "ETH": -0.16, "SOL": -0.31, "XRP": -0.13},
         -0.40,
-        "BTC/USD ~122,000 → ~104,700 on 10–11 Oct 2025, altcoins 30–70 % lower intraday,"
-        " the largest liquidation day on record, as reported by the market press (unverified)",
+        "BTC 122,000 → below 107,000, ETH −16 %, some tokens −40 % "
+        "(yellow.com/research/trump-100-china-tariff…); SOL −31 % (Coinglass, via "
+        "spectropunk.com); XRP −13 % (coinfeather.com)",
     ),
 )
 

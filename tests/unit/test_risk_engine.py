@@ -87,9 +87,9 @@ def test_basis_break_scenario() -> None:
 def test_historical_crash_on_directional_long() -> None:
     r = evaluate(directional_long(), market(), RiskRules())
     crash = next(s for s in r.scenarios if s.name.startswith("Black Thursday"))
-    # BTC −39 %: PnL −19,500 → USDT −14,500 (in full); MM 30,500 · 0.4 % = 122.
-    assert crash.equity_usd == pytest.approx(-14_500.0)
-    assert crash.uni_mmr == pytest.approx(-14_500 / 122)
+    # BTC −46 %: PnL −23,000 → USDT −18,000 (in full); MM 27,000 · 0.4 % = 108.
+    assert crash.equity_usd == pytest.approx(-18_000.0)
+    assert crash.uni_mmr == pytest.approx(-18_000 / 108)
     assert crash.status is MarginBand.LIQUIDATION_WITH_LOSS
     assert "2020-03-12" in crash.name and crash.source
 
