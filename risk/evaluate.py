@@ -32,10 +32,11 @@ from risk.model import (
     RiskReport,
     RiskRules,
     ScenarioResult,
+    SingleAssetStress,
     StressGrid,
     TopUpBasis,
 )
-from risk.stress import GRID_PCT, SINGLE_ASSET_SHOCKS, portfolio_scenarios, single_asset_name
+from risk.stress import GRID_PCT, SINGLE_ASSET_SHOCKS, portfolio_scenarios
 from risk.tiers import FloatArray
 from risk.topup import reduce_fraction, stable_top_up_usd
 from risk.valuation import BaseMargins, adjusted_equity_rows, base_margins, tier_of, value_rows
@@ -111,6 +112,7 @@ def _hedges(
 @dataclass(frozen=True)
 class _Stress:
     grid: StressGrid
+    single: SingleAssetStress
     scenarios: tuple[ScenarioResult, ...]
     uniform: LiquidationShock
     per_asset: tuple[AssetLiquidation, ...]
@@ -171,21 +173,13 @@ def _stress_and_liquidation(book: Book, base: BaseMargins, rules: RiskRules) -> 
     ]
     ladder_start = n_grid + n_specs
     step_of = {round(float(t), 6): j for j, t in enumerate(per_asset_t)}
-    singles: list[ScenarioResult] = []
-    for k, a in enumerate(risky):
-        for move in SINGLE_ASSET_SHOCKS:
-            row = ladder_start + k * n_ladder + step_of[round(move, 6)]
-            u = float(uni[row])
-            singles.append(
-                ScenarioResult(
-                    "single",
-                    single_asset_name(book.assets[a], move),
-                    u,
-                    float(equity[row]),
-                    float(mm[row]),
-                    rules.band(u),
-                )
-            )
+    columns = np.array([step_of[round(move, 6)] for move in SINGLE_ASSET_SHOCKS], dtype=np.intp)
+    rows = ladder_start + np.arange(n_risky)[:, None] * n_ladder + columns[None, :]
+    single = SingleAssetStress(
+        tuple(round(100 * move) for move in SINGLE_ASSET_SHOCKS),
+        tuple(book.assets[a] for a in risky),
+        tuple(tuple(r) for r in uni[rows].tolist()),
+    )
 
     # Liquidation problems: (direction, sign) for the uniform move and each asset.
     at = {pct: i for i, pct in enumerate(GRID_PCT.tolist())}
@@ -194,16 +188,16 @@ def _stress_and_liquidation(book: Book, base: BaseMargins, rules: RiskRules) -> 
         1: f[[at[k] for k in range(1, 61)]],  # uniform, up: +1 % … +60 %
     }
     for k in range(n_risky):
-        rows = f[ladder_start + k * n_ladder : ladder_start + (k + 1) * n_ladder]
-        known[2 + 2 * k] = rows[: len(down)]
-        known[3 + 2 * k] = rows[len(down) :]
+        ladder = f[ladder_start + k * n_ladder : ladder_start + (k + 1) * n_ladder]
+        known[2 + 2 * k] = ladder[: len(down)]
+        known[3 + 2 * k] = ladder[len(down) :]
     problem_dir = np.repeat(np.arange(1 + n_risky), 2)
     problem_sign = np.tile([-1.0, 1.0], 1 + n_risky)
     shocks = liquidation_shocks(
         book, base, directions, problem_dir, problem_sign, problem_dir == 0, level, known
     )
     uniform, per_asset = _liquidation_figures(book, risky, shocks)
-    return _Stress(grid, (*singles, *results), uniform, per_asset)
+    return _Stress(grid, single, tuple(results), uniform, per_asset)
 
 
 def _liquidation_figures(
@@ -349,6 +343,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         hedges=_hedges(snapshot, book, position_im, adjusted_by_asset),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
         stress=stress.grid,
+        single_asset=stress.single,
         scenarios=stress.scenarios,
         liquidation_shock=stress.uniform,
         asset_liquidations=stress.per_asset,

@@ -283,6 +283,16 @@ class StressGrid:
 
 
 @dataclass(frozen=True)
+class SingleAssetStress:
+    """uniMMR when one asset moves and every other price holds: one row per non-stable asset,
+    one column per move."""
+
+    moves_pct: tuple[int, ...]
+    assets: tuple[str, ...]
+    uni_mmr: tuple[tuple[float, ...], ...]  # [asset][move]
+
+
+@dataclass(frozen=True)
 class ScenarioResult:
     kind: str
     name: str
@@ -343,6 +353,7 @@ class RiskReport:
     hedges: tuple[HedgeRow, ...]
     stablecoin_buffer_usd: float
     stress: StressGrid
+    single_asset: SingleAssetStress
     scenarios: tuple[ScenarioResult, ...]
     liquidation_shock: LiquidationShock
     asset_liquidations: tuple[AssetLiquidation, ...]

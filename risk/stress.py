@@ -86,18 +86,14 @@ class ScenarioSpec:
     source: str = ""
 
 
-def single_asset_name(asset: str, move: float) -> str:
-    return f"{asset} {move:+.0%}"
-
-
 def portfolio_scenarios(
     assets: tuple[str, ...],
     stable: tuple[bool, ...],
     betas: dict[str, float] | None = None,
 ) -> list[ScenarioSpec]:
     """The scenarios that move several prices at once: BTC-beta, basis breaks, historical
-    crashes. Single-asset shocks (SINGLE_ASSET_SHOCKS of each asset) are read off the per-asset
-    liquidation ladders, which value exactly those moves anyway."""
+    crashes. Single-asset shocks (SINGLE_ASSET_SHOCKS of each asset, ``RiskReport.single_asset``)
+    are read off the per-asset liquidation ladders, which value exactly those moves anyway."""
     risky = [a for a, s in zip(assets, stable, strict=True) if not s]
     specs: list[ScenarioSpec] = []
     beta = {a: 1.0 for a in risky} | (betas or {})

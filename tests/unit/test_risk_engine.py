@@ -72,6 +72,13 @@ def test_per_asset_liquidation_prices_hold_other_prices() -> None:
     # ETH alone: 27,000 (1 + s) = 210 → s = −26,790 / 27,000 → 3,000 · 210 / 27,000 = 23.33
     assert by["ETH"].down_price_usd == pytest.approx(3_000 * 210 / 27_000, abs=0.001)
     assert by["BTC"].up_price_usd is None and by["ETH"].up_price_usd is None
+    # Single-asset shocks, the other price held. BTC −10 %: 27,000 − 5,000 = 22,000 over
+    # 45,000 · 0.4 % = 180 → 122.22. ETH −30 %: 18,900 over 200 → 94.5.
+    single = r.single_asset
+    assert single.moves_pct == (-30, -20, -10, 10, 20, 30)
+    row = dict(zip(single.assets, single.uni_mmr, strict=True))
+    assert row["BTC"][2] == pytest.approx(22_000 / 180)
+    assert row["ETH"][0] == pytest.approx(18_900 / 200)
     # All together: 27,000 (1 + t) + 50,000 t = 210 (1 + t) → t = −26,790 / 76,790
     t_all = -26_790 / 76_790
     assert r.liquidation_shock.down_pct == pytest.approx(100 * t_all, abs=1e-5)
