@@ -39,10 +39,16 @@ def _pad(rows: list[list[tuple[float, float, float]]]) -> TierTable:
     """rows[i] = [(floor, rate, cum), ...] ascending → padded arrays."""
     if not rows:
         return TierTable.empty()
-    width = max(1, *(len(r) for r in rows))
-    pad = (np.inf, 0.0, 0.0)
-    table = np.array([r + [pad] * (width - len(r)) for r in rows], dtype=np.float64)
-    return TierTable(table[:, :, 0].copy(), table[:, :, 1].copy(), table[:, :, 2].copy())
+    lengths = np.array([len(r) for r in rows], dtype=np.intp)
+    width = max(1, int(lengths.max()))
+    flat = np.array([v for r in rows for tier in r for v in tier], dtype=np.float64).reshape(-1, 3)
+    item = np.repeat(np.arange(len(rows)), lengths)
+    k = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    floor = np.full((len(rows), width), np.inf)
+    rate = np.zeros((len(rows), width))
+    cum = np.zeros((len(rows), width))
+    floor[item, k], rate[item, k], cum[item, k] = flat[:, 0], flat[:, 1], flat[:, 2]
+    return TierTable(floor, rate, cum)
 
 
 def bracket_rows(table: tuple[Bracket, ...]) -> list[tuple[float, float, float]]:
