@@ -141,6 +141,8 @@ def value_rows(
     n_rows = len(row_t)
     n_assets = book.n_assets
     premium = np.zeros(n_rows) if row_premium is None else row_premium
+    used, row_dir = np.unique(row_dir, return_inverse=True)  # only the directions in use
+    directions = directions[used]
     moved_dir = directions != 0.0  # (D, A)
     moved = moved_dir[row_dir]  # (R, A): assets whose price moves
     changed = moved.copy()  # assets whose price or quantity changes
