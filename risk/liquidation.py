@@ -3,7 +3,7 @@ liquidation threshold, root-found by batched multisection, across many direction
 
 f(t) = adjusted equity(t) − threshold · MM(t); f > 0 is safe. For each problem (a direction and a
 sign) the moves are scanned outward from 0 over a ladder of magnitudes; the first sign change
-brackets the root, which is then narrowed 17-fold per round until it is below TOLERANCE.
+brackets the root, which is then narrowed 9-fold per round until it is below TOLERANCE.
 The uniform direction's ladder is the 1 % stress grid
 (then coarser steps beyond ±60 %), so the root lies within the grid step where the grid first
 shows the threshold crossed.
@@ -30,7 +30,7 @@ LADDERS = {
     (1.0, False): np.concatenate([_COARSE, _UP_TAIL]),
 }
 TOLERANCE = 1e-7  # in fractional move: 0.01 USD on a 100,000 USD price
-F_TOLERANCE = 1e-9  # |f| relative to f(0) at which the secant point counts as the root
+F_TOLERANCE = 1e-7  # |f| relative to f(0) at which the secant point counts as the root
 
 
 def _f(
@@ -40,8 +40,8 @@ def _f(
     return np.asarray(v.equity_usd - level * v.mm_usd, dtype=np.float64)
 
 
-SUBSCAN = 16  # inner points per bracket and round: each round narrows a bracket 17-fold
-MAX_ROUNDS = 12  # 17^12 ≈ 6e14: from the widest ladder step (5.0) to far below TOLERANCE
+SUBSCAN = 8  # inner points per bracket and round: each round narrows a bracket 9-fold
+MAX_ROUNDS = 16  # 9^16 ≈ 2e15: from the widest ladder step (5.0) to far below TOLERANCE
 
 
 def _narrow(
@@ -126,7 +126,7 @@ def liquidation_shocks(
     fa = np.where(j > 0, f_scan[starts[active] + j - 1], f0)
     d = problem_dir[active]
     # Multisection with a secant point: each round values SUBSCAN inner points and the secant
-    # point of every open bracket in one batch and keeps the first crossing — at least a 17-fold
+    # point of every open bracket in one batch and keeps the first crossing — at least a 9-fold
     # shrink, and an exact hit where f is linear. Deterministic and batched.
     f_tol = F_TOLERANCE * abs(f0)
     todo = np.arange(len(active))
