@@ -14,6 +14,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from binance.client import Client
 
+from app.allocator import keep_freed_memory
 from app.collector.collector import Collector
 from app.config import ConfigError, Settings, load_settings
 from app.server import LanBindingRefusedError, add_health_route, bound_url, make_http_server
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # before the first evaluation: see app/allocator.py
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -3,17 +3,23 @@
 Prints figures and their ratio (same run, same machine); no pass/fail. Book: 300 USDⓈ-M
 positions over 60 assets, each asset with a spot balance, tiered collateral and 12 brackets.
 
+Measured twice: with the allocator setting every pmdesk process applies at start
+(``app/allocator.py``), then in a child process with glibc's defaults, for comparison.
+
     .venv/bin/python -m bench.bench_risk
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from app.allocator import keep_freed_memory
 from risk import RiskRules, evaluate
 from risk.book import compile_book
 from risk.model import (
@@ -80,7 +86,10 @@ def median_ms(fn: Callable[[], object]) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+GLIBC_DEFAULTS = "--glibc-defaults"
+
+
+def measure(label: str) -> None:
     snapshot, market = book()
     rules = RiskRules()
     # The bare kernel: bracket MM only, over the same arrays the stress grid values — every
@@ -101,16 +110,29 @@ def main() -> None:
     report = evaluate(snapshot, market, rules)
     full = median_ms(lambda: evaluate(snapshot, market, rules))
     bare = median_ms(kernel)
-    print(f"book: {N_POSITIONS} UM positions over {N_ASSETS} assets, 12 brackets each;")
-    singles = len(report.single_asset.assets) * len(report.single_asset.moves_pct)
-    print(
-        f"      {len(report.stress.shock_pct)}-point grid, {len(report.scenarios)} portfolio "
-        f"scenarios, {singles} single-asset shocks,"
-    )
-    print(f"      {2 + 2 * len(report.asset_liquidations)} liquidation roots; median of {REPEATS}")
-    print(f"full evaluate:                         {full:8.3f} ms")
-    print(f"bare kernel (bracket MM, 121 x {N_POSITIONS}):     {bare:8.3f} ms")
-    print(f"ratio evaluate / kernel:               {full / bare:8.1f}x")
+    print(f"{label}:")
+    print(f"  full evaluate:                         {full:8.3f} ms")
+    print(f"  bare kernel (bracket MM, 121 x {N_POSITIONS}):     {bare:8.3f} ms")
+    print(f"  ratio evaluate / kernel:               {full / bare:8.1f}x")
+    if label.startswith("as pmdesk"):
+        singles = len(report.single_asset.assets) * len(report.single_asset.moves_pct)
+        print(f"book: {N_POSITIONS} UM positions over {N_ASSETS} assets, 12 brackets each;")
+        print(
+            f"      {len(report.stress.shock_pct)}-point grid, {len(report.scenarios)} portfolio "
+            f"scenarios, {singles} single-asset shocks,"
+        )
+        roots = 2 + 2 * len(report.asset_liquidations)
+        print(f"      {roots} liquidation roots; median of {REPEATS}")
+
+
+def main() -> None:
+    if GLIBC_DEFAULTS in sys.argv[1:]:
+        measure("glibc allocator defaults (child process)")
+        return
+    tuned = keep_freed_memory()
+    measure("as pmdesk runs (app/allocator.py applied)" if tuned else "as pmdesk runs (no mallopt)")
+    sys.stdout.flush()
+    subprocess.run([sys.executable, "-m", "bench.bench_risk", GLIBC_DEFAULTS], check=True)
 
 
 if __name__ == "__main__":

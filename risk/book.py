@@ -7,6 +7,7 @@ floors of +∞ so a broadcast comparison finds each value's tier. Pure: no I/O.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,9 @@ def _pad(rows: list[list[tuple[float, float, float]]]) -> TierTable:
         return TierTable.empty()
     lengths = np.array([len(r) for r in rows], dtype=np.intp)
     width = max(1, int(lengths.max()))
-    flat = np.array([v for r in rows for tier in r for v in tier], dtype=np.float64).reshape(-1, 3)
+    chain = itertools.chain.from_iterable
+    flat = np.fromiter(chain(chain(rows)), dtype=np.float64, count=3 * int(lengths.sum()))
+    flat = flat.reshape(-1, 3)
     item = np.repeat(np.arange(len(rows)), lengths)
     k = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     floor = np.full((len(rows), width), np.inf)

@@ -20,7 +20,6 @@ from risk.classic import ClassicComparison
 from risk.liquidation import LADDERS, liquidation_shocks
 from risk.model import (
     AccountSnapshot,
-    AssetBalance,
     AssetEquity,
     AssetLiquidation,
     HedgeRow,
@@ -78,35 +77,29 @@ def _hedges(
     adjusted_by_asset: FloatArray,
 ) -> tuple[HedgeRow, ...]:
     um_im, cm_im = initial
-    rows: list[HedgeRow] = []
-    by_asset: dict[str, list[AssetBalance]] = {}
+    n = book.n_assets
+    debt = np.zeros(n)  # cross-margin loan + interest per asset
     for b in snapshot.balances:
-        by_asset.setdefault(b.asset, []).append(b)
-    for a, asset in enumerate(book.assets):
-        if book.stable[a]:
-            continue
-        bal = by_asset.get(asset, [])
-        margin = -sum(b.cross_margin_borrowed_qty + b.cross_margin_interest_qty for b in bal)
-        spot = sum(b.equity_qty for b in bal) - margin
-        um = float(book.um_amt_qty[book.um_base == a].sum())
-        sel = book.cm_coin == a
-        cm = float((book.cm_contracts[sel] * book.cm_size_usd[sel] / book.cm_mark[sel]).sum())
-        legs = np.array([spot, margin, um, cm])
-        rows.append(
-            HedgeRow(
-                asset,
-                float(book.price_usd[a]),
-                spot,
-                margin,
-                um,
-                cm,
-                float(legs[legs > 0].sum()),
-                float(-legs[legs < 0].sum()),
-                float(um_im[book.um_base == a].sum() + cm_im[sel].sum()),
-                float(adjusted_by_asset[a]),
-            )
-        )
-    return tuple(rows)
+        if b.asset in book.assets:
+            debt[book.index(b.asset)] += b.cross_margin_borrowed_qty + b.cross_margin_interest_qty
+    margin = -debt
+    spot = book.equity_qty - margin
+    um = np.bincount(book.um_base, weights=book.um_amt_qty, minlength=n)
+    cm_coin_qty = book.cm_contracts * book.cm_size_usd / book.cm_mark
+    cm = np.bincount(book.cm_coin, weights=cm_coin_qty, minlength=n)
+    im = np.bincount(book.um_base, weights=um_im, minlength=n) + np.bincount(
+        book.cm_coin, weights=cm_im, minlength=n
+    )
+    legs = np.stack([spot, margin, um, cm])  # (4, A)
+    long = np.where(legs > 0.0, legs, 0.0).sum(axis=0)
+    short = -np.where(legs < 0.0, legs, 0.0).sum(axis=0)
+    columns = (book.price_usd, spot, margin, um, cm, long, short, im, adjusted_by_asset)
+    risky = np.nonzero(~book.stable)[0]
+    values = [c[risky].tolist() for c in columns]
+    return tuple(
+        HedgeRow(book.assets[a], *row)
+        for a, row in zip(risky.tolist(), zip(*values, strict=True), strict=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def _narrow(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """One batched round over every open bracket (a, b): value SUBSCAN evenly spaced inner
     points plus the secant point, keep the first crossing. Where f is linear between a and b
-    the secant point is the root; when |f| there is within ``f_tol`` the bracket closes on it."""
+    the secant point is the root; when |f| at either end of the kept bracket is within
+    ``f_tol`` the bracket closes on that end."""
     a, b, fa, fb = bracket
     secant = a + (b - a) * fa / (fa - fb)
     even = a[:, None] + (b - a)[:, None] * (np.arange(1, SUBSCAN + 1) / (SUBSCAN + 1))[None, :]
@@ -70,8 +71,19 @@ def _narrow(
     t_ext = np.concatenate([a[:, None], t, b[:, None]], axis=1)
     f_ext = np.concatenate([fa[:, None], f, fb[:, None]], axis=1)
     lo, hi, f_lo, f_hi = t_ext[rows, j], t_ext[rows, j + 1], f_ext[rows, j], f_ext[rows, j + 1]
-    at_root = np.abs(f_hi) <= f_tol
-    return np.where(at_root, hi, lo), hi, np.where(at_root, f_hi, f_lo), f_hi
+    # A point within f_tol of the level is the root: the bracket closes on it (on the nearer
+    # end to 0 when both qualify — the smaller move is the answer).
+    lo_root = np.abs(f_lo) <= f_tol
+    hi_root = ~lo_root & (np.abs(f_hi) <= f_tol)
+    root = np.where(lo_root, lo, hi)
+    f_root = np.where(lo_root, f_lo, f_hi)
+    closed = lo_root | hi_root
+    return (
+        np.where(closed, root, lo),
+        np.where(closed, root, hi),
+        np.where(closed, f_root, f_lo),
+        np.where(closed, f_root, f_hi),
+    )
 
 
 def liquidation_shocks(

@@ -29,15 +29,22 @@ def tier_of(values: FloatArray, item: IntArray, table: TierTable) -> IntArray:
     (faster than a (values × tiers) comparison matrix for the usual ≤ 12 tiers).
     """
     k: IntArray = np.zeros(np.shape(values), dtype=np.intp)
+    if k.size == 0:
+        return k
+    top = values.max()
     for column in table.floor.T[1:]:
+        if column.min() > top:
+            break  # floors ascend along each row: no value reaches this tier or any later one
         k += values >= column[item]
     return k
 
 
 def tiered_rows(values: FloatArray, item: IntArray, table: TierTable, sign: float) -> FloatArray:
     """v · rate + sign · cum for values (any shape) whose tier table row is ``item``."""
-    k = tier_of(values, item, table)
-    return np.asarray(values * table.rate[item, k] + sign * table.cum[item, k], dtype=np.float64)
+    flat = item * table.floor.shape[1] + tier_of(values, item, table)
+    rate = np.take(table.rate, flat)
+    cum = np.take(table.cum, flat)
+    return np.asarray(values * rate + sign * cum, dtype=np.float64)
 
 
 def um_maint_margin_qty(book: Book, notional: FloatArray, pos: IntArray) -> FloatArray:
@@ -95,14 +102,18 @@ def touched_pairs(
 ) -> tuple[IntArray, IntArray]:
     """(row, position) pairs: the positions each row's direction touches (all of them where
     ``everything`` is set), built from per-direction lists in O(pairs), not O(rows · positions)."""
-    n_pos = touched_dir.shape[1]
-    d_rows, d_pos = np.nonzero(touched_dir)
-    indptr = np.searchsorted(d_rows, np.arange(touched_dir.shape[0] + 1))
-    counts = np.where(everything, n_pos, indptr[row_dir + 1] - indptr[row_dir])
+    n_dir, n_pos = touched_dir.shape
+    # One extra direction touching every position stands for the ``everything`` rows.
+    d_rows, d_pos = np.nonzero(np.vstack([touched_dir, np.ones((1, n_pos), dtype=bool)]))
+    indptr = np.searchsorted(d_rows, np.arange(n_dir + 2))
+    row_dir = np.where(everything, n_dir, row_dir)
+    start = indptr[row_dir]
+    counts = indptr[row_dir + 1] - start
+    ends = np.cumsum(counts)
+    n_pairs = int(ends[-1]) if len(ends) else 0
     r = np.repeat(np.arange(len(row_dir)), counts)
-    within = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
-    listed = d_pos[np.minimum(indptr[row_dir[r]] + within, max(len(d_pos) - 1, 0))]
-    pos = np.where(everything[r], within, listed) if len(d_pos) else within
+    # Pair j of row i is d_pos[start_i + (j − first pair of row i)].
+    pos = d_pos[np.arange(n_pairs) + np.repeat(start - (ends - counts), counts)]
     return r, pos.astype(np.intp)
 
 
@@ -143,49 +154,76 @@ def value_rows(
     premium = np.zeros(n_rows) if row_premium is None else row_premium
     used, row_dir = np.unique(row_dir, return_inverse=True)  # only the directions in use
     directions = directions[used]
+    flat_dir = directions.ravel()
     moved_dir = directions != 0.0  # (D, A)
-    moved = moved_dir[row_dir]  # (R, A): assets whose price moves
-    changed = moved.copy()  # assets whose price or quantity changes
     with_premium = premium != 0.0
+    any_premium = bool(with_premium.any())
+
+    def factor(r: IntArray, asset: IntArray) -> FloatArray:
+        """1 + t · direction for (row, asset) pairs."""
+        return 1.0 + row_t[r] * np.take(flat_dir, row_dir[r] * n_assets + asset)
+
+    # Quantity changes (PnL) accrue in the few margin assets only: accumulated per (row, margin
+    # asset) in an (R, M + 1) table; column M stays 0 for every other asset.
+    margin_assets = np.unique(np.concatenate([book.um_quote, book.cm_coin]))
+    column_of = np.full(n_assets, len(margin_assets), dtype=np.intp)
+    column_of[margin_assets] = np.arange(len(margin_assets))
+    width = len(margin_assets) + 1
+    keys: list[IntArray] = []
+    deltas: list[FloatArray] = []
 
     um_mm = np.full(n_rows, float(base.um_usd.sum()))
-    um_pairs = None
     if len(book.um_symbol):
-        r, u = touched_pairs(
-            moved_dir[:, book.um_base] | moved_dir[:, book.um_quote], row_dir, with_premium
-        )
-        f_base = 1.0 + row_t[r] * directions[row_dir[r], book.um_base[u]]
-        f_quote = 1.0 + row_t[r] * directions[row_dir[r], book.um_quote[u]]
-        mark = book.um_mark[u] * f_base / f_quote * (1.0 + premium[r])
-        mm = um_maint_margin_qty(book, np.abs(book.um_amt_qty[u]) * mark, u)
-        mm_usd = mm * book.price_usd[book.um_quote[u]] * f_quote
+        quote_moves = bool(moved_dir[:, book.um_quote].any())
+        touched = moved_dir[:, book.um_base]
+        if quote_moves:
+            touched = touched | moved_dir[:, book.um_quote]
+        r, u = touched_pairs(touched, row_dir, with_premium)
+        quote = book.um_quote[u]
+        amt = book.um_amt_qty[u]
+        mark0 = book.um_mark[u]
+        mark = mark0 * factor(r, book.um_base[u])
+        quote_price = book.price_usd[quote]
+        if quote_moves:
+            f_quote = factor(r, quote)
+            mark /= f_quote
+            quote_price = quote_price * f_quote
+        if any_premium:
+            mark *= 1.0 + premium[r]
+        mm_usd = um_maint_margin_qty(book, np.abs(amt) * mark, u) * quote_price
         um_mm += np.bincount(r, weights=mm_usd - base.um_usd[u], minlength=n_rows)
-        changed[r, book.um_quote[u]] = True
-        um_pairs = (r, book.um_quote[u], book.um_amt_qty[u] * (mark - book.um_mark[u]))
+        keys.append(r * width + column_of[quote])
+        deltas.append(amt * (mark - mark0))
 
     cm_mm = np.full(n_rows, float(base.cm_usd.sum()))
-    cm_pairs = None
     if len(book.cm_symbol):
         r, c = touched_pairs(moved_dir[:, book.cm_coin], row_dir, with_premium)
-        f_coin = 1.0 + row_t[r] * directions[row_dir[r], book.cm_coin[c]]
-        mark = book.cm_mark[c] * f_coin * (1.0 + premium[r])
+        coin = book.cm_coin[c]
+        mark0 = book.cm_mark[c]
+        f_coin = factor(r, coin)
+        mark = mark0 * f_coin
+        if any_premium:
+            mark *= 1.0 + premium[r]
         size = book.cm_contracts[c] * book.cm_size_usd[c]
         mm = cm_maint_margin_coin(book, np.abs(size) / mark, c)
-        mm_usd = mm * book.price_usd[book.cm_coin[c]] * f_coin
+        mm_usd = mm * book.price_usd[coin] * f_coin
         cm_mm += np.bincount(r, weights=mm_usd - base.cm_usd[c], minlength=n_rows)
-        changed[r, book.cm_coin[c]] = True
-        cm_pairs = (r, book.cm_coin[c], size * (1.0 / book.cm_mark[c] - 1.0 / mark))
+        keys.append(r * width + column_of[coin])
+        deltas.append(size * (1.0 / mark0 - 1.0 / mark))
 
-    # Equity, over the changed (row, asset) pairs only.
+    # Equity, over the (row, asset) pairs whose price or quantity changes only (an unchanged
+    # pair's value is its snapshot value exactly).
+    dx: FloatArray = np.zeros((n_rows, width))
+    if keys:
+        flat_dx = np.bincount(
+            np.concatenate(keys), weights=np.concatenate(deltas), minlength=n_rows * width
+        )
+        dx = flat_dx.astype(np.float64).reshape(n_rows, width)
+    changed = moved_dir[row_dir]
+    changed[:, margin_assets] |= dx[:, :-1] != 0.0
     rc, ac = np.nonzero(changed)
-    slot = np.full((n_rows, n_assets), -1, dtype=np.intp)
-    slot[rc, ac] = np.arange(len(rc))
-    x = book.equity_qty[ac].copy()
-    for pairs in (um_pairs, cm_pairs):
-        if pairs is not None:
-            pr, pa, dx = pairs
-            x += np.bincount(slot[pr, pa], weights=dx, minlength=len(rc))
-    price = book.price_usd[ac] * (1.0 + row_t[rc] * directions[row_dir[rc], ac])
+    x = book.equity_qty[ac] + dx[rc, column_of[ac]]
+    price = book.price_usd[ac] * factor(rc, ac)
     value = x * price
     adjusted = adjusted_equity_rows(book, value, ac)
     equity = (
