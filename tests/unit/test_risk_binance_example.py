@@ -133,7 +133,7 @@ def _pnl_after_move(position: UmPosition | CmPosition, wallet_asset: str, new_ma
     """Change in the wallet asset's quantity when the mark moves from entry to ``new_mark``,
     as pmdesk's valuation accrues it (the position is opened at its entry price)."""
     if isinstance(position, UmPosition):
-        at_entry: UmPosition | CmPosition = UmPosition(
+        um_at_entry = UmPosition(
             position.symbol,
             "BOTH",
             position.position_amt_qty,
@@ -143,7 +143,7 @@ def _pnl_after_move(position: UmPosition | CmPosition, wallet_asset: str, new_ma
             "BTC",
             "USDT",
         )
-        snapshot = AccountSnapshot((bal("USDT", um_wallet_qty=5_000.0),), (at_entry,))
+        snapshot = AccountSnapshot((bal("USDT", um_wallet_qty=5_000.0),), (um_at_entry,))
         market = MarketState(
             index_price_usd={"USDT": 1.0, "BTC": position.entry_price},
             mark_price={position.symbol: position.entry_price},
@@ -151,7 +151,7 @@ def _pnl_after_move(position: UmPosition | CmPosition, wallet_asset: str, new_ma
             collateral_tiers={"USDT": FULL, "BTC": FULL},
         )
     else:
-        at_entry = CmPosition(
+        cm_at_entry = CmPosition(
             position.symbol,
             "BOTH",
             position.position_amt_contracts,
@@ -161,7 +161,7 @@ def _pnl_after_move(position: UmPosition | CmPosition, wallet_asset: str, new_ma
             position.contract_size_usd,
             "BTC",
         )
-        snapshot = AccountSnapshot((bal("BTC", cm_wallet_qty=0.1),), (), (at_entry,))
+        snapshot = AccountSnapshot((bal("BTC", cm_wallet_qty=0.1),), (), (cm_at_entry,))
         market = MarketState(
             index_price_usd={"BTC": position.entry_price},
             mark_price={position.symbol: position.entry_price},
