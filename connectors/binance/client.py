@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import requests
 from binance.client import Client
+from binance.exceptions import BinanceAPIException, BinanceRequestException
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
+from connectors.binance.limits import USED_WEIGHT_HEADER, family
 from connectors.simulated import SIMULATOR_HEADER
+
+REQUEST_TIMEOUT_S = 10.0
 
 
 def make_client(api_key: str, api_secret: str, base_url: str | None = None) -> Client:
@@ -23,7 +34,7 @@ def make_client(api_key: str, api_secret: str, base_url: str | None = None) -> C
     ``PAPI_URL`` is formatted with the TLD at call time; the others were formatted in ``__init__``,
     so all can be replaced on the instance.
     """
-    client = Client(api_key, api_secret, ping=False)
+    client = Client(api_key, api_secret, requests_params={"timeout": REQUEST_TIMEOUT_S}, ping=False)
     if base_url is not None:
         root = base_url.rstrip("/")
         client.API_URL = f"{root}/api"
@@ -44,11 +55,20 @@ ENDPOINTS: dict[str, Callable[[Client], object]] = {
     "/papi/v1/balance": lambda c: c.papi_get_balance(),
     "/papi/v1/um/positionRisk": lambda c: c.papi_get_um_position_risk(),
     "/papi/v1/cm/positionRisk": lambda c: c.papi_get_cm_position_risk(),
+    "/papi/v1/um/account": lambda c: c.papi_get_um_account(),
+    "/papi/v1/cm/account": lambda c: c.papi_get_cm_account(),
     "/papi/v1/um/leverageBracket": lambda c: c.papi_get_um_leverage_bracket(),
+    "/papi/v1/cm/leverageBracket": lambda c: c.papi_get_cm_leverage_bracket(),
     "/sapi/v2/portfolio/collateralRate": lambda c: c.margin_v2_get_portfolio_collateral_rate(),
     "/sapi/v1/portfolio/asset-index-price": _asset_index_price,
     "/fapi/v1/premiumIndex": lambda c: c.futures_mark_price(),
+    "/dapi/v1/premiumIndex": lambda c: c.futures_coin_mark_price(),
+    "/api/v3/ticker/price": lambda c: c.get_all_tickers(),
 }
+"""Everything a cycle reads (the slow ones hourly). The key's permissions
+(``/sapi/v1/account/apiRestrictions``) are read once at start, by ``read_key_permissions``."""
+
+API_RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
 
 
 class EndpointError(Exception):
@@ -64,28 +84,91 @@ class EndpointError(Exception):
 class Fetched:
     payloads: dict[str, object]
     simulated: bool
+    used_weight: dict[str, int] = field(default_factory=dict)  # by API family, last header seen
 
 
-SLOW_PATHS = frozenset({"/papi/v1/um/leverageBracket", "/sapi/v2/portfolio/collateralRate"})
+SLOW_PATHS = frozenset(
+    {
+        "/papi/v1/um/leverageBracket",
+        "/papi/v1/cm/leverageBracket",
+        "/sapi/v2/portfolio/collateralRate",
+    }
+)
 """Exchange parameters that change by announcement, not by the second; the tiered collateral
 rates alone weigh 50 per call. The collector reads them hourly, not every cycle."""
 
 
-def fetch_payloads(client: Client, paths: frozenset[str] | None = None) -> Fetched:
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying at once: an exchange-side 5xx, a timeout, a reset connection or an
+    unreadable (truncated, malformed) body. Never 4xx: 429/418 have their own handling and
+    auth errors do not heal by repetition."""
+    if isinstance(exc, BinanceAPIException):
+        return int(exc.status_code) >= 500
+    return isinstance(exc, BinanceRequestException | requests.Timeout | requests.ConnectionError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter (tenacity) for transient failures."""
+
+    attempts: int = 3
+    max_wait_s: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_random_exponential(multiplier=0.25, max=self.max_wait_s),
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+
+def call(
+    client: Client, path: str, read: Callable[[Client], object], policy: RetryPolicy
+) -> object:
+    """One endpoint, with retries; the final failure raises EndpointError naming the path."""
+    try:
+        for attempt in policy.retrying():
+            with attempt:
+                return read(client)
+    except Exception as exc:
+        raise EndpointError(path, exc) from exc
+    raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+
+def fetch_payloads(
+    client: Client, paths: frozenset[str] | None = None, policy: RetryPolicy | None = None
+) -> Fetched:
     """Read every endpoint (or only ``paths``) once; the first failure raises EndpointError
-    naming the path."""
+    naming the path. Records the used-weight header of each API family."""
+    policy = policy or RetryPolicy()
     payloads: dict[str, object] = {}
+    used: dict[str, int] = {}
     simulated = False
     for path, read in ENDPOINTS.items():
         if paths is not None and path not in paths:
             continue
-        try:
-            payloads[path] = read(client)
-        except Exception as exc:
-            raise EndpointError(path, exc) from exc
+        payloads[path] = call(client, path, read, policy)
         response = client.response
-        simulated |= response is not None and response.headers.get(SIMULATOR_HEADER) == "1"
-    return Fetched(payloads, simulated)
+        if response is None:
+            continue
+        simulated |= response.headers.get(SIMULATOR_HEADER) == "1"
+        header = response.headers.get(USED_WEIGHT_HEADER)
+        if header is not None and header.isdigit():
+            used[family(path)] = int(header)
+    return Fetched(payloads, simulated, used)
+
+
+def read_key_permissions(client: Client, policy: RetryPolicy | None = None) -> object:
+    """The raw ``apiRestrictions`` payload (parse with ``parse.parse_key_permissions``)."""
+    return call(
+        client,
+        API_RESTRICTIONS_PATH,
+        lambda c: c.get_account_api_permissions(),
+        policy or RetryPolicy(),
+    )
 
 
 def server_time_offset_ms(client: Client) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from risk.model import (
@@ -35,6 +36,9 @@ ASSET_INDEX_PRICE = "/sapi/v1/portfolio/asset-index-price"
 UM_PREMIUM_INDEX = "/fapi/v1/premiumIndex"
 CM_PREMIUM_INDEX = "/dapi/v1/premiumIndex"
 TICKER_PRICE = "/api/v3/ticker/price"
+UM_ACCOUNT = "/papi/v1/um/account"
+CM_ACCOUNT = "/papi/v1/cm/account"
+API_RESTRICTIONS = "/sapi/v1/account/apiRestrictions"
 
 REQUIRED_PATHS = (BALANCE, ASSET_INDEX_PRICE)
 ROOT_FIELD = "<root>"
@@ -291,3 +295,80 @@ def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnaps
         time_ms=max((_int(r, "time", ASSET_INDEX_PRICE) for r in index_rows), default=0),
     )
     return snapshot, market
+
+
+def parse_ticker_prices(payloads: Mapping[str, object]) -> dict[str, float]:
+    """Spot last prices by symbol (``/api/v3/ticker/price``, all symbols or one)."""
+    p = TICKER_PRICE
+    return {_str(r, "symbol", p): _num(r, "price", p) for r in _rows(payloads, p)}
+
+
+def parse_futures_maint_margin(payloads: Mapping[str, object]) -> dict[str, float]:
+    """Binance's own maintenance margin per futures position, by symbol (and side when not
+    BOTH), from ``/papi/v1/um/account`` and ``/papi/v1/cm/account`` — in the margin asset's
+    units; kept for reconciliation beside pmdesk's bracket computation."""
+    out: dict[str, float] = {}
+    for path in (UM_ACCOUNT, CM_ACCOUNT):
+        raw = payloads.get(path)
+        if raw is None:
+            continue
+        if not isinstance(raw, Mapping):
+            raise PayloadError(path, ROOT_FIELD, "expected a JSON object")
+        positions = raw.get("positions", [])
+        if not isinstance(positions, list) or not all(isinstance(r, Mapping) for r in positions):
+            raise PayloadError(path, "positions", "expected a JSON array of objects")
+        for row in positions:
+            symbol = _str(row, "symbol", path)
+            side = str(row.get("positionSide", "BOTH"))
+            key = symbol if side == "BOTH" else f"{symbol}:{side}"
+            out[key] = _num(row, "maintMargin", path)
+    return out
+
+
+@dataclass(frozen=True)
+class KeyPermissions:
+    """What an API key may do (``GET /sapi/v1/account/apiRestrictions``)."""
+
+    can_read: bool
+    trading: tuple[str, ...]  # the enabled trading permissions, by Binance's field name
+    can_withdraw: bool
+    transfer: tuple[str, ...]  # the enabled transfer permissions
+    ip_restricted: bool
+
+    @property
+    def read_only(self) -> bool:
+        return self.can_read and not self.trading and not self.can_withdraw and not self.transfer
+
+
+TRADING_FIELDS = ("enableSpotAndMarginTrading", "enableMargin", "enableFutures")
+NEWER_TRADING_FIELDS = ("enablePortfolioMarginTrading", "enableVanillaOptions", "enableFixApiTrade")
+TRANSFER_FIELDS = ("enableInternalTransfer", "permitsUniversalTransfer")
+
+
+def parse_key_permissions(payloads: Mapping[str, object]) -> KeyPermissions:
+    """A missing long-standing permission field counts as granted (pmdesk refuses what it
+    cannot rule out); the newer ones (options, FIX, PM trading) count as absent when missing."""
+    p = API_RESTRICTIONS
+    raw = payloads.get(p)
+    if not isinstance(raw, Mapping):
+        raise PayloadError(p, ROOT_FIELD, "missing or not a JSON object")
+
+    def flag(field: str, *, missing: bool) -> bool:
+        value = raw.get(field, missing)
+        if not isinstance(value, bool):
+            raise PayloadError(p, field, f"expected true or false, got {value!r}")
+        return value
+
+    if "enableReading" not in raw or "ipRestrict" not in raw:
+        missing = "enableReading" if "enableReading" not in raw else "ipRestrict"
+        raise PayloadError(p, missing, "missing")
+    return KeyPermissions(
+        can_read=flag("enableReading", missing=False),
+        trading=tuple(
+            [f for f in TRADING_FIELDS if flag(f, missing=True)]
+            + [f for f in NEWER_TRADING_FIELDS if flag(f, missing=False)]
+        ),
+        can_withdraw=flag("enableWithdrawals", missing=True),
+        transfer=tuple(f for f in TRANSFER_FIELDS if flag(f, missing=True)),
+        ip_restricted=flag("ipRestrict", missing=False),
+    )

@@ -1,0 +1,67 @@
+"""Binance request weights and per-minute IP limits, and the poll interval they allow.
+
+Weights are the "Request Weight" of each endpoint's documentation page (binance-pm-notes.md,
+"Endpoints" and "Limits and errors"); each API family (``/papi``, ``/sapi``, ``/fapi``, ``/dapi``,
+``/api``) has its own per-IP, per-minute budget, reported back on every response in
+``X-MBX-USED-WEIGHT-1M``. pmdesk plans to use at most ``SHARE`` of each budget, so a trader's own
+bots on the same IP keep the other half. The simulator counts weight with the same table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+USED_WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+RETRY_AFTER_HEADER = "Retry-After"
+SHARE = 0.5
+
+WEIGHTS: dict[str, int] = {
+    "/api/v3/time": 1,
+    "/api/v3/ticker/price": 4,  # all symbols
+    "/papi/v1/ping": 1,
+    "/papi/v1/account": 20,
+    "/papi/v1/balance": 20,  # all assets
+    "/papi/v1/um/positionRisk": 5,
+    "/papi/v1/cm/positionRisk": 1,
+    "/papi/v1/um/account": 5,
+    "/papi/v1/cm/account": 5,
+    "/papi/v1/um/leverageBracket": 1,
+    "/papi/v1/cm/leverageBracket": 1,
+    "/sapi/v2/portfolio/collateralRate": 50,
+    "/sapi/v1/portfolio/collateralRate": 50,
+    "/sapi/v1/portfolio/asset-index-price": 50,  # all assets (1 with ``asset``)
+    "/sapi/v1/account/apiRestrictions": 1,
+    "/fapi/v1/premiumIndex": 10,  # all symbols
+    "/dapi/v1/premiumIndex": 10,
+}
+
+LIMITS_PER_MINUTE: dict[str, int] = {
+    "papi": 6_000,
+    "sapi": 12_000,
+    "fapi": 2_400,
+    "dapi": 2_400,
+    "api": 6_000,
+}
+
+
+def family(path: str) -> str:
+    """``/papi/v1/account`` → ``papi``."""
+    return path.lstrip("/").split("/", 1)[0]
+
+
+def weight_by_family(paths: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for path in paths:
+        out[family(path)] = out.get(family(path), 0) + WEIGHTS.get(path, 1)
+    return out
+
+
+def min_poll_interval_s(paths: Iterable[str], accounts: int = 1, share: float = SHARE) -> float:
+    """The shortest period at which ``accounts`` accounts, each reading ``paths`` once a cycle
+    from one IP, stay within ``share`` of every family's per-minute budget."""
+    worst = 0.0
+    for fam, weight in weight_by_family(paths).items():
+        per_minute = share * LIMITS_PER_MINUTE.get(fam, min(LIMITS_PER_MINUTE.values()))
+        worst = max(worst, 60.0 * weight * accounts / per_minute)
+    return math.ceil(worst * 10.0) / 10.0
