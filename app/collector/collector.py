@@ -17,12 +17,15 @@ from binance.exceptions import BinanceAPIException
 
 from app.clock import now_ms
 from app.collector.feed import Failure, classify
+from app.collector.gate import IpGate
 from app.store.store import CycleRecord, Store
 from connectors.binance.client import (
     ENDPOINTS,
     SLOW_PATHS,
     EndpointError,
     Fetched,
+    RetryPolicy,
+    call,
     fetch_payloads,
     server_time_offset_ms,
 )
@@ -50,11 +53,15 @@ class Collector:
         rules: RiskRules,
         account: str,
         now_ms: Callable[[], int] = now_ms,
+        gate: IpGate | None = None,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.rules = rules
         self.account = account
+        self.gate = gate or IpGate()
+        self.policy = policy or RetryPolicy()
         self._now_ms = now_ms
         self._clock_synced = False
         self._slow: dict[str, object] = {}
@@ -64,26 +71,41 @@ class Collector:
         """Fast-changing endpoints every cycle; brackets and collateral tiers hourly (cached).
         Every stored snapshot still carries all payloads, so each one can be replayed alone."""
         now = self._now_ms()
-        fast = fetch_payloads(self.client, frozenset(ENDPOINTS) - SLOW_PATHS)
+        fast = fetch_payloads(self.client, frozenset(ENDPOINTS) - SLOW_PATHS, self.policy)
+        used = dict(fast.used_weight)
         if self._slow_at_ms is None or now - self._slow_at_ms >= SLOW_REFRESH_MS:
-            slow = fetch_payloads(self.client, SLOW_PATHS)
+            slow = fetch_payloads(self.client, SLOW_PATHS, self.policy)
             self._slow, self._slow_at_ms = slow.payloads, now
-        return Fetched({**fast.payloads, **self._slow}, fast.simulated)
+            for fam, value in slow.used_weight.items():
+                used[fam] = max(used.get(fam, 0), value)
+        self.gate.record_weight(used, self._now_ms())
+        return Fetched({**fast.payloads, **self._slow}, fast.simulated, used)
+
+    def _fetch_resyncing(self) -> Fetched:
+        """-1021 (timestamp outside recvWindow): resync the clock offset and retry once."""
+        try:
+            return self._fetch()
+        except EndpointError as exc:
+            cause = exc.cause
+            if not (isinstance(cause, BinanceAPIException) and cause.code == CLOCK_SKEW_CODE):
+                raise
+            log.info("account %s: clock skew (-1021): resyncing and retrying once", self.account)
+            self._sync_clock()
+            return self._fetch()
 
     def _sync_clock(self) -> None:
-        try:
-            offset = server_time_offset_ms(self.client)
-        except Exception as exc:
-            raise EndpointError(SERVER_TIME_PATH, exc) from exc
+        offset = call(self.client, SERVER_TIME_PATH, server_time_offset_ms, self.policy)
         self.client.timestamp_offset = offset
         self._clock_synced = True
 
     def run_once(self) -> CycleResult:
+        if self.gate.blocked(self._now_ms()) is not None:
+            return CycleResult(None, None)  # the exchange asked us to stay away: no request
         try:
             if not self._clock_synced:
                 self._sync_clock()
             fetched_at = self._now_ms()
-            fetched = self._fetch()
+            fetched = self._fetch_resyncing()
             snapshot, market = snapshot_from_payloads(fetched.payloads)
             report = evaluate(snapshot, market, self.rules)
         except Exception as exc:
@@ -109,6 +131,12 @@ class Collector:
         if isinstance(cause, BinanceAPIException) and cause.code == CLOCK_SKEW_CODE:
             self._clock_synced = False  # resync before the next cycle
         failure = classify(exc)
+        if failure.retry_after_s is not None:
+            self.gate.hold(
+                self._now_ms() + 1000 * failure.retry_after_s,
+                failure.status,
+                failure.message,
+            )
         log.warning(
             "account %s: %s: %s%s",
             self.account,

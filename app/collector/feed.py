@@ -13,6 +13,7 @@ import requests
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from connectors.binance.client import EndpointError
+from connectors.binance.limits import RETRY_AFTER_HEADER
 from connectors.binance.parse import PayloadError
 from risk.evaluate import MissingMarketDataError
 
@@ -32,6 +33,19 @@ class Failure:
     endpoint: str | None
     code: int | None
     message: str
+    retry_after_s: int | None = None  # 429 / 418: how long the exchange asked us to stay away
+
+
+DEFAULT_RETRY_AFTER_S = {429: 60, 418: 120}
+
+
+def retry_after_s(exc: BinanceAPIException) -> int:
+    """The ``Retry-After`` header of a 429/418 answer (seconds), or a safe default."""
+    response = getattr(exc, "response", None)
+    raw = response.headers.get(RETRY_AFTER_HEADER) if response is not None else None
+    if raw is not None and raw.strip().isdigit():
+        return max(1, int(raw.strip()))
+    return DEFAULT_RETRY_AFTER_S.get(int(exc.status_code), 60)
 
 
 AUTH_CODES = {
@@ -53,9 +67,23 @@ def classify(exc: Exception) -> Failure:
     if isinstance(cause, BinanceAPIException):
         status = int(cause.status_code)
         if status == 429:
-            return Failure(FeedStatus.RATE_LIMITED, path, cause.code, "rate limited (HTTP 429)")
+            wait = retry_after_s(cause)
+            return Failure(
+                FeedStatus.RATE_LIMITED,
+                path,
+                cause.code,
+                f"rate limited (HTTP 429): polling paused {wait} s as the exchange asked",
+                wait,
+            )
         if status == 418:
-            return Failure(FeedStatus.BANNED, path, cause.code, "IP banned (HTTP 418)")
+            wait = retry_after_s(cause)
+            return Failure(
+                FeedStatus.BANNED,
+                path,
+                cause.code,
+                f"IP banned (HTTP 418) for {wait} s: polling stopped until the ban ends",
+                wait,
+            )
         if cause.code in AUTH_CODES:
             return Failure(FeedStatus.AUTH_ERROR, path, cause.code, AUTH_CODES[cause.code])
         if status >= 500:

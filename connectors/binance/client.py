@@ -27,14 +27,19 @@ from connectors.simulated import SIMULATOR_HEADER
 REQUEST_TIMEOUT_S = 10.0
 
 
-def make_client(api_key: str, api_secret: str, base_url: str | None = None) -> Client:
+def make_client(
+    api_key: str,
+    api_secret: str,
+    base_url: str | None = None,
+    timeout_s: float = REQUEST_TIMEOUT_S,
+) -> Client:
     """A python-binance Client; with ``base_url`` every API family points at that host.
 
     ``ping=False`` avoids a request at construction, so pmdesk starts when the exchange is down.
     ``PAPI_URL`` is formatted with the TLD at call time; the others were formatted in ``__init__``,
     so all can be replaced on the instance.
     """
-    client = Client(api_key, api_secret, requests_params={"timeout": REQUEST_TIMEOUT_S}, ping=False)
+    client = Client(api_key, api_secret, requests_params={"timeout": timeout_s}, ping=False)
     if base_url is not None:
         root = base_url.rstrip("/")
         client.API_URL = f"{root}/api"

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from connectors.simulator.params import COLLATERAL_TIERS, UM_BRACKETS, UM_SYMBOLS, tier_value
+from connectors.simulator.params import (
+    CM_BRACKETS,
+    CM_SYMBOLS,
+    COLLATERAL_TIERS,
+    UM_BRACKETS,
+    UM_SYMBOLS,
+    tier_value,
+)
+
+MARGIN_LOAN_MMR = 0.05  # the simulated account's margin leverage is 10x (uniMMR FAQ: 5 %)
 
 
 def dec(value: float) -> str:
@@ -36,16 +45,40 @@ class UmLeg:
 
 
 @dataclass
+class CmLeg:
+    symbol: str
+    contracts: float  # signed
+    entry_price: float
+    leverage: int = 10
+
+    @property
+    def size_usd(self) -> float:
+        return self.contracts * CM_SYMBOLS[self.symbol][1]
+
+    def notional_coin(self, mark: float) -> float:
+        return abs(self.size_usd) / mark
+
+    def pnl_coin(self, mark: float) -> float:
+        """Inverse contract: size · (1/entry − 1/mark), in the coin."""
+        return self.size_usd * (1.0 / self.entry_price - 1.0 / mark)
+
+
+@dataclass
 class AccountBook:
     name: str
     holdings: dict[str, Holding] = field(default_factory=dict)
     um_legs: list[UmLeg] = field(default_factory=list)
+    cm_legs: list[CmLeg] = field(default_factory=list)
 
     # ---- valuation at given prices -------------------------------------------------------
     @staticmethod
     def um_mark(symbol: str, index_usd: dict[str, float]) -> float:
         base, margin = UM_SYMBOLS[symbol]
         return index_usd[base] / index_usd[margin]
+
+    @staticmethod
+    def cm_mark(symbol: str, index_usd: dict[str, float]) -> float:
+        return index_usd[CM_SYMBOLS[symbol][0]]
 
     def um_upnl_by_asset(self, index_usd: dict[str, float]) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -55,9 +88,27 @@ class AccountBook:
             out[margin] = out.get(margin, 0.0) + pnl
         return out
 
+    def cm_upnl_by_asset(self, index_usd: dict[str, float]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for leg in self.cm_legs:
+            coin = CM_SYMBOLS[leg.symbol][0]
+            out[coin] = out.get(coin, 0.0) + leg.pnl_coin(self.cm_mark(leg.symbol, index_usd))
+        return out
+
+    def um_leg_maint(self, leg: UmLeg, index_usd: dict[str, float]) -> float:
+        """In the margin asset."""
+        notional = abs(leg.amount * self.um_mark(leg.symbol, index_usd))
+        return tier_value(UM_BRACKETS[leg.symbol], notional, -1.0)
+
+    def cm_leg_maint(self, leg: CmLeg, index_usd: dict[str, float]) -> float:
+        """In the coin."""
+        notional = leg.notional_coin(self.cm_mark(leg.symbol, index_usd))
+        return tier_value(CM_BRACKETS[leg.symbol], notional, -1.0)
+
     def reported_figures(self, index_usd: dict[str, float]) -> dict[str, float]:
         """The exchange's own account figures: equity with and without haircut, MM, uniMMR."""
         upnl = self.um_upnl_by_asset(index_usd)
+        cm_upnl = self.cm_upnl_by_asset(index_usd)
         account_equity = actual_equity = 0.0
         for asset, h in self.holdings.items():
             x = (
@@ -67,19 +118,26 @@ class AccountBook:
                 + h.um_wallet
                 + h.cm_wallet
                 + upnl.get(asset, 0.0)
+                + cm_upnl.get(asset, 0.0)
             )
             value = x * index_usd[asset]
             actual_equity += value
             account_equity += tier_value(COLLATERAL_TIERS[asset], value, 1.0) if x > 0 else value
-        maint = 0.0
-        for leg in self.um_legs:
-            notional = abs(leg.amount * self.um_mark(leg.symbol, index_usd))
-            margin = UM_SYMBOLS[leg.symbol][1]
-            maint += tier_value(UM_BRACKETS[leg.symbol], notional, -1.0) * index_usd[margin]
+        maint = sum(
+            self.um_leg_maint(leg, index_usd) * index_usd[UM_SYMBOLS[leg.symbol][1]]
+            for leg in self.um_legs
+        ) + sum(
+            self.cm_leg_maint(leg, index_usd) * index_usd[CM_SYMBOLS[leg.symbol][0]]
+            for leg in self.cm_legs
+        )
+        maint += sum(
+            h.cross_margin_borrowed * MARGIN_LOAN_MMR * index_usd[asset]
+            for asset, h in self.holdings.items()
+        )
         initial = sum(
             abs(leg.amount * self.um_mark(leg.symbol, index_usd)) / leg.leverage
             for leg in self.um_legs
-        )
+        ) + sum(abs(leg.size_usd) / leg.leverage for leg in self.cm_legs)
         uni_mmr = account_equity / maint if maint > 0 else 999.0
         return {
             "account_equity": account_equity,
@@ -108,6 +166,7 @@ class AccountBook:
 
     def balance_json(self, index_usd: dict[str, float], now_ms: int) -> list[dict[str, object]]:
         upnl = self.um_upnl_by_asset(index_usd)
+        cm_upnl = self.cm_upnl_by_asset(index_usd)
         rows: list[dict[str, object]] = []
         for asset, h in self.holdings.items():
             total = h.cross_margin_asset - h.cross_margin_borrowed + h.um_wallet + h.cm_wallet
@@ -123,7 +182,7 @@ class AccountBook:
                     "umWalletBalance": dec(h.um_wallet),
                     "umUnrealizedPNL": dec(upnl.get(asset, 0.0)),
                     "cmWalletBalance": dec(h.cm_wallet),
-                    "cmUnrealizedPNL": dec(0.0),
+                    "cmUnrealizedPNL": dec(cm_upnl.get(asset, 0.0)),
                     "updateTime": now_ms,
                     "negativeBalance": dec(max(-total, 0.0)),
                 }
@@ -152,6 +211,126 @@ class AccountBook:
                 }
             )
         return rows
+
+    def cm_position_risk_json(
+        self, index_usd: dict[str, float], now_ms: int
+    ) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        for leg in self.cm_legs:
+            mark = self.cm_mark(leg.symbol, index_usd)
+            rows.append(
+                {
+                    "symbol": leg.symbol,
+                    "positionAmt": f"{leg.contracts:.0f}",
+                    "entryPrice": dec(leg.entry_price),
+                    "markPrice": dec(mark),
+                    "unRealizedProfit": dec(leg.pnl_coin(mark)),
+                    "liquidationPrice": dec(0.0),
+                    "leverage": str(leg.leverage),
+                    "positionSide": "BOTH",
+                    "updateTime": now_ms,
+                    "maxQty": "100",
+                    "notionalValue": dec(leg.size_usd / mark),
+                }
+            )
+        return rows
+
+    def um_account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
+        upnl = self.um_upnl_by_asset(index_usd)
+        assets: dict[str, dict[str, float]] = {}
+        positions: list[dict[str, object]] = []
+        for asset, h in self.holdings.items():
+            if h.um_wallet or asset in upnl:
+                assets[asset] = {"wallet": h.um_wallet, "upnl": upnl.get(asset, 0.0)}
+                assets[asset] |= {"maint": 0.0, "initial": 0.0}
+        for leg in self.um_legs:
+            mark = self.um_mark(leg.symbol, index_usd)
+            maint, initial = (
+                self.um_leg_maint(leg, index_usd),
+                abs(leg.amount * mark) / leg.leverage,
+            )
+            a = assets.setdefault(
+                UM_SYMBOLS[leg.symbol][1],
+                {"wallet": 0.0, "upnl": 0.0, "maint": 0.0, "initial": 0.0},
+            )
+            a["maint"] += maint
+            a["initial"] += initial
+            positions.append(
+                {
+                    "symbol": leg.symbol,
+                    "initialMargin": dec(initial),
+                    "maintMargin": dec(maint),
+                    "unrealizedProfit": dec(leg.amount * (mark - leg.entry_price)),
+                    "positionInitialMargin": dec(initial),
+                    "openOrderInitialMargin": "0",
+                    "leverage": str(leg.leverage),
+                    "entryPrice": dec(leg.entry_price),
+                    "maxNotional": "20000000",
+                    "bidNotional": "0",
+                    "askNotional": "0",
+                    "positionSide": "BOTH",
+                    "positionAmt": f"{leg.amount:.3f}",
+                    "updateTime": now_ms,
+                }
+            )
+        return _futures_account_json(assets, positions, now_ms)
+
+    def cm_account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
+        upnl = self.cm_upnl_by_asset(index_usd)
+        assets: dict[str, dict[str, float]] = {}
+        positions: list[dict[str, object]] = []
+        for asset, h in self.holdings.items():
+            if h.cm_wallet or asset in upnl:
+                assets[asset] = {"wallet": h.cm_wallet, "upnl": upnl.get(asset, 0.0)}
+                assets[asset] |= {"maint": 0.0, "initial": 0.0}
+        for leg in self.cm_legs:
+            mark = self.cm_mark(leg.symbol, index_usd)
+            maint = self.cm_leg_maint(leg, index_usd)
+            initial = leg.notional_coin(mark) / leg.leverage
+            a = assets.setdefault(
+                CM_SYMBOLS[leg.symbol][0],
+                {"wallet": 0.0, "upnl": 0.0, "maint": 0.0, "initial": 0.0},
+            )
+            a["maint"] += maint
+            a["initial"] += initial
+            positions.append(
+                {
+                    "symbol": leg.symbol,
+                    "positionAmt": f"{leg.contracts:.0f}",
+                    "initialMargin": dec(initial),
+                    "maintMargin": dec(maint),
+                    "unrealizedProfit": dec(leg.pnl_coin(mark)),
+                    "positionInitialMargin": dec(initial),
+                    "openOrderInitialMargin": "0",
+                    "leverage": str(leg.leverage),
+                    "positionSide": "BOTH",
+                    "entryPrice": dec(leg.entry_price),
+                    "maxQty": "100",
+                    "updateTime": now_ms,
+                }
+            )
+        return _futures_account_json(assets, positions, now_ms)
+
+
+def _futures_account_json(
+    assets: dict[str, dict[str, float]], positions: list[dict[str, object]], now_ms: int
+) -> dict[str, object]:
+    return {
+        "assets": [
+            {
+                "asset": asset,
+                "crossWalletBalance": dec(a["wallet"]),
+                "crossUnPnl": dec(a["upnl"]),
+                "maintMargin": dec(a["maint"]),
+                "initialMargin": dec(a["initial"]),
+                "positionInitialMargin": dec(a["initial"]),
+                "openOrderInitialMargin": dec(0.0),
+                "updateTime": now_ms,
+            }
+            for asset, a in assets.items()
+        ],
+        "positions": positions,
+    }
 
 
 def account_status(uni_mmr: float) -> str:

@@ -64,6 +64,11 @@ class WeightLimiter:
                 )
             return used
 
+    def ban(self, ip: str, now_ms: int, duration_ms: int) -> None:
+        """Start an IP ban at once (fault injection)."""
+        with self._lock:
+            self._ips.setdefault(ip, _IpState()).banned_until_ms = now_ms + duration_ms
+
     def used(self, ip: str, path: str, now_ms: int) -> int:
         with self._lock:
             state = self._ips.get(ip)

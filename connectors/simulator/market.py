@@ -42,6 +42,7 @@ class MarketModel:
         self._prices = {a.asset: a.start_price_usd for a in assets}
         self._step = clock.now_ms() // STEP_MS
         self._lock = threading.Lock()
+        self.frozen = False  # fault injection: prices stop moving while set
 
     @property
     def assets(self) -> tuple[str, ...]:
@@ -53,6 +54,8 @@ class MarketModel:
         if n <= 0:
             return
         self._step = step
+        if self.frozen:
+            return
         for asset, spec in self._specs.items():
             if spec.daily_vol == 0.0:
                 continue

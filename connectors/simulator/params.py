@@ -55,6 +55,28 @@ UM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
     ),
 }
 
+CM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
+    # The simulator's own illustrative COIN-M schedule, in coin quantity (qtyFloor/qtyCap).
+    "BTCUSD_PERP": with_cum(
+        [
+            (0, 5, 0.004, 125),
+            (5, 10, 0.005, 100),
+            (10, 20, 0.01, 50),
+            (20, 50, 0.025, 20),
+            (50, 100, 0.05, 10),
+            (100, 200, 0.1, 5),
+            (200, 400, 0.125, 4),
+            (400, 1_000, 0.15, 3),
+            (1_000, 1_500, 0.25, 2),
+            (1_500, 9_999_999_999, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
+}
+
+CM_SYMBOLS: dict[str, tuple[str, float]] = {"BTCUSD_PERP": ("BTC", 100.0)}
+"""COIN-M symbol → (coin, contract size in USD)."""
+
 COLLATERAL_TIERS: dict[str, tuple[TierRow, ...]] = {
     "USDT": with_cum([(0, 9_999_999_999, 1.0, 0)], sign=1.0),
     "BTC": with_cum(
