@@ -16,13 +16,27 @@ from binance.client import Client
 
 from app.allocator import keep_freed_memory
 from app.collector.collector import Collector
+from app.collector.feed import classify
 from app.config import ConfigError, Settings, load_settings
 from app.server import LanBindingRefusedError, add_health_route, bound_url, make_http_server
 from app.store.store import Store
 from app.web.app import create_app
 from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
-from connectors.binance.client import fetch_payloads, make_client
-from connectors.binance.parse import ROOT_FIELD, PayloadError, snapshot_from_payloads
+from connectors.binance.client import (
+    EndpointError,
+    fetch_payloads,
+    make_client,
+    read_key_permissions,
+)
+from connectors.binance.keycheck import OVERRIDE_FLAG, KeyVerdict, judge
+from connectors.binance.parse import (
+    API_RESTRICTIONS,
+    ROOT_FIELD,
+    KeyPermissions,
+    PayloadError,
+    parse_key_permissions,
+    snapshot_from_payloads,
+)
 from connectors.simulator.book import PRESETS
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import MissingMarketDataError, evaluate
@@ -41,6 +55,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         args.config,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        allow_key_that_can_trade=getattr(args, "allow_key_that_can_trade", None) or None,
     )
 
 
@@ -53,8 +68,9 @@ def _open_store(settings: Settings) -> Store:
 def _exchange_client(settings: Settings) -> Client:
     if settings.api_key is None or settings.api_secret is None:
         raise ConfigError(
-            "config: api_key and api_secret are required for a real account "
-            "(set PMDESK_API_KEY and PMDESK_API_SECRET, or run `pmdesk demo`)"
+            "config: api_key and api_secret are required for a real account (set "
+            "PMDESK_API_KEY and PMDESK_API_SECRET, or api_key_file and api_secret_file "
+            "pointing at mode-0600 files, or run `pmdesk demo`)"
         )
     return make_client(
         settings.api_key.get_secret_value(),
@@ -67,9 +83,15 @@ def _start_collector(
     settings: Settings, store: Store, client: Client, account: str
 ) -> Callable[[], None]:
     scheduler = BackgroundScheduler(timezone="UTC")
-    Collector(store, client, settings.risk_rules(), account).schedule(
-        scheduler, settings.poll_interval_s
-    )
+    if settings.allow_key_that_can_trade:
+        log.warning("%s given: a key that can trade will be accepted", OVERRIDE_FLAG)
+    Collector(
+        store,
+        client,
+        settings.risk_rules(),
+        account,
+        allow_unsafe_key=settings.allow_key_that_can_trade,
+    ).schedule(scheduler, settings.poll_interval_s)
     scheduler.start()
     log.info("collecting account %s every %.1f s", account, settings.poll_interval_s)
     return lambda: scheduler.shutdown(wait=False)
@@ -151,9 +173,40 @@ def cmd_simulator(args: argparse.Namespace) -> None:
         server.stop()
 
 
+def _permissions(client: Client) -> KeyPermissions:
+    try:
+        return parse_key_permissions({API_RESTRICTIONS: read_key_permissions(client)})
+    except EndpointError as exc:
+        raise CliError(f"cannot read the key's permissions: {classify(exc).message}") from None
+
+
+def _verdict(settings: Settings, client: Client) -> KeyVerdict:
+    return judge(_permissions(client), allow_unsafe=settings.allow_key_that_can_trade)
+
+
+def cmd_check_key(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    perms = _permissions(_exchange_client(settings))
+    verdict = judge(perms, allow_unsafe=settings.allow_key_that_can_trade)
+    print(f"read account data   {'yes' if perms.can_read else 'NO'}")
+    print(f"trade               {', '.join(perms.trading) or 'no'}")
+    print(f"withdraw            {'YES' if perms.can_withdraw else 'no'}")
+    print(f"transfer            {', '.join(perms.transfer) or 'no'}")
+    print(f"IP restriction      {'yes' if perms.ip_restricted else 'NONE'}")
+    for warning in verdict.warnings:
+        print(f"warning: {warning}")
+    if not verdict.acceptable:
+        raise CliError("key refused: " + "; ".join(verdict.problems))
+    print("pmdesk will use this key")
+
+
 def cmd_capture(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    fetched = fetch_payloads(_exchange_client(settings))
+    client = _exchange_client(settings)
+    verdict = _verdict(settings, client)
+    if not verdict.acceptable:
+        raise CliError("key refused: " + "; ".join(verdict.problems))
+    fetched = fetch_payloads(client)
     for written in write_capture(args.dir, fetched.payloads):
         print(written)
 
@@ -207,8 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     presets = sorted(PRESETS)
     demo = command("demo", "simulator + collector + web UI in one process", cmd_demo)
     demo.add_argument("--preset", choices=presets, default="basis", help="simulated account")
-    command("run", "collector + web UI against the configured exchange", cmd_run)
-    command("collect", "collector only", cmd_collect, web=False)
+    run = command("run", "collector + web UI against the configured exchange", cmd_run)
+    collect = command("collect", "collector only", cmd_collect, web=False)
+    check_key = command("check-key", "report what the configured API key can do", cmd_check_key)
     command("serve", "web UI only, reading the store", cmd_serve)
     simulator = sub.add_parser(
         "simulator",
@@ -225,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
         "capture", "write one raw response per endpoint to DIR", cmd_capture, web=False
     )
     capture.add_argument("dir", type=Path, metavar="DIR")
+    for p in (run, collect, check_key, capture):
+        p.add_argument(
+            OVERRIDE_FLAG,
+            dest="allow_key_that_can_trade",
+            action="store_true",
+            help="use a key that can trade, withdraw or transfer (NOT recommended)",
+        )
     risk = command("risk", "evaluate a captured directory offline", cmd_risk, web=False)
     risk.add_argument("dir", type=Path, metavar="DIR")
     risk.add_argument("--json", action="store_true", help="print the whole report as JSON")

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
+    api_key_file: Path | None = Field(None, description="file holding the API key (mode 0600)")
+    api_secret_file: Path | None = Field(
+        None, description="file holding the API secret (mode 0600)"
+    )
+    allow_key_that_can_trade: bool = Field(
+        False, description="use a key that can trade, withdraw or transfer (not recommended)"
+    )
     margin_call_uni_mmr: float = Field(1.5, gt=0)
     reduce_only_uni_mmr: float = Field(1.2, gt=0)
     liquidation_uni_mmr: float = Field(1.05, gt=0)
@@ -82,6 +89,23 @@ class Settings(BaseSettings):
 SECRET_FIELDS = frozenset({"api_key", "api_secret"})
 
 
+def read_secret_file(path: Path, what: str) -> SecretStr:
+    """A secret from a file only its owner can read; anything looser is refused."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise ConfigError(f"config: {what} file not found: {path}") from None
+    if mode & 0o077:
+        raise ConfigError(
+            f"config: {what} file {path} can be read by others (mode {mode & 0o777:03o}); "
+            f"run: chmod 600 {path}"
+        )
+    value = path.read_text().strip()
+    if not value:
+        raise ConfigError(f"config: {what} file {path} is empty")
+    return SecretStr(value)
+
+
 def _describe(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "<settings>"
@@ -112,4 +136,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     settings.risk_rules()
+    if settings.api_key_file is not None and settings.api_key is None:
+        settings.api_key = read_secret_file(settings.api_key_file, "api_key")
+    if settings.api_secret_file is not None and settings.api_secret is None:
+        settings.api_secret = read_secret_file(settings.api_secret_file, "api_secret")
     return settings

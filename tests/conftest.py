@@ -1,9 +1,15 @@
-"""Shared fixtures: a simulator on a manual clock over real HTTP, a store, a collector."""
+"""Shared fixtures: a simulator on a manual clock over real HTTP, a store, a collector.
+
+Also a session-wide watch: every log line any test produces, at any level, is kept, and at the
+end none may contain an API key or secret a simulator was started with.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from binance.client import Client
@@ -14,6 +20,50 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
+
+
+class _EveryLine(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a broken record must not hide the others
+            self.lines.append(repr(record.msg))
+
+
+EVERY_LINE = _EveryLine()
+SECRETS: set[str] = set()
+_simulator_init = Simulator.__init__
+
+
+def _recording_init(self: Simulator, *args: Any, **kwargs: Any) -> None:
+    _simulator_init(self, *args, **kwargs)
+    SECRETS.update({self.api_key, self.api_secret})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(EVERY_LINE)
+    root.setLevel(logging.DEBUG)
+    Simulator.__init__ = _recording_init  # type: ignore[method-assign]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaked = [line for line in EVERY_LINE.lines if any(s in line for s in SECRETS)]
+    if leaked:
+        print(f"\nSECRET LEAK: {len(leaked)} log line(s) carry an API key or secret:")
+        for line in leaked[:5]:
+            print("   ", line[:200])
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        print(
+            f"\nsecret watch: {len(EVERY_LINE.lines)} log lines, "
+            f"{len(SECRETS)} keys and secrets, none leaked"
+        )
+
 
 # 2026-01-01T00:00:00Z: a fixed start so every run sees the same prices.
 START_MS = 1_767_225_600_000

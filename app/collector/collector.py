@@ -27,9 +27,11 @@ from connectors.binance.client import (
     RetryPolicy,
     call,
     fetch_payloads,
+    read_key_permissions,
     server_time_offset_ms,
 )
-from connectors.binance.parse import snapshot_from_payloads
+from connectors.binance.keycheck import KeyRefusedError, judge
+from connectors.binance.parse import API_RESTRICTIONS, parse_key_permissions, snapshot_from_payloads
 from risk import RiskRules, evaluate
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Collector:
         now_ms: Callable[[], int] = now_ms,
         gate: IpGate | None = None,
         policy: RetryPolicy | None = None,
+        allow_unsafe_key: bool = False,
     ) -> None:
         self.store = store
         self.client = client
@@ -63,6 +66,9 @@ class Collector:
         self.gate = gate or IpGate()
         self.policy = policy or RetryPolicy()
         self._now_ms = now_ms
+        self.allow_unsafe_key = allow_unsafe_key
+        self._key_checked = False
+        self._key_refused = False
         self._clock_synced = False
         self._slow: dict[str, object] = {}
         self._slow_at_ms: int | None = None
@@ -98,12 +104,33 @@ class Collector:
         self.client.timestamp_offset = offset
         self._clock_synced = True
 
+    def _check_key(self) -> None:
+        """Once, before any account data is read: refuse a key that can trade, withdraw or
+        transfer (unless overridden), warn when it has no IP restriction."""
+        raw = read_key_permissions(self.client, self.policy)
+        verdict = judge(
+            parse_key_permissions({API_RESTRICTIONS: raw}), allow_unsafe=self.allow_unsafe_key
+        )
+        for warning in verdict.warnings:
+            log.warning("account %s: API key: %s", self.account, warning)
+        if not verdict.acceptable:
+            self._key_refused = True
+            raise KeyRefusedError(
+                "key refused: " + "; ".join(verdict.problems) + ". Create a read-only key "
+                "('Enable Reading' only), restricted to this machine's IP."
+            )
+        self._key_checked = True
+
     def run_once(self) -> CycleResult:
+        if self._key_refused:
+            return CycleResult(None, None)  # never poll with a refused key
         if self.gate.blocked(self._now_ms()) is not None:
             return CycleResult(None, None)  # the exchange asked us to stay away: no request
         try:
             if not self._clock_synced:
                 self._sync_clock()
+            if not self._key_checked:
+                self._check_key()
             fetched_at = self._now_ms()
             fetched = self._fetch_resyncing()
             snapshot, market = snapshot_from_payloads(fetched.payloads)

@@ -90,7 +90,7 @@ def test_collector_records_auth_failure_and_keeps_running(
     assert result.failure.status == "AUTH_ERROR"
     event = store.latest_event("sim-basis")
     assert event is not None and event.kind == "AUTH_ERROR" and event.code == -1022
-    assert event.endpoint == "/papi/v1/account"
+    assert event.endpoint == "/sapi/v1/account/apiRestrictions"  # the first signed call
     assert "not-the-secret" not in event.message
 
 
@@ -133,3 +133,16 @@ def test_brackets_and_collateral_tiers_are_read_hourly_not_every_cycle(
     clock.advance(3600)
     collector.run_once()
     assert seen.count("/sapi/v2/portfolio/collateralRate") == 2
+
+
+def test_no_key_or_secret_reaches_the_store(
+    collector: Collector, store: Store, sim_server: SimulatorServer, tmp_path: Path
+) -> None:
+    collector.run_once()
+    sim_server.simulator.faults.set(fail_5xx=100)
+    collector.run_once()  # and an error event
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("pmdesk.db*"))
+    assert len(raw) > 0
+    for secret in (sim_server.simulator.api_key, sim_server.simulator.api_secret):
+        assert secret.encode() not in raw

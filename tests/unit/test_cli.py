@@ -12,7 +12,7 @@ import pytest
 from app.cli import main
 from connectors.binance.capture import file_name
 
-COMMANDS = ("demo", "run", "collect", "serve", "simulator", "capture", "risk", "db")
+COMMANDS = ("demo", "run", "collect", "serve", "simulator", "capture", "risk", "db", "check-key")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

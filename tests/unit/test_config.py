@@ -61,3 +61,21 @@ def test_secret_never_echoed_in_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(f)
     assert "12345678" not in str(err.value)
+
+
+def test_secret_files_must_be_owner_only(tmp_path: Path) -> None:
+    key, secret = tmp_path / "key", tmp_path / "secret"
+    key.write_text("k-123\n")
+    secret.write_text("s-456\n")
+    key.chmod(0o600)
+    secret.chmod(0o644)
+    with pytest.raises(ConfigError) as err:
+        load_settings(api_key_file=key, api_secret_file=secret)
+    assert "can be read by others (mode 644)" in str(err.value)
+    assert "chmod 600" in str(err.value)
+    assert "s-456" not in str(err.value)
+    secret.chmod(0o600)
+    settings = load_settings(api_key_file=key, api_secret_file=secret)
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == "k-123"
+    assert settings.api_secret is not None and settings.api_secret.get_secret_value() == "s-456"
+    assert "s-456" not in repr(settings)
