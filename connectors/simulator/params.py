@@ -35,6 +35,20 @@ def with_cum(rows: list[tuple[float, float, float, float]], sign: float) -> tupl
     return tuple(out)
 
 
+ALT_BRACKETS = with_cum(
+    # The simulator's own illustrative schedule for the other USDⓈ-M perpetuals.
+    [
+        (0, 50_000, 0.01, 75),
+        (50_000, 250_000, 0.02, 50),
+        (250_000, 1_000_000, 0.05, 20),
+        (1_000_000, 5_000_000, 0.1, 10),
+        (5_000_000, 20_000_000, 0.125, 5),
+        (20_000_000, 50_000_000, 0.25, 2),
+        (50_000_000, 9_999_999_999, 0.5, 1),
+    ],
+    sign=-1.0,
+)
+
 UM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
     "BTCUSDT": with_cum(
         [
@@ -54,6 +68,9 @@ UM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
         sign=-1.0,
     ),
 }
+UM_BRACKETS["ETHUSDT"] = UM_BRACKETS["BTCUSDT"]  # illustrative: ETH shares BTC's schedule here
+for _alt in ("BNBUSDT", "SOLUSDT", "XRPUSDT"):
+    UM_BRACKETS[_alt] = ALT_BRACKETS
 
 CM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
     # The simulator's own illustrative COIN-M schedule, in coin quantity (qtyFloor/qtyCap).
@@ -74,11 +91,18 @@ CM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
     ),
 }
 
-CM_SYMBOLS: dict[str, tuple[str, float]] = {"BTCUSD_PERP": ("BTC", 100.0)}
+CM_BRACKETS["ETHUSD_PERP"] = CM_BRACKETS["BTCUSD_PERP"]  # illustrative
+
+CM_SYMBOLS: dict[str, tuple[str, float]] = {
+    "BTCUSD_PERP": ("BTC", 100.0),
+    "ETHUSD_PERP": ("ETH", 10.0),
+}
 """COIN-M symbol → (coin, contract size in USD)."""
 
 COLLATERAL_TIERS: dict[str, tuple[TierRow, ...]] = {
+    # The simulator's own illustrative tiers (Binance publishes its own via /sapi/v2).
     "USDT": with_cum([(0, 9_999_999_999, 1.0, 0)], sign=1.0),
+    "USDC": with_cum([(0, 9_999_999_999, 1.0, 0)], sign=1.0),
     "BTC": with_cum(
         [
             (0, 5_000_000, 0.95, 0),
@@ -87,9 +111,18 @@ COLLATERAL_TIERS: dict[str, tuple[TierRow, ...]] = {
         ],
         sign=1.0,
     ),
+    "ETH": with_cum(
+        [(0, 2_000_000, 0.95, 0), (2_000_000, 10_000_000, 0.85, 0), (10_000_000, 9e12, 0.7, 0)],
+        sign=1.0,
+    ),
+    "BNB": with_cum([(0, 1_000_000, 0.95, 0), (1_000_000, 9e12, 0.8, 0)], sign=1.0),
+    "SOL": with_cum([(0, 1_000_000, 0.9, 0), (1_000_000, 9e12, 0.75, 0)], sign=1.0),
+    "XRP": with_cum([(0, 500_000, 0.9, 0), (500_000, 9e12, 0.7, 0)], sign=1.0),
 }
 
-UM_SYMBOLS: dict[str, tuple[str, str]] = {"BTCUSDT": ("BTC", "USDT")}
+UM_SYMBOLS: dict[str, tuple[str, str]] = {
+    f"{base}USDT": (base, "USDT") for base in ("BTC", "ETH", "BNB", "SOL", "XRP")
+}
 """Symbol → (base asset, margin asset)."""
 
 
