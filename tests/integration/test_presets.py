@@ -14,7 +14,9 @@ from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
 
 
-def collect(preset: str, store: Store, clock: ManualClock) -> tuple[float, float, float, str]:
+def collect(
+    preset: str, store: Store, clock: ManualClock
+) -> tuple[float, float, float, str | None]:
     server = SimulatorServer(Simulator(preset=preset, clock=clock)).start()
     try:
         sim = server.simulator
