@@ -23,12 +23,15 @@ from app.store.store import Store
 from app.web.app import create_app
 from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
 from connectors.binance.client import (
+    ENDPOINTS,
+    SLOW_PATHS,
     EndpointError,
     fetch_payloads,
     make_client,
     read_key_permissions,
 )
 from connectors.binance.keycheck import OVERRIDE_FLAG, KeyVerdict, judge
+from connectors.binance.limits import min_poll_interval_s
 from connectors.binance.parse import (
     API_RESTRICTIONS,
     ROOT_FIELD,
@@ -83,6 +86,15 @@ def _start_collector(
     settings: Settings, store: Store, client: Client, account: str
 ) -> Callable[[], None]:
     scheduler = BackgroundScheduler(timezone="UTC")
+    # Keep the planned weight under half of every per-IP budget (limits.SHARE).
+    floor = min_poll_interval_s(frozenset(ENDPOINTS) - SLOW_PATHS)
+    interval = max(settings.poll_interval_s, floor)
+    if interval > settings.poll_interval_s:
+        log.warning(
+            "poll interval raised from %.1f s to %.1f s to stay under half the API weight limit",
+            settings.poll_interval_s,
+            interval,
+        )
     if settings.allow_key_that_can_trade:
         log.warning("%s given: a key that can trade will be accepted", OVERRIDE_FLAG)
     Collector(
@@ -91,9 +103,9 @@ def _start_collector(
         settings.risk_rules(),
         account,
         allow_unsafe_key=settings.allow_key_that_can_trade,
-    ).schedule(scheduler, settings.poll_interval_s)
+    ).schedule(scheduler, interval)
     scheduler.start()
-    log.info("collecting account %s every %.1f s", account, settings.poll_interval_s)
+    log.info("collecting account %s every %.1f s", account, interval)
     return lambda: scheduler.shutdown(wait=False)
 
 
