@@ -237,13 +237,9 @@ class AccountBook:
         return rows
 
     def um_account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
-        upnl = self.um_upnl_by_asset(index_usd)
-        assets: dict[str, dict[str, float]] = {}
+        wallets = {a: h.um_wallet for a, h in self.holdings.items()}
+        assets = _wallet_rows(wallets, self.um_upnl_by_asset(index_usd))
         positions: list[dict[str, object]] = []
-        for asset, h in self.holdings.items():
-            if h.um_wallet or asset in upnl:
-                assets[asset] = {"wallet": h.um_wallet, "upnl": upnl.get(asset, 0.0)}
-                assets[asset] |= {"maint": 0.0, "initial": 0.0}
         for leg in self.um_legs:
             mark = self.um_mark(leg.symbol, index_usd)
             maint, initial = (
@@ -277,13 +273,9 @@ class AccountBook:
         return _futures_account_json(assets, positions, now_ms)
 
     def cm_account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
-        upnl = self.cm_upnl_by_asset(index_usd)
-        assets: dict[str, dict[str, float]] = {}
+        wallets = {a: h.cm_wallet for a, h in self.holdings.items()}
+        assets = _wallet_rows(wallets, self.cm_upnl_by_asset(index_usd))
         positions: list[dict[str, object]] = []
-        for asset, h in self.holdings.items():
-            if h.cm_wallet or asset in upnl:
-                assets[asset] = {"wallet": h.cm_wallet, "upnl": upnl.get(asset, 0.0)}
-                assets[asset] |= {"maint": 0.0, "initial": 0.0}
         for leg in self.cm_legs:
             mark = self.cm_mark(leg.symbol, index_usd)
             maint = self.cm_leg_maint(leg, index_usd)
@@ -311,6 +303,15 @@ class AccountBook:
                 }
             )
         return _futures_account_json(assets, positions, now_ms)
+
+
+def _wallet_rows(wallets: dict[str, float], upnl: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Per asset with a futures wallet or PnL: wallet, PnL, and MM / IM to be summed in."""
+    return {
+        asset: {"wallet": wallets.get(asset, 0.0), "upnl": upnl.get(asset, 0.0)}
+        | {"maint": 0.0, "initial": 0.0}
+        for asset in dict.fromkeys([*(a for a, w in wallets.items() if w), *upnl])
+    }
 
 
 def _futures_account_json(

@@ -131,13 +131,7 @@ class Simulator:
         rows: list[dict[str, object]] = [
             {"symbol": s, "price": dec(AccountBook.um_mark(s, prices))} for s in UM_SYMBOLS
         ]
-        wanted = request.args.get("symbol")
-        if wanted is not None:
-            match = [r for r in rows if r["symbol"] == wanted]
-            if not match:
-                raise BinanceError(400, -1121, "Invalid symbol.")
-            return match[0]
-        return rows
+        return _one_symbol_or_all(rows)
 
     def _coin_premium_index(self) -> Json:
         prices = self._prices()
@@ -175,13 +169,7 @@ class Simulator:
                     "time": now,
                 }
             )
-        wanted = request.args.get("symbol")
-        if wanted is not None:
-            match = [r for r in rows if r["symbol"] == wanted]
-            if not match:
-                raise BinanceError(400, -1121, "Invalid symbol.")
-            return match[0]
-        return rows
+        return _one_symbol_or_all(rows)
 
     def _asset_index_price(self) -> Json:
         now = self.now_ms()
@@ -302,6 +290,17 @@ class Simulator:
             return self.answer("/" + path)
 
         return app
+
+
+def _one_symbol_or_all(rows: list[dict[str, object]]) -> Json:
+    """Binance's market-data shape: the row for ``?symbol=`` (-1121 if unknown), else all."""
+    wanted = request.args.get("symbol")
+    if wanted is None:
+        return rows
+    match = [r for r in rows if r["symbol"] == wanted]
+    if not match:
+        raise BinanceError(400, -1121, "Invalid symbol.")
+    return match[0]
 
 
 def _handler_for(simulator: Simulator) -> type[WSGIRequestHandler]:
