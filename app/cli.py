@@ -33,11 +33,9 @@ from connectors.binance.client import (
 from connectors.binance.keycheck import OVERRIDE_FLAG, KeyVerdict, judge
 from connectors.binance.limits import min_poll_interval_s
 from connectors.binance.parse import (
-    API_RESTRICTIONS,
     ROOT_FIELD,
     KeyPermissions,
     PayloadError,
-    parse_key_permissions,
     snapshot_from_payloads,
 )
 from connectors.simulator.book import PRESETS
@@ -187,7 +185,7 @@ def cmd_simulator(args: argparse.Namespace) -> None:
 
 def _permissions(client: Client) -> KeyPermissions:
     try:
-        return parse_key_permissions({API_RESTRICTIONS: read_key_permissions(client)})
+        return read_key_permissions(client)
     except EndpointError as exc:
         raise CliError(f"cannot read the key's permissions: {classify(exc).message}") from None
 

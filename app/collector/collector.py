@@ -31,7 +31,7 @@ from connectors.binance.client import (
     server_time_offset_ms,
 )
 from connectors.binance.keycheck import KeyRefusedError, judge
-from connectors.binance.parse import API_RESTRICTIONS, parse_key_permissions, snapshot_from_payloads
+from connectors.binance.parse import snapshot_from_payloads
 from risk import RiskRules, evaluate
 
 log = logging.getLogger(__name__)
@@ -107,10 +107,8 @@ class Collector:
     def _check_key(self) -> None:
         """Once, before any account data is read: refuse a key that can trade, withdraw or
         transfer (unless overridden), warn when it has no IP restriction."""
-        raw = read_key_permissions(self.client, self.policy)
-        verdict = judge(
-            parse_key_permissions({API_RESTRICTIONS: raw}), allow_unsafe=self.allow_unsafe_key
-        )
+        perms = read_key_permissions(self.client, self.policy)
+        verdict = judge(perms, allow_unsafe=self.allow_unsafe_key)
         for warning in verdict.warnings:
             log.warning("account %s: API key: %s", self.account, warning)
         if not verdict.acceptable:

@@ -12,10 +12,10 @@ from enum import StrEnum
 import requests
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
-from connectors.binance.client import API_RESTRICTIONS_PATH, EndpointError
+from connectors.binance.client import EndpointError
 from connectors.binance.keycheck import KeyRefusedError
 from connectors.binance.limits import RETRY_AFTER_HEADER
-from connectors.binance.parse import PayloadError
+from connectors.binance.parse import API_RESTRICTIONS, PayloadError
 from risk.evaluate import MissingMarketDataError
 
 
@@ -59,7 +59,7 @@ AUTH_CODES = {
 def classify(exc: Exception) -> Failure:
     """One clear line for the log and the screen; never includes a key, secret or signature."""
     if isinstance(exc, KeyRefusedError):
-        return Failure(FeedStatus.AUTH_ERROR, API_RESTRICTIONS_PATH, None, str(exc))
+        return Failure(FeedStatus.AUTH_ERROR, API_RESTRICTIONS, None, str(exc))
     if isinstance(exc, PayloadError):
         return Failure(FeedStatus.DEGRADED, exc.path, None, f"bad payload: {exc}")
     if isinstance(exc, MissingMarketDataError):

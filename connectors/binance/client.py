@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from connectors.binance.limits import USED_WEIGHT_HEADER, family
+from connectors.binance.parse import API_RESTRICTIONS, KeyPermissions, parse_key_permissions
 from connectors.simulated import SIMULATOR_HEADER
 
 REQUEST_TIMEOUT_S = 10.0
@@ -72,8 +73,6 @@ ENDPOINTS: dict[str, Callable[[Client], object]] = {
 }
 """Everything a cycle reads (the slow ones hourly). The key's permissions
 (``/sapi/v1/account/apiRestrictions``) are read once at start, by ``read_key_permissions``."""
-
-API_RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
 
 
 class EndpointError(Exception):
@@ -166,14 +165,15 @@ def fetch_payloads(
     return Fetched(payloads, simulated, used)
 
 
-def read_key_permissions(client: Client, policy: RetryPolicy | None = None) -> object:
-    """The raw ``apiRestrictions`` payload (parse with ``parse.parse_key_permissions``)."""
-    return call(
+def read_key_permissions(client: Client, policy: RetryPolicy | None = None) -> KeyPermissions:
+    """What the client's key may do (``GET /sapi/v1/account/apiRestrictions``), parsed."""
+    raw = call(
         client,
-        API_RESTRICTIONS_PATH,
+        API_RESTRICTIONS,
         lambda c: c.get_account_api_permissions(),
         policy or RetryPolicy(),
     )
+    return parse_key_permissions({API_RESTRICTIONS: raw})
 
 
 def server_time_offset_ms(client: Client) -> int:

@@ -69,13 +69,6 @@ class WeightLimiter:
         with self._lock:
             self._ips.setdefault(ip, _IpState()).banned_until_ms = now_ms + duration_ms
 
-    def used(self, ip: str, path: str, now_ms: int) -> int:
-        with self._lock:
-            state = self._ips.get(ip)
-            if state is None or state.window != now_ms // MINUTE_MS:
-                return 0
-            return state.used.get(family(path), 0)
-
 
 @dataclass(frozen=True)
 class RateLimitError(BinanceError):
