@@ -35,7 +35,6 @@ class IpGate:
         self._hold: Hold | None = None
         self._used: dict[str, int] = {}
         self._used_window = -1
-        self._logged_window = -1
         self._lock = threading.Lock()
 
     def hold(self, until_ms: int, status: FeedStatus, reason: str) -> None:
@@ -50,20 +49,19 @@ class IpGate:
             return self._hold
 
     def record_weight(self, used: dict[str, int], now_ms: int) -> None:
-        """Note the used-weight headers of a cycle; log the minute's figures once a minute;
-        hold until the next window when a family is past its share."""
+        """Note the used-weight headers of a cycle (the exchange's running count for the
+        minute); when a minute ends, log what it used; hold until the next window when a
+        family is past its share."""
         window = now_ms // MINUTE_MS
+        finished: dict[str, int] = {}
         with self._lock:
             if window != self._used_window:
-                self._used, self._used_window = {}, window
+                finished, self._used, self._used_window = self._used, {}, window
             for fam, value in used.items():
                 self._used[fam] = max(self._used.get(fam, 0), value)
             snapshot = dict(self._used)
-            log_now = window != self._logged_window and bool(snapshot)
-            if log_now:
-                self._logged_window = window
-        if log_now:
-            log.info("API weight used this minute: %s", describe(snapshot))
+        if finished:
+            log.info("API weight used in the last minute: %s", describe(finished))
         over = [
             fam
             for fam, value in snapshot.items()
