@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,11 @@ class MarketModel:
     """Geometric random walk per asset, one step per clock second."""
 
     def __init__(
-        self, clock: Clock, assets: tuple[AssetSpec, ...] = DEFAULT_ASSETS, seed: int = 7
+        self,
+        clock: Clock,
+        assets: tuple[AssetSpec, ...] = DEFAULT_ASSETS,
+        seed: int = 7,
+        frozen: Callable[[], bool] = lambda: False,
     ) -> None:
         self._clock = clock
         self._specs = {a.asset: a for a in assets}
@@ -55,7 +60,7 @@ class MarketModel:
         self._prices = {a.asset: a.start_price_usd for a in assets}
         self._step = clock.now_ms() // STEP_MS
         self._lock = threading.Lock()
-        self.frozen = False  # fault injection: prices stop moving while set
+        self._frozen = frozen  # fault injection: prices stop moving while it says so
 
     @property
     def assets(self) -> tuple[str, ...]:
@@ -67,7 +72,7 @@ class MarketModel:
         if n <= 0:
             return
         self._step = step
-        if self.frozen:
+        if self._frozen():
             return
         day_fraction = n / 86_400.0
         common = float(self._rng.standard_normal()) * math.sqrt(day_fraction)

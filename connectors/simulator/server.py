@@ -83,8 +83,8 @@ class Simulator:
         self.faults = Faults()
         self.limiter = WeightLimiter(weight_limits)
         self.key_permissions: dict[str, object] = dict(READ_ONLY_KEY)
-        self.market = MarketModel(self.clock, seed=seed)
-        self.book: AccountBook = PRESETS[preset](self._prices())
+        self.market = MarketModel(self.clock, seed=seed, frozen=lambda: self.faults.frozen_prices)
+        self.book: AccountBook = PRESETS[preset](self.market.index_prices_usd())
         self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
         self.api_key = api_key or secrets.token_hex(32)
         self.api_secret = api_secret or secrets.token_hex(32)
@@ -119,22 +119,18 @@ class Simulator:
         """The exchange's clock: the simulator's clock plus any injected skew."""
         return self.clock.now_ms() + self.faults.clock_skew_ms
 
-    def _prices(self) -> dict[str, float]:
-        self.market.frozen = self.faults.frozen_prices
-        return self.market.index_prices_usd()
-
     def _with_prices(self, render: Callable[[dict[str, float], int], Json]) -> Json:
-        return render(self._prices(), self.now_ms())
+        return render(self.market.index_prices_usd(), self.now_ms())
 
     def _ticker_price(self) -> Json:
-        prices = self._prices()
+        prices = self.market.index_prices_usd()
         rows: list[dict[str, object]] = [
             {"symbol": s, "price": dec(AccountBook.um_mark(s, prices))} for s in UM_SYMBOLS
         ]
         return _one_symbol_or_all(rows)
 
     def _coin_premium_index(self) -> Json:
-        prices = self._prices()
+        prices = self.market.index_prices_usd()
         now = self.now_ms()
         return [
             {
@@ -152,7 +148,7 @@ class Simulator:
         ]
 
     def _premium_index(self) -> Json:
-        prices = self._prices()
+        prices = self.market.index_prices_usd()
         now = self.now_ms()
         rows: list[dict[str, object]] = []
         for symbol in UM_SYMBOLS:
@@ -175,7 +171,7 @@ class Simulator:
         now = self.now_ms()
         return [
             {"asset": asset, "assetIndexPrice": dec(price), "time": now}
-            for asset, price in self._prices().items()
+            for asset, price in self.market.index_prices_usd().items()
         ]
 
     @staticmethod

@@ -205,3 +205,13 @@ def test_used_weight_is_read_from_the_headers(h: Harness) -> None:
     # (apiRestrictions) 1 + asset-index-price 50 + collateral 50 = 101.
     assert used["papi"] == 58
     assert used["sapi"] == 101
+
+
+def test_frozen_prices_stop_the_market_and_thaw_again(h: Harness) -> None:
+    h.sim.faults.set(frozen_prices=True)
+    before = h.sim.market.index_prices_usd()
+    h.clock.advance(600)
+    assert h.sim.market.index_prices_usd() == before
+    h.sim.faults.set(frozen_prices=False)
+    h.clock.advance(600)
+    assert h.sim.market.index_prices_usd()["BTC"] != before["BTC"]
