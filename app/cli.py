@@ -19,7 +19,7 @@ from app.collector.collector import Collector
 from app.collector.feed import classify
 from app.config import ConfigError, Settings, load_settings
 from app.server import LanBindingRefusedError, add_health_route, bound_url, make_http_server
-from app.store.store import Store
+from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
 from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
 from connectors.binance.client import (
@@ -320,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         PayloadError,
         MissingMarketDataError,
         LanBindingRefusedError,
+        StoreSchemaError,
     ) as exc:
         print(f"pmdesk: error: {exc}", file=sys.stderr)
         return 2

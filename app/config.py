@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +22,26 @@ from risk.model import RiskRules
 
 class ConfigError(Exception):
     """A configuration problem, phrased for the person who has to fix it."""
+
+
+class AccountSettings(BaseModel):
+    """One account of a desk (a sub-account): its name and where its read-only key lives —
+    in files only its owner can read, or in environment variables named here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    api_key_file: Path | None = None
+    api_secret_file: Path | None = None
+    api_key_env: str | None = Field(None, description="environment variable with the key")
+    api_secret_env: str | None = Field(None, description="environment variable with the secret")
+
+
+@dataclass(frozen=True)
+class AccountKey:
+    name: str
+    api_key: SecretStr
+    api_secret: SecretStr
 
 
 class Settings(BaseSettings):
@@ -42,6 +64,22 @@ class Settings(BaseSettings):
     )
     allow_key_that_can_trade: bool = Field(
         False, description="use a key that can trade, withdraw or transfer (not recommended)"
+    )
+    accounts: list[AccountSettings] = Field(
+        default_factory=list,
+        description="several accounts ([[accounts]] tables); unset = the one account above",
+    )
+    um_stream_url: str = Field(
+        "wss://fstream.binance.com", description="USDⓈ-M market streams (mark prices)"
+    )
+    cm_stream_url: str = Field(
+        "wss://dstream.binance.com", description="COIN-M market streams (mark prices)"
+    )
+    mark_fallback_interval_s: float = Field(
+        2.0, gt=0, le=60, description="REST mark-price period while the streams are down"
+    )
+    frozen_after_s: float = Field(
+        30.0, gt=0, description="no price change for this long raises a 'prices frozen' event"
     )
     margin_call_uni_mmr: float = Field(1.5, gt=0)
     reduce_only_uni_mmr: float = Field(1.2, gt=0)
@@ -87,6 +125,44 @@ class Settings(BaseSettings):
 
 
 SECRET_FIELDS = frozenset({"api_key", "api_secret"})
+
+
+def _account_secret(name: str, what: str, file: Path | None, env: str | None) -> SecretStr:
+    if file is not None:
+        return read_secret_file(file, f"accounts[{name}].{what}")
+    if env is not None:
+        value = os.environ.get(env, "").strip()
+        if not value:
+            raise ConfigError(
+                f"config: accounts[{name}].{what}: environment variable {env} is unset"
+            )
+        return SecretStr(value)
+    raise ConfigError(f"config: accounts[{name}]: give {what}_file (mode 0600) or {what}_env")
+
+
+def account_keys(settings: Settings) -> list[AccountKey]:
+    """Every account to collect, with its key pair. Without ``accounts``: the single
+    ``account`` with ``api_key``/``api_secret`` (env or files)."""
+    if not settings.accounts:
+        if settings.api_key is None or settings.api_secret is None:
+            raise ConfigError(
+                "config: api_key and api_secret are required for a real account (set "
+                "PMDESK_API_KEY and PMDESK_API_SECRET, or api_key_file and api_secret_file "
+                "pointing at mode-0600 files, or list [[accounts]], or run `pmdesk demo`)"
+            )
+        return [AccountKey(settings.account, settings.api_key, settings.api_secret)]
+    names = [a.name for a in settings.accounts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"config: account names must differ: {', '.join(duplicates)} repeated")
+    return [
+        AccountKey(
+            a.name,
+            _account_secret(a.name, "api_key", a.api_key_file, a.api_key_env),
+            _account_secret(a.name, "api_secret", a.api_secret_file, a.api_secret_env),
+        )
+        for a in settings.accounts
+    ]
 
 
 def read_secret_file(path: Path, what: str) -> SecretStr:

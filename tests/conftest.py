@@ -41,7 +41,7 @@ _simulator_init = Simulator.__init__
 
 def _recording_init(self: Simulator, *args: Any, **kwargs: Any) -> None:
     _simulator_init(self, *args, **kwargs)
-    SECRETS.update({self.api_key, self.api_secret})
+    SECRETS.update(x for a in self.accounts for x in (a.api_key, a.api_secret))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +67,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # 2026-01-01T00:00:00Z: a fixed start so every run sees the same prices.
 START_MS = 1_767_225_600_000
+
+
+@pytest.fixture(autouse=True)
+def _own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the working copy's ./var store: each gets its own by default."""
+    monkeypatch.setenv("PMDESK_DB_URL", f"sqlite:///{tmp_path / 'default.db'}")
 
 
 @pytest.fixture

@@ -7,16 +7,18 @@ last good report stays in the store. The first successful fetch is not required 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from binance.client import Client
 from binance.exceptions import BinanceAPIException
 
 from app.clock import now_ms
-from app.collector.feed import Failure, classify
+from app.collector.feed import Failure, FeedStatus, classify
 from app.collector.gate import IpGate
 from app.store.store import CycleRecord, Store
 from connectors.binance.client import (
@@ -31,14 +33,39 @@ from connectors.binance.client import (
     server_time_offset_ms,
 )
 from connectors.binance.keycheck import KeyRefusedError, judge
+from connectors.binance.marks import (
+    MarkUpdate,
+    apply_marks,
+    cm_pairs,
+    relevant_symbols,
+    updates_to_json,
+)
 from connectors.binance.parse import snapshot_from_payloads
 from risk import RiskRules, evaluate
+from risk.model import MarketState
+
+if TYPE_CHECKING:
+    from app.collector.marks_hub import MarkHub
 
 log = logging.getLogger(__name__)
 
 CLOCK_SKEW_CODE = -1021
 SERVER_TIME_PATH = "/api/v3/time"
 SLOW_REFRESH_MS = 3_600_000  # brackets and collateral tiers: hourly
+DEFAULT_FROZEN_AFTER_S = 30.0
+DEFAULT_POSITIONS_MAX_AGE_S = 10.0
+MARK_STREAM = "markPrice stream"
+
+
+@dataclass(frozen=True)
+class _Poll:
+    """The last successful account poll: what mark updates are applied to."""
+
+    payloads: dict[str, object]
+    snapshot_id: int
+    fetched_at_ms: int
+    simulated: bool
+    relevant: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,9 @@ class Collector:
         gate: IpGate | None = None,
         policy: RetryPolicy | None = None,
         allow_unsafe_key: bool = False,
+        hub: MarkHub | None = None,
+        frozen_after_s: float = DEFAULT_FROZEN_AFTER_S,
+        positions_max_age_s: float = DEFAULT_POSITIONS_MAX_AGE_S,
     ) -> None:
         self.store = store
         self.client = client
@@ -72,6 +102,24 @@ class Collector:
         self._clock_synced = False
         self._slow: dict[str, object] = {}
         self._slow_at_ms: int | None = None
+        # Between polls: mark updates since the last poll, applied on arrival.
+        self.hub = hub
+        if hub is not None:
+            hub.subscribe(self)
+        self.frozen_after_ms = int(frozen_after_s * 1000)
+        self.positions_max_age_ms = int(positions_max_age_s * 1000)
+        self._lock = threading.Lock()
+        self._evaluating = threading.Lock()
+        self._poll: _Poll | None = None
+        self._marks: dict[str, MarkUpdate] = {}
+        self._marks_source = "stream"
+        self._marks_received_ms = 0
+        self._dirty = False
+        self._positions_too_old = False
+        # Frozen prices: when any mark or index price last changed (local clock).
+        self._prices_seen: object = None
+        self._prices_changed_ms = 0
+        self._frozen_reported = False
 
     def _fetch(self) -> Fetched:
         """Fast-changing endpoints every cycle; brackets and collateral tiers hourly (cached).
@@ -120,6 +168,7 @@ class Collector:
         self._key_checked = True
 
     def run_once(self) -> CycleResult:
+        """One account poll: every endpoint over REST, evaluated and stored."""
         if self._key_refused:
             return CycleResult(None, None)  # never poll with a refused key
         if self.gate.blocked(self._now_ms()) is not None:
@@ -135,21 +184,151 @@ class Collector:
             report = evaluate(snapshot, market, self.rules)
         except Exception as exc:
             return CycleResult(None, self._record_failure(exc))
+        self._record_weight(fetched.used_weight)
         cycle = CycleRecord(
             account=self.account,
-            fetched_at_ms=fetched_at,
+            fetched_at_ms=self._price_time(market, fetched_at),
             exchange_time_ms=market.time_ms or fetched_at,
             simulated=fetched.simulated,
             payloads=fetched.payloads,
             report=report,
             reported=snapshot.reported,
+            positions_at_ms=fetched_at,
         )
         try:
-            report_id = self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
+            written = self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
         except Exception:
             log.exception("store write failed for account %s", self.account)
             return CycleResult(None, None)
-        return CycleResult(report_id, None)
+        with self._lock:
+            self._poll = _Poll(
+                fetched.payloads,
+                written.snapshot_id,
+                fetched_at,
+                fetched.simulated,
+                relevant_symbols(fetched.payloads),
+            )
+            self._marks = {}
+            self._positions_too_old = False
+        if self.hub is not None:
+            self.hub.ensure_streams(cm_pairs(fetched.payloads))
+        return CycleResult(written.report_id, None)
+
+    def _record_weight(self, used: dict[str, int]) -> None:
+        try:
+            self.store.record_weight(self._now_ms(), used)
+        except Exception:
+            log.exception("could not record the API weight")
+
+    # ---- between polls: mark prices ----------------------------------------------------------
+    def on_marks(self, updates: tuple[MarkUpdate, ...], source: str) -> None:
+        """Called by the hub for every stream message (or REST fallback read): re-evaluate the
+        last poll's positions at the new marks. Bursts coalesce; nothing is evaluated twice."""
+        now = self._now_ms()
+        with self._lock:
+            poll = self._poll
+            if poll is None:
+                return
+            fresh = {u.symbol: u for u in updates if u.symbol in poll.relevant}
+            if not fresh:
+                return
+            self._marks.update(fresh)
+            self._marks_source = source
+            self._marks_received_ms = now
+            self._dirty = True
+        self._drain()
+
+    def _drain(self) -> None:
+        while self._evaluating.acquire(blocking=False):
+            try:
+                while True:
+                    with self._lock:
+                        if not self._dirty or self._poll is None:
+                            break
+                        self._dirty = False
+                        poll, marks = self._poll, tuple(self._marks.values())
+                        source, received = self._marks_source, self._marks_received_ms
+                    self._evaluate_marks(poll, marks, source, received)
+            finally:
+                self._evaluating.release()
+            with self._lock:
+                if not self._dirty:
+                    return
+
+    def _evaluate_marks(
+        self, poll: _Poll, marks: tuple[MarkUpdate, ...], source: str, received_ms: int
+    ) -> None:
+        if received_ms - poll.fetched_at_ms > self.positions_max_age_ms:
+            # Fresh marks on old positions would look fresh: let the figures go stale instead.
+            if not self._positions_too_old:
+                self._positions_too_old = True
+                log.warning(
+                    "account %s: positions older than %d s: mark updates not applied until the "
+                    "next successful poll",
+                    self.account,
+                    self.positions_max_age_ms // 1000,
+                )
+            return
+        try:
+            snapshot, market = snapshot_from_payloads(apply_marks(poll.payloads, marks))
+            report = evaluate(snapshot, market, self.rules)
+        except Exception as exc:
+            self._record_failure(exc)
+            return
+        cycle = CycleRecord(
+            account=self.account,
+            fetched_at_ms=self._price_time(market, received_ms),
+            exchange_time_ms=max(u.event_time_ms for u in marks),
+            simulated=poll.simulated,
+            payloads={"marks": updates_to_json(marks)},
+            report=report,
+            reported=snapshot.reported,
+            base_snapshot_id=poll.snapshot_id,
+            marks_source=source,
+            positions_at_ms=poll.fetched_at_ms,
+        )
+        try:
+            self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
+        except Exception:
+            log.exception("store write failed for account %s", self.account)
+
+    def on_marks_state(self, live: bool, message: str) -> None:
+        if not live:
+            self._event(FeedStatus.DEGRADED, message, endpoint=MARK_STREAM)
+
+    # ---- frozen prices -------------------------------------------------------------------------
+    def _price_time(self, market: MarketState, at_ms: int) -> int:
+        """When the prices last moved: the age the figures are shown with. Unchanged marks and
+        index prices for ``frozen_after_s`` raise one event; the figures then go stale on
+        screen like any other old data."""
+        seen = (sorted(market.mark_price.items()), sorted(market.index_price_usd.items()))
+        with self._lock:
+            if seen != self._prices_seen:
+                if self._frozen_reported:
+                    log.info("account %s: prices are moving again", self.account)
+                self._prices_seen, self._prices_changed_ms = seen, at_ms
+                self._frozen_reported = False
+                return at_ms
+            changed = self._prices_changed_ms
+            report = not self._frozen_reported and at_ms - changed >= self.frozen_after_ms
+            if report:
+                self._frozen_reported = True
+        if report:
+            self._event(
+                FeedStatus.DEGRADED,
+                f"prices frozen: no mark or index price has changed for "
+                f"{(at_ms - changed) // 1000} s although the exchange answers",
+            )
+        return changed
+
+    def _event(self, status: FeedStatus, message: str, endpoint: str | None = None) -> None:
+        log.warning("account %s: %s: %s", self.account, status.value, message)
+        try:
+            self.store.record_event(
+                self.account, self._now_ms(), status.value, message, endpoint=endpoint
+            )
+        except Exception:
+            log.exception("could not record the event")
 
     def _record_failure(self, exc: Exception) -> Failure:
         cause = exc.cause if isinstance(exc, EndpointError) else None

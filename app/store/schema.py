@@ -6,6 +6,10 @@ its prices, kept to detect frozen prices.
 
 A snapshot (the raw responses, compressed) and the report computed from it are written in one
 transaction; ``reports.snapshot_id`` is NOT NULL and unique, so a report never exists alone.
+
+A snapshot from an account poll holds every REST payload. One made between polls from mark-price
+updates (stream, or the REST fallback) holds only those updates and points at the poll's snapshot
+(``base_snapshot_id``): base payloads + ``apply_marks(updates)`` reproduce what was evaluated.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class SnapshotRow(Base):
     exchange_time_ms: Mapped[int] = mapped_column(BigInteger)
     simulated: Mapped[bool] = mapped_column(Boolean)
     payloads_zjson: Mapped[bytes] = mapped_column(LargeBinary)
+    base_snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class ReportRow(Base):
@@ -50,6 +57,10 @@ class ReportRow(Base):
     account: Mapped[str] = mapped_column(String(64))
     data_time_ms: Mapped[int] = mapped_column(BigInteger)
     computed_at_ms: Mapped[int] = mapped_column(BigInteger)
+    # When the balances and positions behind it were read (the account poll).
+    positions_at_ms: Mapped[int] = mapped_column(BigInteger)
+    # Where its marks came from: "poll" (the account poll), "stream", or "rest" (fallback).
+    marks_source: Mapped[str] = mapped_column(String(16))
     simulated: Mapped[bool] = mapped_column(Boolean)
     uni_mmr: Mapped[float] = mapped_column(Float)
     adjusted_equity_usd: Mapped[float] = mapped_column(Float)
@@ -82,3 +93,13 @@ class EventRow(Base):
     endpoint: Mapped[str | None] = mapped_column(String(128), nullable=True)
     code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     message: Mapped[str] = mapped_column(Text)
+
+
+class ApiWeightRow(Base):
+    """The API weight Binance reported (``X-MBX-USED-WEIGHT-1M``) after a poll, per family."""
+
+    __tablename__ = "api_weight"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    used_json: Mapped[str] = mapped_column(Text)  # {"papi": 168, "sapi": 100, ...}

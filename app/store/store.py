@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.store.schema import Base, EventRow, ReportRow, SnapshotRow
+from app.store.schema import ApiWeightRow, Base, EventRow, ReportRow, SnapshotRow
 from risk.model import ReportedAccount, RiskReport
 from risk.serialize import report_to_dict
+
+
+class StoreSchemaError(Exception):
+    """The store's tables do not match this version of pmdesk."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,16 @@ class CycleRecord:
     payloads: dict[str, object]
     report: RiskReport
     reported: ReportedAccount | None
+    # Between polls: the poll's snapshot these mark updates were applied to, and the source.
+    base_snapshot_id: int | None = None
+    marks_source: str = "poll"
+    positions_at_ms: int | None = None  # None: this cycle's own fetch (an account poll)
+
+
+@dataclass(frozen=True)
+class Written:
+    report_id: int
+    snapshot_id: int
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,8 @@ class StoredReport:
     account: str
     data_time_ms: int
     computed_at_ms: int
+    positions_at_ms: int
+    marks_source: str
     simulated: bool
     uni_mmr: float
     adjusted_equity_usd: float
@@ -92,13 +108,28 @@ class Store:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
+        """Create missing tables; refuse, with one clear message, a store whose existing tables
+        lack columns this version writes (made by an older pmdesk, before migrations)."""
         Base.metadata.create_all(self.engine)
+        found = inspect(self.engine)
+        missing = [
+            f"{table.name}.{column.name}"
+            for table in Base.metadata.sorted_tables
+            for column in table.columns
+            if column.name not in {c["name"] for c in found.get_columns(table.name)}
+        ]
+        if missing:
+            raise StoreSchemaError(
+                f"store {self.engine.url.render_as_string(hide_password=True)} was made by an "
+                f"older pmdesk (missing {', '.join(missing)}): move it aside or delete it, "
+                "and pmdesk starts a new one"
+            )
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def write_cycle(self, cycle: CycleRecord, computed_at_ms: int) -> int:
-        """Snapshot + report in one transaction; returns the report id."""
+    def write_cycle(self, cycle: CycleRecord, computed_at_ms: int) -> Written:
+        """Snapshot + report in one transaction."""
         r = cycle.report
         zjson = _zjson(cycle.payloads)
         with self._session.begin() as s:
@@ -108,6 +139,7 @@ class Store:
                 exchange_time_ms=cycle.exchange_time_ms,
                 simulated=cycle.simulated,
                 payloads_zjson=zjson,
+                base_snapshot_id=cycle.base_snapshot_id,
             )
             s.add(snap)
             s.flush()
@@ -116,6 +148,10 @@ class Store:
                 account=cycle.account,
                 data_time_ms=cycle.fetched_at_ms,
                 computed_at_ms=computed_at_ms,
+                positions_at_ms=(
+                    cycle.fetched_at_ms if cycle.positions_at_ms is None else cycle.positions_at_ms
+                ),
+                marks_source=cycle.marks_source,
                 simulated=cycle.simulated,
                 uni_mmr=r.uni_mmr,
                 adjusted_equity_usd=r.adjusted_equity_usd,
@@ -137,7 +173,45 @@ class Store:
             )
             s.add(row)
             s.flush()
-            return row.id
+            return Written(row.id, snap.id)
+
+    def snapshot_payloads(self, snapshot_id: int) -> dict[str, object]:
+        """What a snapshot row holds, decompressed (for a between-polls one: its updates)."""
+        with Session(self.engine) as s:
+            row = s.get(SnapshotRow, snapshot_id)
+            if row is None:
+                raise KeyError(snapshot_id)
+            body = json.loads(zlib.decompress(row.payloads_zjson))
+            assert isinstance(body, dict)
+            return body
+
+    def snapshot_base(self, snapshot_id: int) -> int | None:
+        with Session(self.engine) as s:
+            row = s.get(SnapshotRow, snapshot_id)
+            if row is None:
+                raise KeyError(snapshot_id)
+            return row.base_snapshot_id
+
+    def report_snapshot_id(self, report_id: int) -> int:
+        with Session(self.engine) as s:
+            snap = s.scalar(select(ReportRow.snapshot_id).where(ReportRow.id == report_id))
+            if snap is None:
+                raise KeyError(report_id)
+            return int(snap)
+
+    def record_weight(self, at_ms: int, used: dict[str, int]) -> None:
+        with self._session.begin() as s:
+            s.add(ApiWeightRow(at_ms=at_ms, used_json=json.dumps(used, sort_keys=True)))
+
+    def latest_weight(self) -> tuple[int, dict[str, int]] | None:
+        """(when, used weight by family) as last reported by the exchange."""
+        with Session(self.engine) as s:
+            row = s.scalars(
+                select(ApiWeightRow).order_by(ApiWeightRow.at_ms.desc()).limit(1)
+            ).first()
+            if row is None:
+                return None
+            return row.at_ms, {str(k): int(v) for k, v in json.loads(row.used_json).items()}
 
     def record_event(
         self,
@@ -175,6 +249,8 @@ class Store:
                 account=row.account,
                 data_time_ms=row.data_time_ms,
                 computed_at_ms=row.computed_at_ms,
+                positions_at_ms=row.positions_at_ms,
+                marks_source=row.marks_source,
                 simulated=row.simulated,
                 uni_mmr=row.uni_mmr,
                 adjusted_equity_usd=row.adjusted_equity_usd,

@@ -50,11 +50,17 @@ def create_app(
         Output("feed-status", "className"),
         Output("feed-message", "children"),
         Output("sim-banner", "hidden"),
+        Output("marks-note", "children"),
+        Output("weight-note", "children"),
         Input("tick", "n_intervals"),
     )
     def refresh(_n: int) -> tuple[Any, ...]:
         v = build_view(
-            store.latest_report(account), store.latest_event(account), clock(), stale_after_s
+            store.latest_report(account),
+            store.latest_event(account),
+            clock(),
+            stale_after_s,
+            store.latest_weight(),
         )
         return (
             v.uni_mmr,
@@ -77,6 +83,8 @@ def create_app(
             f"feed feed-{v.feed_status}",
             v.feed_message,
             not v.simulated,
+            v.marks_note,
+            v.weight_note,
         )
 
     return app

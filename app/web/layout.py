@@ -111,6 +111,15 @@ def layout(account: str) -> html.Div:
                 ],
                 className="desk",
             ),
+            html.Footer(
+                [
+                    html.Span("", id="marks-note", className="footnote"),
+                    html.Span("", id="weight-note", className="footnote"),
+                ],
+                className="statusbar",
+                title="Where the mark prices come from, how old the positions are, and the "
+                "API weight Binance counted for this IP in the current minute (limit: half).",
+            ),
             dcc.Interval(id="tick", interval=REFRESH_MS, n_intervals=0),
         ],
         className="page",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.collector.feed import FeedStatus
 from app.store.store import StoredEvent, StoredReport
 from app.web.format import fmt_age, fmt_pct, fmt_price, fmt_uni_mmr, fmt_usd
+from connectors.binance.limits import LIMITS_PER_MINUTE
 from risk.liquidation import MAX_UP_MOVE
 from risk.model import MarginBand
 
@@ -48,29 +49,64 @@ class DeskView:
     feed_status: str
     feed_message: str
     simulated: bool
+    marks_note: str = ""
+    weight_note: str = ""
 
 
 def _utc_clock(ms: int) -> str:
     return time.strftime("%H:%M:%S UTC", time.gmtime(ms / 1000))
 
 
+MARKS_TEXT = {
+    "stream": "marks: live stream",
+    "rest": "marks: REST fallback (stream down)",
+    "poll": "marks: account poll",
+}
+WEIGHT_FRESH_MS = 120_000
+
+
 def feed_state(
     report: StoredReport | None, event: StoredEvent | None, stale: bool
 ) -> tuple[FeedStatus, str]:
-    """The newest event's status if it came after the newest report; DOWN when the data is
-    stale with no failure on record (the collector itself has stopped); else OK."""
-    if event is not None and (report is None or event.at_ms > report.computed_at_ms):
-        where = f" ({event.endpoint})" if event.endpoint else ""
-        return FeedStatus(event.kind), f"{event.message}{where} at {_utc_clock(event.at_ms)}"
+    """The newest event's status if it came after the newest account poll (reports between
+    polls only move marks; they do not clear a failing poll), or if it explains stale data
+    (frozen prices); DOWN when the data is stale with no failure on record (the collector
+    itself has stopped); else OK."""
+
+    def shown(e: StoredEvent) -> tuple[FeedStatus, str]:
+        where = f" ({e.endpoint})" if e.endpoint else ""
+        return FeedStatus(e.kind), f"{e.message}{where} at {_utc_clock(e.at_ms)}"
+
+    if event is not None and (report is None or event.at_ms > report.positions_at_ms):
+        return shown(event)
     if report is None:
         return FeedStatus.DOWN, "waiting for the first data from the exchange"
     if stale:
+        if event is not None and event.at_ms >= report.data_time_ms:
+            return shown(event)
         return FeedStatus.DOWN, "no new data: is the collector running?"
     return FeedStatus.OK, ""
 
 
+def weight_note(weight: tuple[int, dict[str, int]] | None, now_ms: int) -> str:
+    """The API weight the exchange last reported, as a share of each family's minute budget."""
+    if weight is None or now_ms - weight[0] > WEIGHT_FRESH_MS:
+        return "API weight: —"
+    used = weight[1]
+    parts = [
+        f"{fam} {100 * used[fam] / LIMITS_PER_MINUTE[fam]:.0f} %"
+        for fam in sorted(used)
+        if fam in LIMITS_PER_MINUTE
+    ]
+    return "API weight (1 min): " + " · ".join(parts)
+
+
 def build_view(
-    report: StoredReport | None, event: StoredEvent | None, now_ms: int, stale_after_s: float
+    report: StoredReport | None,
+    event: StoredEvent | None,
+    now_ms: int,
+    stale_after_s: float,
+    weight: tuple[int, dict[str, int]] | None = None,
 ) -> DeskView:
     if report is None:
         feed, feed_message = feed_state(None, event, stale=True)
@@ -93,6 +129,7 @@ def build_view(
             feed_status=feed.value,
             feed_message=feed_message,
             simulated=False,
+            weight_note=weight_note(weight, now_ms),
         )
     age_s = (now_ms - report.data_time_ms) / 1000
     stale = age_s > stale_after_s
@@ -124,4 +161,9 @@ def build_view(
         feed_status=feed.value,
         feed_message=feed_message,
         simulated=report.simulated,
+        marks_note=(
+            f"{MARKS_TEXT.get(report.marks_source, report.marks_source)} · positions "
+            f"{fmt_age((now_ms - report.positions_at_ms) / 1000)} old"
+        ),
+        weight_note=weight_note(weight, now_ms),
     )

@@ -55,7 +55,7 @@ class PayloadError(ValueError):
         self.problem = problem
 
 
-def _rows(payloads: Mapping[str, object], path: str) -> list[Mapping[str, Any]]:
+def rows_of(payloads: Mapping[str, object], path: str) -> list[Mapping[str, Any]]:
     """A list-of-objects payload (a single object is accepted as a one-row list)."""
     raw = payloads.get(path, [])
     if isinstance(raw, Mapping):
@@ -110,7 +110,7 @@ def parse_balances(payloads: Mapping[str, object]) -> tuple[AssetBalance, ...]:
             cm_wallet_qty=amount(row, "cmWalletBalance"),
             cm_unrealized_pnl_qty=amount(row, "cmUnrealizedPNL"),
         )
-        for row in _rows(payloads, p)
+        for row in rows_of(payloads, p)
     )
 
 
@@ -124,7 +124,7 @@ def um_assets(symbol: str) -> tuple[str, str]:
 def parse_um_positions(payloads: Mapping[str, object]) -> tuple[UmPosition, ...]:
     p = UM_POSITION_RISK
     out: list[UmPosition] = []
-    for row in _rows(payloads, p):
+    for row in rows_of(payloads, p):
         symbol = _str(row, "symbol", p)
         base, margin = um_assets(symbol)
         out.append(
@@ -147,7 +147,7 @@ def parse_cm_positions(payloads: Mapping[str, object]) -> tuple[CmPosition, ...]
     """COIN-M rows; contract size in USD = |notionalValue (coin)| · mark / |contracts|."""
     p = CM_POSITION_RISK
     out: list[CmPosition] = []
-    for row in _rows(payloads, p):
+    for row in rows_of(payloads, p):
         symbol = _str(row, "symbol", p)
         contracts = _num(row, "positionAmt", p)
         mark = _num(row, "markPrice", p)
@@ -196,7 +196,7 @@ def _brackets(
     payloads: Mapping[str, object], path: str, floor_field: str, cap_field: str
 ) -> dict[str, tuple[Bracket, ...]]:
     out: dict[str, tuple[Bracket, ...]] = {}
-    for row in _rows(payloads, path):
+    for row in rows_of(payloads, path):
         brackets = row.get("brackets")
         if not isinstance(brackets, Sequence) or not brackets:
             raise PayloadError(path, "brackets", "missing or empty")
@@ -224,7 +224,7 @@ def parse_collateral_tiers(payloads: Mapping[str, object]) -> dict[str, tuple[Co
     out: dict[str, tuple[CollateralTier, ...]] = {}
     if COLLATERAL_RATE_TIERED in payloads:
         p = COLLATERAL_RATE_TIERED
-        for row in _rows(payloads, p):
+        for row in rows_of(payloads, p):
             info = row.get("collateralInfo")
             if not isinstance(info, Sequence) or not info:
                 raise PayloadError(p, "collateralInfo", "missing or empty")
@@ -243,7 +243,7 @@ def parse_collateral_tiers(payloads: Mapping[str, object]) -> dict[str, tuple[Co
             out[_str(row, "asset", p)] = tuple(tiers)
     elif COLLATERAL_RATE_FLAT in payloads:
         p = COLLATERAL_RATE_FLAT
-        for row in _rows(payloads, p):
+        for row in rows_of(payloads, p):
             rate = _num(row, "collateralRate", p)
             out[_str(row, "asset", p)] = (CollateralTier(0.0, math.inf, rate, 0.0),)
     return out
@@ -251,7 +251,7 @@ def parse_collateral_tiers(payloads: Mapping[str, object]) -> dict[str, tuple[Co
 
 def parse_index_prices(payloads: Mapping[str, object]) -> dict[str, float]:
     p = ASSET_INDEX_PRICE
-    return {_str(r, "asset", p): _num(r, "assetIndexPrice", p) for r in _rows(payloads, p)}
+    return {_str(r, "asset", p): _num(r, "assetIndexPrice", p) for r in rows_of(payloads, p)}
 
 
 def parse_mark_prices(
@@ -261,7 +261,7 @@ def parse_mark_prices(
     marks = {pos.symbol: pos.mark_price for pos in um}
     marks.update({pos.symbol: pos.mark_price for pos in cm})
     for path in (UM_PREMIUM_INDEX, CM_PREMIUM_INDEX):
-        for row in _rows(payloads, path):
+        for row in rows_of(payloads, path):
             marks[_str(row, "symbol", path)] = _num(row, "markPrice", path)
     return marks
 
@@ -276,8 +276,8 @@ def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnaps
     cm = parse_cm_positions(payloads)
     reported = parse_reported(payloads)
     times = [r.update_time_ms for r in (reported,) if r is not None]
-    times += [_int(row, "updateTime", BALANCE) for row in _rows(payloads, BALANCE)]
-    index_rows = _rows(payloads, ASSET_INDEX_PRICE)
+    times += [_int(row, "updateTime", BALANCE) for row in rows_of(payloads, BALANCE)]
+    index_rows = rows_of(payloads, ASSET_INDEX_PRICE)
     snapshot = AccountSnapshot(
         balances=balances,
         um_positions=um,
@@ -300,7 +300,7 @@ def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnaps
 def parse_ticker_prices(payloads: Mapping[str, object]) -> dict[str, float]:
     """Spot last prices by symbol (``/api/v3/ticker/price``, all symbols or one)."""
     p = TICKER_PRICE
-    return {_str(r, "symbol", p): _num(r, "price", p) for r in _rows(payloads, p)}
+    return {_str(r, "symbol", p): _num(r, "price", p) for r in rows_of(payloads, p)}
 
 
 def parse_futures_maint_margin(payloads: Mapping[str, object]) -> dict[str, float]:

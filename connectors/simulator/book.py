@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from connectors.simulator.market import Quote
 from connectors.simulator.params import (
     CM_BRACKETS,
     CM_SYMBOLS,
@@ -72,44 +73,35 @@ class AccountBook:
     cm_legs: list[CmLeg] = field(default_factory=list)
 
     # ---- valuation at given prices -------------------------------------------------------
-    @staticmethod
-    def um_mark(symbol: str, index_usd: dict[str, float]) -> float:
-        base, margin = UM_SYMBOLS[symbol]
-        return index_usd[base] / index_usd[margin]
-
-    @staticmethod
-    def cm_mark(symbol: str, index_usd: dict[str, float]) -> float:
-        return index_usd[CM_SYMBOLS[symbol][0]]
-
-    def um_upnl_by_asset(self, index_usd: dict[str, float]) -> dict[str, float]:
+    def um_upnl_by_asset(self, q: Quote) -> dict[str, float]:
         out: dict[str, float] = {}
         for leg in self.um_legs:
             margin = UM_SYMBOLS[leg.symbol][1]
-            pnl = leg.amount * (self.um_mark(leg.symbol, index_usd) - leg.entry_price)
+            pnl = leg.amount * (q.mark(leg.symbol) - leg.entry_price)
             out[margin] = out.get(margin, 0.0) + pnl
         return out
 
-    def cm_upnl_by_asset(self, index_usd: dict[str, float]) -> dict[str, float]:
+    def cm_upnl_by_asset(self, q: Quote) -> dict[str, float]:
         out: dict[str, float] = {}
         for leg in self.cm_legs:
             coin = CM_SYMBOLS[leg.symbol][0]
-            out[coin] = out.get(coin, 0.0) + leg.pnl_coin(self.cm_mark(leg.symbol, index_usd))
+            out[coin] = out.get(coin, 0.0) + leg.pnl_coin(q.mark(leg.symbol))
         return out
 
-    def um_leg_maint(self, leg: UmLeg, index_usd: dict[str, float]) -> float:
+    def um_leg_maint(self, leg: UmLeg, q: Quote) -> float:
         """In the margin asset."""
-        notional = abs(leg.amount * self.um_mark(leg.symbol, index_usd))
+        notional = abs(leg.amount * q.mark(leg.symbol))
         return tier_value(UM_BRACKETS[leg.symbol], notional, -1.0)
 
-    def cm_leg_maint(self, leg: CmLeg, index_usd: dict[str, float]) -> float:
+    def cm_leg_maint(self, leg: CmLeg, q: Quote) -> float:
         """In the coin."""
-        notional = leg.notional_coin(self.cm_mark(leg.symbol, index_usd))
+        notional = leg.notional_coin(q.mark(leg.symbol))
         return tier_value(CM_BRACKETS[leg.symbol], notional, -1.0)
 
-    def reported_figures(self, index_usd: dict[str, float]) -> dict[str, float]:
+    def reported_figures(self, q: Quote) -> dict[str, float]:
         """The exchange's own account figures: equity with and without haircut, MM, uniMMR."""
-        upnl = self.um_upnl_by_asset(index_usd)
-        cm_upnl = self.cm_upnl_by_asset(index_usd)
+        upnl = self.um_upnl_by_asset(q)
+        cm_upnl = self.cm_upnl_by_asset(q)
         account_equity = actual_equity = 0.0
         for asset, h in self.holdings.items():
             x = (
@@ -121,23 +113,22 @@ class AccountBook:
                 + upnl.get(asset, 0.0)
                 + cm_upnl.get(asset, 0.0)
             )
-            value = x * index_usd[asset]
+            value = x * q.index_usd[asset]
             actual_equity += value
             account_equity += tier_value(COLLATERAL_TIERS[asset], value, 1.0) if x > 0 else value
         maint = sum(
-            self.um_leg_maint(leg, index_usd) * index_usd[UM_SYMBOLS[leg.symbol][1]]
+            self.um_leg_maint(leg, q) * q.index_usd[UM_SYMBOLS[leg.symbol][1]]
             for leg in self.um_legs
         ) + sum(
-            self.cm_leg_maint(leg, index_usd) * index_usd[CM_SYMBOLS[leg.symbol][0]]
+            self.cm_leg_maint(leg, q) * q.index_usd[CM_SYMBOLS[leg.symbol][0]]
             for leg in self.cm_legs
         )
         maint += sum(
-            h.cross_margin_borrowed * MARGIN_LOAN_MMR * index_usd[asset]
+            h.cross_margin_borrowed * MARGIN_LOAN_MMR * q.index_usd[asset]
             for asset, h in self.holdings.items()
         )
         initial = sum(
-            abs(leg.amount * self.um_mark(leg.symbol, index_usd)) / leg.leverage
-            for leg in self.um_legs
+            abs(leg.amount * q.mark(leg.symbol)) / leg.leverage for leg in self.um_legs
         ) + sum(abs(leg.size_usd) / leg.leverage for leg in self.cm_legs)
         uni_mmr = account_equity / maint if maint > 0 else 999.0
         return {
@@ -149,8 +140,8 @@ class AccountBook:
         }
 
     # ---- Binance JSON --------------------------------------------------------------------
-    def account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
-        f = self.reported_figures(index_usd)
+    def account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
+        f = self.reported_figures(q)
         available = max(f["account_equity"] - f["initial"], 0.0)
         return {
             "uniMMR": dec(f["uni_mmr"]),
@@ -165,9 +156,9 @@ class AccountBook:
             "updateTime": now_ms,
         }
 
-    def balance_json(self, index_usd: dict[str, float], now_ms: int) -> list[dict[str, object]]:
-        upnl = self.um_upnl_by_asset(index_usd)
-        cm_upnl = self.cm_upnl_by_asset(index_usd)
+    def balance_json(self, q: Quote, now_ms: int) -> list[dict[str, object]]:
+        upnl = self.um_upnl_by_asset(q)
+        cm_upnl = self.cm_upnl_by_asset(q)
         rows: list[dict[str, object]] = []
         for asset, h in self.holdings.items():
             total = h.cross_margin_asset - h.cross_margin_borrowed + h.um_wallet + h.cm_wallet
@@ -190,12 +181,10 @@ class AccountBook:
             )
         return rows
 
-    def um_position_risk_json(
-        self, index_usd: dict[str, float], now_ms: int
-    ) -> list[dict[str, object]]:
+    def um_position_risk_json(self, q: Quote, now_ms: int) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
         for leg in self.um_legs:
-            mark = self.um_mark(leg.symbol, index_usd)
+            mark = q.mark(leg.symbol)
             rows.append(
                 {
                     "symbol": leg.symbol,
@@ -213,12 +202,10 @@ class AccountBook:
             )
         return rows
 
-    def cm_position_risk_json(
-        self, index_usd: dict[str, float], now_ms: int
-    ) -> list[dict[str, object]]:
+    def cm_position_risk_json(self, q: Quote, now_ms: int) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
         for leg in self.cm_legs:
-            mark = self.cm_mark(leg.symbol, index_usd)
+            mark = q.mark(leg.symbol)
             rows.append(
                 {
                     "symbol": leg.symbol,
@@ -236,14 +223,14 @@ class AccountBook:
             )
         return rows
 
-    def um_account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
+    def um_account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
         wallets = {a: h.um_wallet for a, h in self.holdings.items()}
-        assets = _wallet_rows(wallets, self.um_upnl_by_asset(index_usd))
+        assets = _wallet_rows(wallets, self.um_upnl_by_asset(q))
         positions: list[dict[str, object]] = []
         for leg in self.um_legs:
-            mark = self.um_mark(leg.symbol, index_usd)
+            mark = q.mark(leg.symbol)
             maint, initial = (
-                self.um_leg_maint(leg, index_usd),
+                self.um_leg_maint(leg, q),
                 abs(leg.amount * mark) / leg.leverage,
             )
             a = assets.setdefault(
@@ -272,13 +259,13 @@ class AccountBook:
             )
         return _futures_account_json(assets, positions, now_ms)
 
-    def cm_account_json(self, index_usd: dict[str, float], now_ms: int) -> dict[str, object]:
+    def cm_account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
         wallets = {a: h.cm_wallet for a, h in self.holdings.items()}
-        assets = _wallet_rows(wallets, self.cm_upnl_by_asset(index_usd))
+        assets = _wallet_rows(wallets, self.cm_upnl_by_asset(q))
         positions: list[dict[str, object]] = []
         for leg in self.cm_legs:
-            mark = self.cm_mark(leg.symbol, index_usd)
-            maint = self.cm_leg_maint(leg, index_usd)
+            mark = q.mark(leg.symbol)
+            maint = self.cm_leg_maint(leg, q)
             initial = leg.notional_coin(mark) / leg.leverage
             a = assets.setdefault(
                 CM_SYMBOLS[leg.symbol][0],

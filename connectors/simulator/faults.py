@@ -3,12 +3,14 @@
 Counted faults (``fail_5xx``, ``rate_limit``, ``malformed``, ``truncated``, ``reset``) hit the
 next N signed or unsigned requests; ``outage`` resets every connection until cleared;
 ``latency_s`` delays every answer; ``clock_skew_ms`` shifts the server's clock (signed requests
-then fail with -1021 until the client resyncs); ``frozen_prices`` stops the market.
+then fail with -1021 until the client resyncs); ``frozen_prices`` stops the market;
+``stream_drop`` / ``stream_outage`` cut the mark-price websockets (``streams.py``).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 
@@ -24,6 +26,8 @@ class Faults:
     outage: bool = False
     clock_skew_ms: int = 0
     frozen_prices: bool = False
+    stream_drop: int = 0  # cut the next N mark-price websocket connections
+    stream_outage: bool = False  # cut every websocket and refuse new ones until cleared
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -50,3 +54,27 @@ class Faults:
         with self._lock:
             for name, value in changes.items():
                 setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, object]:
+        with self._lock:
+            return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def parse(
+        self, raw: Mapping[str, str], skip: frozenset[str] = frozenset()
+    ) -> dict[str, object]:
+        """Text values (a query string) → typed fault values; ValueError names a bad one."""
+        types: dict[str, type] = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        out: dict[str, object] = {}
+        for name, text in raw.items():
+            if name in skip:
+                continue
+            kind = types.get(name)
+            if kind is None:
+                raise ValueError(f"unknown fault {name!r}; known: {', '.join(types)}")
+            try:
+                out[name] = (
+                    text.lower() in {"1", "true", "yes", "on"} if kind is bool else kind(text)
+                )
+            except ValueError:
+                raise ValueError(f"fault {name}: {text!r} is not a {kind.__name__}") from None
+        return out

@@ -14,7 +14,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -26,7 +26,13 @@ from connectors.simulator.book import PRESETS, AccountBook, dec
 from connectors.simulator.clock import Clock, WallClock
 from connectors.simulator.faults import Faults
 from connectors.simulator.limiter import RateLimitError, WeightLimiter
-from connectors.simulator.market import MarketModel
+from connectors.simulator.market import (
+    FUNDING_HOURS_MS,
+    INTEREST_RATE,
+    MarketModel,
+    Quote,
+    funding_rate,
+)
 from connectors.simulator.params import (
     CM_BRACKETS,
     CM_SYMBOLS,
@@ -35,6 +41,8 @@ from connectors.simulator.params import (
     UM_SYMBOLS,
     TierRow,
 )
+from connectors.simulator.scenarios import SCENARIOS
+from connectors.simulator.streams import CM_PREFIX, UM_PREFIX, MarkStreamServer
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +66,33 @@ READ_ONLY_KEY: dict[str, object] = {
 """What the simulator's key may do unless a test says otherwise: read, from listed IPs."""
 
 
+@dataclass
+class SimAccount:
+    """One account the simulator serves, found by the API key of a signed request."""
+
+    name: str
+    api_key: str
+    api_secret: str
+    book: AccountBook
+    key_permissions: dict[str, object] = field(default_factory=lambda: dict(READ_ONLY_KEY))
+    faults: Faults = field(default_factory=Faults)  # hit this account's signed requests only
+
+
+Render = Callable[[SimAccount], Json]
+
+
 @dataclass(frozen=True)
 class Route:
     signed: bool
-    render: Callable[[], Json]
+    render: Render
 
 
 class Simulator:
-    """Market + one account book + the routes that render them."""
+    """Market + one account book per API key + the routes that render them.
+
+    ``accounts`` maps account names to presets (several sub-accounts of one desk); without it
+    there is one account named after ``preset``, whose key is ``api_key``/``api_secret``.
+    """
 
     def __init__(
         self,
@@ -76,102 +103,113 @@ class Simulator:
         api_secret: str | None = None,
         seed: int = 7,
         weight_limits: dict[str, int] | None = None,
+        scenario: str = "calm",
+        accounts: dict[str, str] | None = None,
     ) -> None:
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+        wanted = accounts or {preset: preset}
+        unknown = sorted({p for p in wanted.values() if p not in PRESETS})
+        if unknown:
+            raise ValueError(
+                f"unknown preset {', '.join(map(repr, unknown))}; choose from {', '.join(PRESETS)}"
+            )
         self.clock = clock or WallClock()
         self.faults = Faults()
         self.limiter = WeightLimiter(weight_limits)
-        self.key_permissions: dict[str, object] = dict(READ_ONLY_KEY)
-        self.market = MarketModel(self.clock, seed=seed, frozen=lambda: self.faults.frozen_prices)
-        self.book: AccountBook = PRESETS[preset](self.market.index_prices_usd())
+        self.market = MarketModel(
+            self.clock,
+            seed=seed,
+            frozen=lambda: self.faults.frozen_prices,
+            scenario_name=scenario,
+        )
+        start = self.market.index_prices_usd()
+        self.accounts: list[SimAccount] = [
+            SimAccount(
+                name,
+                (api_key if i == 0 and api_key else None) or secrets.token_hex(32),
+                (api_secret if i == 0 and api_secret else None) or secrets.token_hex(32),
+                PRESETS[p](start),
+            )
+            for i, (name, p) in enumerate(wanted.items())
+        ]
+        self._by_key = {a.api_key: a for a in self.accounts}
         self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
-        self.api_key = api_key or secrets.token_hex(32)
-        self.api_secret = api_secret or secrets.token_hex(32)
+
+        def priced(render: Callable[[AccountBook], Callable[[Quote, int], Json]]) -> Render:
+            return lambda a: render(a.book)(self.market.quote(), self.now_ms())
+
+        def market_data(render: Callable[[], Json]) -> Route:
+            return Route(False, lambda _a: render())
+
         self.routes: dict[str, Route] = {
-            "/api/v3/time": Route(False, lambda: {"serverTime": self.now_ms()}),
-            "/api/v3/ticker/price": Route(False, self._ticker_price),
-            "/papi/v1/ping": Route(False, lambda: {}),
-            "/fapi/v1/premiumIndex": Route(False, self._premium_index),
-            "/dapi/v1/premiumIndex": Route(False, self._coin_premium_index),
-            "/sapi/v1/portfolio/asset-index-price": Route(False, self._asset_index_price),
-            "/papi/v1/account": Route(True, lambda: self._with_prices(self.book.account_json)),
-            "/papi/v1/balance": Route(True, lambda: self._with_prices(self.book.balance_json)),
-            "/papi/v1/um/positionRisk": Route(
-                True, lambda: self._with_prices(self.book.um_position_risk_json)
-            ),
-            "/papi/v1/cm/positionRisk": Route(
-                True, lambda: self._with_prices(self.book.cm_position_risk_json)
-            ),
-            "/papi/v1/um/account": Route(
-                True, lambda: self._with_prices(self.book.um_account_json)
-            ),
-            "/papi/v1/cm/account": Route(
-                True, lambda: self._with_prices(self.book.cm_account_json)
-            ),
-            "/papi/v1/um/leverageBracket": Route(True, self._um_brackets),
-            "/papi/v1/cm/leverageBracket": Route(True, self._cm_brackets),
-            "/sapi/v2/portfolio/collateralRate": Route(True, self._collateral_rates),
-            "/sapi/v1/account/apiRestrictions": Route(True, lambda: dict(self.key_permissions)),
+            "/api/v3/time": market_data(lambda: {"serverTime": self.now_ms()}),
+            "/api/v3/ticker/price": market_data(self._ticker_price),
+            "/papi/v1/ping": market_data(lambda: {}),
+            "/fapi/v1/premiumIndex": market_data(self._premium_index),
+            "/dapi/v1/premiumIndex": market_data(self._coin_premium_index),
+            "/sapi/v1/portfolio/asset-index-price": market_data(self._asset_index_price),
+            "/papi/v1/account": Route(True, priced(lambda b: b.account_json)),
+            "/papi/v1/balance": Route(True, priced(lambda b: b.balance_json)),
+            "/papi/v1/um/positionRisk": Route(True, priced(lambda b: b.um_position_risk_json)),
+            "/papi/v1/cm/positionRisk": Route(True, priced(lambda b: b.cm_position_risk_json)),
+            "/papi/v1/um/account": Route(True, priced(lambda b: b.um_account_json)),
+            "/papi/v1/cm/account": Route(True, priced(lambda b: b.cm_account_json)),
+            "/papi/v1/um/leverageBracket": Route(True, lambda _a: self._um_brackets()),
+            "/papi/v1/cm/leverageBracket": Route(True, lambda _a: self._cm_brackets()),
+            "/sapi/v2/portfolio/collateralRate": Route(True, lambda _a: self._collateral_rates()),
+            "/sapi/v1/account/apiRestrictions": Route(True, lambda a: dict(a.key_permissions)),
         }
+
+    # The first account, for the common one-account case.
+    @property
+    def api_key(self) -> str:
+        return self.accounts[0].api_key
+
+    @property
+    def api_secret(self) -> str:
+        return self.accounts[0].api_secret
+
+    @property
+    def book(self) -> AccountBook:
+        return self.accounts[0].book
+
+    @property
+    def key_permissions(self) -> dict[str, object]:
+        return self.accounts[0].key_permissions
+
+    def account(self, name: str) -> SimAccount:
+        for a in self.accounts:
+            if a.name == name:
+                return a
+        raise KeyError(name)
 
     def now_ms(self) -> int:
         """The exchange's clock: the simulator's clock plus any injected skew."""
         return self.clock.now_ms() + self.faults.clock_skew_ms
 
-    def _with_prices(self, render: Callable[[dict[str, float], int], Json]) -> Json:
-        return render(self.market.index_prices_usd(), self.now_ms())
-
     def _ticker_price(self) -> Json:
-        prices = self.market.index_prices_usd()
+        q = self.market.quote()
         rows: list[dict[str, object]] = [
-            {"symbol": s, "price": dec(AccountBook.um_mark(s, prices))} for s in UM_SYMBOLS
+            {"symbol": s, "price": dec(q.index(s))} for s in UM_SYMBOLS
         ]
         return _one_symbol_or_all(rows)
-
-    def _coin_premium_index(self) -> Json:
-        prices = self.market.index_prices_usd()
-        now = self.now_ms()
-        return [
-            {
-                "symbol": symbol,
-                "pair": symbol.split("_")[0],
-                "markPrice": dec(AccountBook.cm_mark(symbol, prices)),
-                "indexPrice": dec(AccountBook.cm_mark(symbol, prices)),
-                "estimatedSettlePrice": dec(AccountBook.cm_mark(symbol, prices)),
-                "lastFundingRate": "0.00010000",
-                "interestRate": "0.00010000",
-                "nextFundingTime": (now // 28_800_000 + 1) * 28_800_000,
-                "time": now,
-            }
-            for symbol in CM_SYMBOLS
-        ]
 
     def _premium_index(self) -> Json:
-        prices = self.market.index_prices_usd()
-        now = self.now_ms()
-        rows: list[dict[str, object]] = []
-        for symbol in UM_SYMBOLS:
-            mark = AccountBook.um_mark(symbol, prices)
-            rows.append(
-                {
-                    "symbol": symbol,
-                    "markPrice": dec(mark),
-                    "indexPrice": dec(mark),
-                    "estimatedSettlePrice": dec(mark),
-                    "lastFundingRate": "0.00010000",
-                    "interestRate": "0.00010000",
-                    "nextFundingTime": (now // 28_800_000 + 1) * 28_800_000,
-                    "time": now,
-                }
-            )
-        return _one_symbol_or_all(rows)
+        return _one_symbol_or_all(
+            [premium_index_row(s, self.market.quote(), self.now_ms()) for s in UM_SYMBOLS]
+        )
+
+    def _coin_premium_index(self) -> Json:
+        q, now = self.market.quote(), self.now_ms()
+        return [
+            {"pair": symbol.split("_")[0], **premium_index_row(symbol, q, now)}
+            for symbol in CM_SYMBOLS
+        ]
 
     def _asset_index_price(self) -> Json:
         now = self.now_ms()
         return [
             {"asset": asset, "assetIndexPrice": dec(price), "time": now}
-            for asset, price in self.market.index_prices_usd().items()
+            for asset, price in self.market.quote().index_usd.items()
         ]
 
     @staticmethod
@@ -223,7 +261,8 @@ class Simulator:
     # ---- HTTP ----------------------------------------------------------------------------
     def answer(self, path: str) -> Response:
         """One request as Binance would answer it, faults applied in the order they would
-        strike: latency, IP ban and weight, injected 429 / 5xx, signature, then the body."""
+        strike: latency, IP ban and weight, injected 429 / 5xx, signature, then the body.
+        A signed request then meets its own account's faults (one sub-account failing)."""
         faults = self.faults
         if faults.latency_s > 0:
             time.sleep(faults.latency_s)  # the exchange being slow, not test synchronisation
@@ -236,27 +275,27 @@ class Simulator:
             self.limiter.ban(ip, now, faults.ban_s * 1000)
             faults.set(ban_s=0)
         used = self.limiter.charge(ip, path, now)
-        if faults.take("rate_limit"):
-            raise RateLimitError(
-                429, -1003, "Too many requests (injected).", retry_after_s=30, used_weight=used
-            )
-        if faults.take("fail_5xx"):
-            raise BinanceError(
-                503, -1001, "Internal error; unable to process your request. Please try again."
-            )
+        _strike(faults, used)
+        account = self.accounts[0]
         if route.signed:
+            header = request.headers.get("X-MBX-APIKEY")
+            account = self._by_key.get(header or "", account)
             verify_signed_request(
-                api_key_header=request.headers.get("X-MBX-APIKEY"),
+                api_key_header=header,
                 total_params=request.query_string.decode(),
                 server_time_ms=now,
-                api_key=self.api_key,
-                api_secret=self.api_secret,
+                api_key=account.api_key,
+                api_secret=account.api_secret,
             )
-        body = json.dumps(route.render())
-        if faults.take("malformed"):
-            body = "<html><body>upstream error</body></html>"
-        elif faults.take("truncated"):
-            body = body[: len(body) // 2]
+            if account.faults.latency_s > 0:
+                time.sleep(account.faults.latency_s)  # this account's requests are slow
+            _strike(account.faults, used)
+        body = json.dumps(route.render(account))
+        for f in (faults, account.faults) if route.signed else (faults,):
+            if f.take("malformed"):
+                body = "<html><body>upstream error</body></html>"
+            elif f.take("truncated"):
+                body = body[: len(body) // 2]
         response = Response(body, mimetype="application/json")
         response.headers[USED_WEIGHT_HEADER] = str(used)
         return response
@@ -280,12 +319,79 @@ class Simulator:
                     response.headers[USED_WEIGHT_HEADER] = str(err.used_weight)
             return response
 
+        @app.route(f"{CONTROL_PREFIX}/scenario", methods=["GET", "POST"])
+        def _scenario() -> Response:
+            """Switch the market's scenario at run time: ``POST …/scenario?name=crash``."""
+            name = request.args.get("name")
+            if request.method == "POST":
+                if name is None:
+                    return _control_error("give the scenario: ?name=" + "|".join(SCENARIOS))
+                try:
+                    self.market.set_scenario(name)
+                except ValueError as exc:
+                    return _control_error(str(exc))
+                log.info("simulator: scenario %s", name)
+            sc = self.market.scenario
+            return _json(
+                {"scenario": sc.name, "description": sc.description, "available": list(SCENARIOS)}
+            )
+
+        @app.route(f"{CONTROL_PREFIX}/faults", methods=["GET", "POST"])
+        def _faults() -> Response:
+            """Inject faults by hand: ``POST …/faults?fail_5xx=3``; ``?clear=1`` clears all."""
+            if request.method == "POST":
+                try:
+                    if request.args.get("clear"):
+                        self.faults.clear()
+                    self.faults.set(**self.faults.parse(request.args, skip=frozenset({"clear"})))
+                except ValueError as exc:
+                    return _control_error(str(exc))
+            return _json(self.faults.as_dict())
+
         @app.route("/<path:path>", methods=["GET"])
         def _dispatch(path: str) -> Response:
             self.on_request("/" + path)
             return self.answer("/" + path)
 
         return app
+
+
+def premium_index_row(symbol: str, q: Quote, now_ms: int) -> dict[str, object]:
+    """One row of ``/fapi/v1/premiumIndex`` (and, with ``pair``, ``/dapi/v1/premiumIndex``)."""
+    return {
+        "symbol": symbol,
+        "markPrice": dec(q.mark(symbol)),
+        "indexPrice": dec(q.index(symbol)),
+        "estimatedSettlePrice": dec(q.index(symbol)),
+        "lastFundingRate": dec(funding_rate(q.basis[symbol])),
+        "interestRate": dec(INTEREST_RATE),
+        "nextFundingTime": (now_ms // FUNDING_HOURS_MS + 1) * FUNDING_HOURS_MS,
+        "time": now_ms,
+    }
+
+
+def _strike(faults: Faults, used: int) -> None:
+    """The counted faults that turn a request into an error answer."""
+    if faults.take("rate_limit"):
+        raise RateLimitError(
+            429, -1003, "Too many requests (injected).", retry_after_s=30, used_weight=used
+        )
+    if faults.take("fail_5xx"):
+        raise BinanceError(
+            503, -1001, "Internal error; unable to process your request. Please try again."
+        )
+
+
+CONTROL_PREFIX = "/_sim"
+"""The simulator's own control endpoints (not Binance's): scenario and faults, unsigned."""
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, mimetype="application/json")
+
+
+def _control_error(message: str) -> Response:
+    return _json({"error": message}, 400)
 
 
 def _one_symbol_or_all(rows: list[dict[str, object]]) -> Json:
@@ -322,12 +428,26 @@ def _handler_for(simulator: Simulator) -> type[WSGIRequestHandler]:
 
 
 class SimulatorServer:
-    """Serve a Simulator over real HTTP in a background thread (port 0 = any free port)."""
+    """Serve a Simulator over real HTTP, and its mark-price websockets, in background threads
+    (port 0 = any free port; the websockets take a free port of their own)."""
 
-    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        simulator: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        stream_interval_s: float = 1.0,
+    ) -> None:
         self.simulator = simulator
         self._server: BaseWSGIServer = make_server(
             host, port, simulator.wsgi_app(), threaded=True, request_handler=_handler_for(simulator)
+        )
+        self.streams = MarkStreamServer(
+            simulator.market.quote,
+            simulator.now_ms,
+            simulator.faults,
+            host=host,
+            interval_s=stream_interval_s,
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="simulator-http", daemon=True
@@ -337,13 +457,25 @@ class SimulatorServer:
     def base_url(self) -> str:
         return f"http://{self._server.host}:{self._server.server_port}"
 
+    @property
+    def um_stream_url(self) -> str:
+        """Stands for ``wss://fstream.binance.com``."""
+        return self.streams.base_url + UM_PREFIX
+
+    @property
+    def cm_stream_url(self) -> str:
+        """Stands for ``wss://dstream.binance.com``."""
+        return self.streams.base_url + CM_PREFIX
+
     def start(self) -> SimulatorServer:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._thread.start()
-        log.info("simulator listening on %s", self.base_url)
+        self.streams.start()
+        log.info("simulator listening on %s (streams %s)", self.base_url, self.streams.base_url)
         return self
 
     def stop(self) -> None:
+        self.streams.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

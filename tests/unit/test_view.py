@@ -18,6 +18,8 @@ def report(age_s: float, uni_mmr: float = 3.21, status: str = "NORMAL") -> Store
         account="a",
         data_time_ms=t,
         computed_at_ms=t,
+        positions_at_ms=t,
+        marks_source="stream",
         simulated=True,
         uni_mmr=uni_mmr,
         adjusted_equity_usd=1_234_567.891,
