@@ -11,13 +11,17 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from binance.client import Client
 
 from app.allocator import keep_freed_memory
+from app.clock import now_ms
 from app.collector.collector import Collector
 from app.collector.feed import classify
-from app.config import ConfigError, Settings, load_settings
+from app.collector.gate import IpGate
+from app.collector.marks_hub import MarkHub
+from app.config import ConfigError, Settings, account_keys, load_settings
 from app.server import LanBindingRefusedError, add_health_route, bound_url, make_http_server
 from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
@@ -39,7 +43,8 @@ from connectors.binance.parse import (
     snapshot_from_payloads,
 )
 from connectors.simulator.book import PRESETS
-from connectors.simulator.server import Simulator, SimulatorServer
+from connectors.simulator.scenarios import SCENARIOS
+from connectors.simulator.server import CONTROL_PREFIX, Simulator, SimulatorServer
 from risk import MissingMarketDataError, evaluate
 from risk.serialize import report_to_dict
 
@@ -66,26 +71,35 @@ def _open_store(settings: Settings) -> Store:
     return store
 
 
-def _exchange_client(settings: Settings) -> Client:
-    if settings.api_key is None or settings.api_secret is None:
-        raise ConfigError(
-            "config: api_key and api_secret are required for a real account (set "
-            "PMDESK_API_KEY and PMDESK_API_SECRET, or api_key_file and api_secret_file "
-            "pointing at mode-0600 files, or run `pmdesk demo`)"
+def _exchange_clients(settings: Settings) -> list[tuple[str, Client]]:
+    """One python-binance client per configured account."""
+    return [
+        (
+            k.name,
+            make_client(
+                k.api_key.get_secret_value(),
+                k.api_secret.get_secret_value(),
+                settings.exchange_base_url,
+            ),
         )
-    return make_client(
-        settings.api_key.get_secret_value(),
-        settings.api_secret.get_secret_value(),
-        settings.exchange_base_url,
-    )
+        for k in account_keys(settings)
+    ]
 
 
-def _start_collector(
-    settings: Settings, store: Store, client: Client, account: str
+def _start_collection(
+    settings: Settings,
+    store: Store,
+    accounts: list[tuple[str, Client]],
+    um_stream_url: str | None = None,
+    cm_stream_url: str | None = None,
 ) -> Callable[[], None]:
-    scheduler = BackgroundScheduler(timezone="UTC")
+    """One collector job per account, all sharing the IP's weight budget and one mark-price
+    hub; a thread each, so one slow or failing account never holds up the others."""
+    scheduler = BackgroundScheduler(
+        timezone="UTC", executors={"default": ThreadPoolExecutor(len(accounts) + 2)}
+    )
     # Keep the planned weight under half of every per-IP budget (limits.SHARE).
-    floor = min_poll_interval_s(frozenset(ENDPOINTS) - SLOW_PATHS)
+    floor = min_poll_interval_s(frozenset(ENDPOINTS) - SLOW_PATHS, accounts=len(accounts))
     interval = max(settings.poll_interval_s, floor)
     if interval > settings.poll_interval_s:
         log.warning(
@@ -95,21 +109,45 @@ def _start_collector(
         )
     if settings.allow_key_that_can_trade:
         log.warning("%s given: a key that can trade will be accepted", OVERRIDE_FLAG)
-    Collector(
-        store,
-        client,
-        settings.risk_rules(),
-        account,
-        allow_unsafe_key=settings.allow_key_that_can_trade,
-    ).schedule(scheduler, interval)
+    gate = IpGate()
+    hub = MarkHub(
+        accounts[0][1],
+        um_stream_url or settings.um_stream_url,
+        cm_stream_url or settings.cm_stream_url,
+        now_ms,
+        gate=gate,
+        fallback_interval_s=settings.mark_fallback_interval_s,
+    )
+    for name, client in accounts:
+        Collector(
+            store,
+            client,
+            settings.risk_rules(),
+            name,
+            gate=gate,
+            allow_unsafe_key=settings.allow_key_that_can_trade,
+            hub=hub,
+            frozen_after_s=settings.frozen_after_s,
+            positions_max_age_s=settings.stale_after_s,
+        ).schedule(scheduler, interval)
+    hub.schedule(scheduler)
     scheduler.start()
-    log.info("collecting account %s every %.1f s", account, interval)
-    return lambda: scheduler.shutdown(wait=False)
+    log.info(
+        "collecting %s every %.1f s; mark prices streamed between polls",
+        ", ".join(name for name, _ in accounts),
+        interval,
+    )
+
+    def stop() -> None:
+        scheduler.shutdown(wait=False)
+        hub.stop()
+
+    return stop
 
 
-def _serve_web(settings: Settings, store: Store, account: str, banner: str) -> None:
-    app = create_app(store, account, settings.stale_after_s)
-    add_health_route(app.server, store, account, settings.stale_after_s)
+def _serve_web(settings: Settings, store: Store, accounts: list[str], banner: str) -> None:
+    app = create_app(store, accounts, settings.stale_after_s)
+    add_health_route(app.server, store, accounts, settings.stale_after_s)
     http = make_http_server(app.server, settings.host, settings.port)
     print(f"{banner}: dashboard at {bound_url(http)}", flush=True)
     try:
@@ -120,6 +158,10 @@ def _serve_web(settings: Settings, store: Store, account: str, banner: str) -> N
         http.close()
 
 
+def _configured_names(settings: Settings) -> list[str]:
+    return [a.name for a in settings.accounts] or [settings.account]
+
+
 def _wait_forever() -> None:
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
@@ -128,35 +170,48 @@ def _wait_forever() -> None:
 # ---- commands ---------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    sim_server = SimulatorServer(Simulator(preset=args.preset)).start()
+    presets: list[str] = args.preset or ["basis"]
+    accounts = {f"sim-{p}": p for p in dict.fromkeys(presets)}
+    sim_server = SimulatorServer(Simulator(accounts=accounts, scenario=args.scenario)).start()
     sim = sim_server.simulator
     store = _open_store(settings)
-    account = f"sim-{args.preset}"
-    client = make_client(sim.api_key, sim.api_secret, sim_server.base_url)
-    stop = _start_collector(settings, store, client, account)
-    print(f"pmdesk demo: simulator ({args.preset}) at {sim_server.base_url}", flush=True)
+    clients = [
+        (a.name, make_client(a.api_key, a.api_secret, sim_server.base_url)) for a in sim.accounts
+    ]
+    stop = _start_collection(
+        settings, store, clients, sim_server.um_stream_url, sim_server.cm_stream_url
+    )
+    print(
+        f"pmdesk demo: simulator ({', '.join(accounts.values())}; scenario {args.scenario}) "
+        f"at {sim_server.base_url}",
+        flush=True,
+    )
+    print(f"  switch scenario: {_scenario_hint(sim_server.base_url)}", flush=True)
     try:
-        _serve_web(settings, store, account, "pmdesk demo")
+        _serve_web(settings, store, list(accounts), "pmdesk demo")
     finally:
         stop()
         sim_server.stop()
 
 
+def _scenario_hint(base_url: str) -> str:
+    return f"curl -X POST '{base_url}{CONTROL_PREFIX}/scenario?name=" + "|".join(SCENARIOS) + "'"
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    client = _exchange_client(settings)
+    clients = _exchange_clients(settings)
     store = _open_store(settings)
-    stop = _start_collector(settings, store, client, settings.account)
+    stop = _start_collection(settings, store, clients)
     try:
-        _serve_web(settings, store, settings.account, "pmdesk run")
+        _serve_web(settings, store, [name for name, _ in clients], "pmdesk run")
     finally:
         stop()
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    client = _exchange_client(settings)
-    stop = _start_collector(settings, _open_store(settings), client, settings.account)
+    stop = _start_collection(settings, _open_store(settings), _exchange_clients(settings))
     try:
         _wait_forever()
     finally:
@@ -165,13 +220,21 @@ def cmd_collect(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    _serve_web(settings, _open_store(settings), settings.account, "pmdesk serve")
+    _serve_web(settings, _open_store(settings), _configured_names(settings), "pmdesk serve")
 
 
 def cmd_simulator(args: argparse.Namespace) -> None:
-    sim = Simulator(preset=args.preset, api_key=args.api_key, api_secret=args.api_secret)
+    sim = Simulator(
+        preset=args.preset,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        scenario=args.scenario,
+    )
     server = SimulatorServer(sim, host=args.host, port=args.port or 0).start()
-    print(f"pmdesk simulator ({args.preset}) at {server.base_url}", flush=True)
+    print(f"pmdesk simulator ({args.preset}; scenario {args.scenario}) at {server.base_url}")
+    print(f"  PMDESK_UM_STREAM_URL={server.um_stream_url}")
+    print(f"  PMDESK_CM_STREAM_URL={server.cm_stream_url}")
+    print(f"  switch scenario: {_scenario_hint(server.base_url)}", flush=True)
     if args.api_key is None or args.api_secret is None:
         # The simulator's own throwaway pair, never a Binance key.
         print(f"  PMDESK_EXCHANGE_BASE_URL={server.base_url}", flush=True)
@@ -196,7 +259,10 @@ def _verdict(settings: Settings, client: Client) -> KeyVerdict:
 
 def cmd_check_key(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    perms = _permissions(_exchange_client(settings))
+    (_name, client), *others = _exchange_clients(settings)
+    if others:
+        raise CliError("check-key: several accounts configured; check one at a time")
+    perms = _permissions(client)
     verdict = judge(perms, allow_unsafe=settings.allow_key_that_can_trade)
     print(f"read account data   {'yes' if perms.can_read else 'NO'}")
     print(f"trade               {', '.join(perms.trading) or 'no'}")
@@ -212,7 +278,9 @@ def cmd_check_key(args: argparse.Namespace) -> None:
 
 def cmd_capture(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    client = _exchange_client(settings)
+    (_name, client), *others = _exchange_clients(settings)
+    if others:
+        raise CliError("capture: several accounts configured; capture one at a time")
     verdict = _verdict(settings, client)
     if not verdict.acceptable:
         raise CliError("key refused: " + "; ".join(verdict.problems))
@@ -269,7 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     presets = sorted(PRESETS)
     demo = command("demo", "simulator + collector + web UI in one process", cmd_demo)
-    demo.add_argument("--preset", choices=presets, default="basis", help="simulated account")
+    demo.add_argument(
+        "--preset",
+        choices=presets,
+        action="append",
+        help="simulated account (default basis); repeat for several accounts",
+    )
+    demo.add_argument(
+        "--scenario", choices=list(SCENARIOS), default="calm", help="market scenario at start"
+    )
     run = command("run", "collector + web UI against the configured exchange", cmd_run)
     collect = command("collect", "collector only", cmd_collect, web=False)
     check_key = command("check-key", "report what the configured API key can do", cmd_check_key)
@@ -282,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulator.add_argument("--host", default="127.0.0.1", help="address to bind")
     simulator.add_argument("--port", type=int, default=0, help="port (0 = any free port)")
     simulator.add_argument("--preset", choices=presets, default="basis", help="simulated account")
+    simulator.add_argument(
+        "--scenario", choices=list(SCENARIOS), default="calm", help="market scenario at start"
+    )
     simulator.add_argument("--api-key", help="the key it accepts (printed at start if not given)")
     simulator.add_argument("--api-secret", help="the secret it accepts")
     simulator.set_defaults(func=cmd_simulator)

@@ -27,14 +27,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def add_health_route(server: Flask, store: Store, account: str, stale_after_s: float) -> None:
-    """``/healthz``: 200 when the newest data is fresh, 503 when stale or absent."""
+def add_health_route(
+    server: Flask, store: Store, accounts: list[str], stale_after_s: float
+) -> None:
+    """``/healthz``: 200 when every account's newest data is fresh, 503 when any is stale or
+    absent; the body gives each account's data age."""
 
     def healthz() -> tuple[Response, int]:
-        report = store.latest_report(account)
-        age_s = None if report is None else (now_ms() - report.data_time_ms) / 1000
-        fresh = age_s is not None and age_s <= stale_after_s
-        body = {"status": "ok" if fresh else "stale", "account": account, "data_age_s": age_s}
+        ages: dict[str, float | None] = {}
+        for account in accounts:
+            report = store.latest_report(account)
+            ages[account] = None if report is None else (now_ms() - report.data_time_ms) / 1000
+        fresh = all(age is not None and age <= stale_after_s for age in ages.values())
+        body = {
+            "status": "ok" if fresh else "stale",
+            "accounts": [{"account": a, "data_age_s": age} for a, age in ages.items()],
+        }
         return jsonify(body), 200 if fresh else 503
 
     server.add_url_rule("/healthz", "healthz", healthz)

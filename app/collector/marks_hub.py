@@ -53,6 +53,7 @@ class MarkHub:
         policy: RetryPolicy | None = None,
         fallback_interval_s: float = DEFAULT_FALLBACK_INTERVAL_S,
         silence_s: float | None = None,
+        max_backoff_s: float | None = None,
     ) -> None:
         self.client = client
         self.um_stream_url = um_stream_url
@@ -61,7 +62,11 @@ class MarkHub:
         self.gate = gate
         self.policy = policy or RetryPolicy()
         self.fallback_interval_s = fallback_interval_s
-        self._silence_kw = {} if silence_s is None else {"silence_s": silence_s}
+        self._stream_kw: dict[str, float] = {}
+        if silence_s is not None:
+            self._stream_kw["silence_s"] = silence_s
+        if max_backoff_s is not None:
+            self._stream_kw["max_backoff_s"] = max_backoff_s
         self._listeners: list[MarksListener] = []
         self._streams: list[MarkStream] = []
         self._lock = threading.Lock()
@@ -95,7 +100,7 @@ class MarkHub:
                     [UM_ALL_MARKS_1S],
                     lambda u: self._fan_out(u, "stream"),
                     self._now_ms,
-                    **self._silence_kw,
+                    **self._stream_kw,
                 )
             )
             if cm_pairs:
@@ -106,7 +111,7 @@ class MarkHub:
                         [cm_pair_stream(p) for p in cm_pairs],
                         lambda u: self._fan_out(u, "stream"),
                         self._now_ms,
-                        **self._silence_kw,
+                        **self._stream_kw,
                     )
                 )
             streams = list(self._streams)

@@ -18,7 +18,7 @@ ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 
 
 def create_app(
-    store: Store, account: str, stale_after_s: float, clock: Callable[[], int] = now_ms
+    store: Store, accounts: list[str], stale_after_s: float, clock: Callable[[], int] = now_ms
 ) -> dash.Dash:
     app = dash.Dash(
         "pmdesk",
@@ -27,7 +27,7 @@ def create_app(
         title="pmdesk",
         update_title="",
     )
-    app.layout = layout(account)
+    app.layout = layout(accounts)
 
     @app.callback(
         Output("uni-mmr", "children"),
@@ -53,8 +53,11 @@ def create_app(
         Output("marks-note", "children"),
         Output("weight-note", "children"),
         Input("tick", "n_intervals"),
+        Input("account", "value"),
     )
-    def refresh(_n: int) -> tuple[Any, ...]:
+    def refresh(_n: int, account: str | None) -> tuple[Any, ...]:
+        if account not in accounts:
+            account = accounts[0]
         v = build_view(
             store.latest_report(account),
             store.latest_event(account),

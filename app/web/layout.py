@@ -21,7 +21,23 @@ def _tile(
     return html.Div(parts, id=tile_id, className="tile", title=hint)
 
 
-def layout(account: str) -> html.Div:
+def _account_picker(accounts: list[str]) -> list[html.Span | dcc.Dropdown]:
+    """The account's name; with several accounts, a picker (one screen per account)."""
+    picker = dcc.Dropdown(
+        id="account",
+        options=accounts,
+        value=accounts[0],
+        clearable=False,
+        searchable=False,
+        className="account-picker",
+        style={} if len(accounts) > 1 else {"display": "none"},
+    )
+    if len(accounts) > 1:
+        return [picker]
+    return [html.Span(accounts[0], id="account-name", className="account"), picker]
+
+
+def layout(accounts: list[str]) -> html.Div:
     return html.Div(
         [
             html.Div(
@@ -33,7 +49,7 @@ def layout(account: str) -> html.Div:
             html.Header(
                 [
                     html.Span("pmdesk", className="brand"),
-                    html.Span(account, id="account-name", className="account"),
+                    *_account_picker(accounts),
                     html.Span("…", id="feed-status", className="feed feed-DOWN"),
                     html.Span("", id="feed-message", className="feed-message"),
                 ],

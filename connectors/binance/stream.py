@@ -65,6 +65,8 @@ class MarkStream:
         self._lock = threading.Lock()
         self.last_message_ms: int | None = None
         self.connects = 0  # successful handshakes so far (1 = first connection, 2 = one reconnect)
+        self.down = threading.Event()  # set while no connection is open
+        self.down.set()
         self._thread = threading.Thread(target=self._run, name=f"stream-{name}", daemon=True)
 
     def start(self) -> MarkStream:
@@ -116,6 +118,7 @@ class MarkStream:
                 with self._lock:
                     self._conn = conn
                 self.connects += 1
+                self.down.clear()
                 log.info("mark stream %s: connected", self.name)
                 for raw in conn:
                     updates = parse_mark_message(json.loads(raw))
@@ -136,5 +139,6 @@ class MarkStream:
         finally:
             with self._lock:
                 self._conn = None
+            self.down.set()
         if not delivered and not self._stop.is_set():
             raise StreamDroppedError(self.name)

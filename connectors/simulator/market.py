@@ -92,6 +92,7 @@ class MarketModel:
         seed: int = 7,
         frozen: Callable[[], bool] = lambda: False,
         scenario_name: str = "calm",
+        basis_sd: float = BASIS_SD,
     ) -> None:
         self._clock = clock
         self._specs = {a.asset: a for a in assets}
@@ -101,6 +102,7 @@ class MarketModel:
         self._lock = threading.Lock()
         self._frozen = frozen  # fault injection: prices stop moving while it says so
         self._basis = dict.fromkeys(PERPETUALS, 0.0)
+        self._basis_sd = basis_sd
         self._scenario: Scenario = scenario(scenario_name)
         self._scenario_started_ms = clock.now_ms()
 
@@ -131,7 +133,7 @@ class MarketModel:
             )
             self._prices[asset] *= math.exp(shock + spec.beta * common_jump)
         keep = 0.5 ** (n / BASIS_HALF_LIFE_S)
-        noise = BASIS_SD * math.sqrt(1.0 - keep * keep)
+        noise = self._basis_sd * math.sqrt(1.0 - keep * keep)
         for symbol in self._basis:
             self._basis[symbol] = self._basis[symbol] * keep + noise * float(
                 self._rng.standard_normal()

@@ -76,9 +76,16 @@ class SimAccount:
     book: AccountBook
     key_permissions: dict[str, object] = field(default_factory=lambda: dict(READ_ONLY_KEY))
     faults: Faults = field(default_factory=Faults)  # hit this account's signed requests only
+    # Cleared: this account's signed requests hang (up to STALL_LIMIT_S) until it is set again —
+    # one sub-account's requests stuck at the exchange while the others' go through.
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.released.set()
 
 
 Render = Callable[[SimAccount], Json]
+STALL_LIMIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -287,6 +294,7 @@ class Simulator:
                 api_key=account.api_key,
                 api_secret=account.api_secret,
             )
+            account.released.wait(STALL_LIMIT_S)
             if account.faults.latency_s > 0:
                 time.sleep(account.faults.latency_s)  # this account's requests are slow
             _strike(account.faults, used)

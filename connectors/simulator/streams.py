@@ -31,6 +31,8 @@ from connectors.simulator.market import FUNDING_HOURS_MS, Quote, funding_rate
 from connectors.simulator.params import CM_SYMBOLS, UM_SYMBOLS
 
 log = logging.getLogger(__name__)
+WS_LOG = logging.getLogger("pmdesk.simulator.ws")
+WS_LOG.setLevel(logging.WARNING)  # not every connection: the client logs what matters
 
 UM_PREFIX = "/fstream"
 CM_PREFIX = "/dstream"
@@ -102,7 +104,7 @@ class MarkStreamServer:
             port,
             process_request=self._admit,
             compression=None,
-            logger=logging.getLogger("pmdesk.simulator.ws"),
+            logger=WS_LOG,
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="simulator-ws", daemon=True

@@ -44,8 +44,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def dashboard_url(store: Store, clock: ManualClock) -> Iterator[str]:
-    app = create_app(store, "sim-basis", STALE_AFTER_S, clock=clock.now_ms)
-    add_health_route(app.server, store, "sim-basis", STALE_AFTER_S)
+    app = create_app(store, ["sim-basis"], STALE_AFTER_S, clock=clock.now_ms)
+    add_health_route(app.server, store, ["sim-basis"], STALE_AFTER_S)
     http = make_http_server(app.server, "127.0.0.1", 0, threads=4)
     thread = threading.Thread(target=http.run, name="waitress", daemon=True)
     thread.start()
