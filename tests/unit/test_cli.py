@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli import build_parser, main
 from connectors.binance.capture import file_name
 
 COMMANDS = ("demo", "run", "collect", "serve", "simulator", "capture", "risk", "db", "check-key")
@@ -155,3 +155,15 @@ def test_risk_dir_malformed_json_names_file(
     (tmp_path / "cap" / "papi_v1_balance.json").write_text("[{")
     assert main(["risk", str(tmp_path / "cap")]) == 2
     assert "papi_v1_balance.json: not valid JSON" in capsys.readouterr().err
+
+
+def test_demo_takes_several_presets_and_a_scenario() -> None:
+    args = build_parser().parse_args(
+        ["demo", "--preset", "basis", "--preset", "directional", "--scenario", "crash"]
+    )
+    assert args.preset == ["basis", "directional"] and args.scenario == "crash"
+    assert build_parser().parse_args(["simulator", "--scenario", "basis_blowout"]).scenario == (
+        "basis_blowout"
+    )
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--scenario", "meltdown"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, load_settings
+from app.config import ConfigError, account_keys, load_settings
 
 
 def test_defaults() -> None:
@@ -79,3 +79,40 @@ def test_secret_files_must_be_owner_only(tmp_path: Path) -> None:
     assert settings.api_key is not None and settings.api_key.get_secret_value() == "k-123"
     assert settings.api_secret is not None and settings.api_secret.get_secret_value() == "s-456"
     assert "s-456" not in repr(settings)
+
+
+def test_several_accounts_with_keys_from_files_or_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, secret = tmp_path / "a.key", tmp_path / "a.secret"
+    for f, text in ((key, "ka"), (secret, "sa")):
+        f.write_text(text)
+        f.chmod(0o600)
+    monkeypatch.setenv("DESK_B_KEY", "kb")
+    monkeypatch.setenv("DESK_B_SECRET", "sb")
+    cfg = tmp_path / "desk.toml"
+    cfg.write_text(
+        f'[[accounts]]\nname = "desk-a"\napi_key_file = "{key}"\napi_secret_file = "{secret}"\n'
+        '[[accounts]]\nname = "desk-b"\napi_key_env = "DESK_B_KEY"\n'
+        'api_secret_env = "DESK_B_SECRET"\n'
+    )
+    keys = account_keys(load_settings(cfg))
+    assert [
+        (k.name, k.api_key.get_secret_value(), k.api_secret.get_secret_value()) for k in keys
+    ] == [
+        ("desk-a", "ka", "sa"),
+        ("desk-b", "kb", "sb"),
+    ]
+    monkeypatch.delenv("DESK_B_SECRET")
+    with pytest.raises(ConfigError, match=r"accounts\[desk-b\].api_secret: environment variable"):
+        account_keys(load_settings(cfg))
+
+
+def test_account_names_must_differ_and_need_a_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "desk.toml"
+    cfg.write_text('[[accounts]]\nname = "x"\n[[accounts]]\nname = "x"\n')
+    with pytest.raises(ConfigError, match="x repeated"):
+        account_keys(load_settings(cfg))
+    cfg.write_text('[[accounts]]\nname = "x"\n')
+    with pytest.raises(ConfigError, match=r"accounts\[x\]: give api_key_file"):
+        account_keys(load_settings(cfg))

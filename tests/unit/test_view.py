@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from app.store.store import StoredEvent, StoredReport
 from app.web.format import fmt_uni_mmr, fmt_usd
@@ -78,3 +79,26 @@ def test_formats() -> None:
     assert fmt_uni_mmr(1234.567) == "1,234.57"
     assert fmt_usd(1_234_567.891) == "$1,234,567.89"
     assert fmt_usd(-5) == "−$5.00"
+
+
+def test_a_failing_poll_shows_even_while_marks_keep_coming() -> None:
+    """Reports between polls (streamed marks) do not clear a failure of the account poll."""
+    poll_at = NOW - 4_000
+    streamed = replace(report(0), positions_at_ms=poll_at)  # marks from now, positions 4 s old
+    ev = StoredEvent(NOW - 2_000, "DOWN", "/papi/v1/account", None, "exchange timed out")
+    v = build_view(streamed, ev, NOW, stale_after_s=10)
+    assert v.feed_status == "DOWN" and not v.stale
+    assert v.marks_note == "marks: live stream · positions 4 s old"
+
+
+def test_weight_note_is_the_share_of_each_family_budget() -> None:
+    # papi 1,680 of 6,000 = 28 %; fapi 120 of 2,400 = 5 %.
+    v = build_view(report(1), None, NOW, 10, weight=(NOW - 5_000, {"papi": 1_680, "fapi": 120}))
+    assert v.weight_note == "API weight (1 min): fapi 5 % · papi 28 %"
+    old = build_view(report(1), None, NOW, 10, weight=(NOW - 180_000, {"papi": 1_680}))
+    assert old.weight_note == "API weight: —"
+
+
+def test_rest_fallback_is_named() -> None:
+    v = build_view(replace(report(1), marks_source="rest"), None, NOW, stale_after_s=10)
+    assert v.marks_note.startswith("marks: REST fallback (stream down)")
