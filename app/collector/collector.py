@@ -194,6 +194,7 @@ class Collector:
             report=report,
             reported=snapshot.reported,
             positions_at_ms=fetched_at,
+            marks_source=self._feed_state(fetched_at),
         )
         try:
             written = self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
@@ -213,6 +214,13 @@ class Collector:
         if self.hub is not None:
             self.hub.ensure_streams(cm_pairs(fetched.payloads))
         return CycleResult(written.report_id, None)
+
+    def _feed_state(self, now_ms: int) -> str:
+        """What feeds the marks right now: ``stream``, ``rest`` (stream down), or ``poll``
+        (no streams: marks arrive with each account poll only)."""
+        if self.hub is None or not self.hub.streams:
+            return "poll"
+        return "stream" if self.hub.live(now_ms) else "rest"
 
     def _record_weight(self, used: dict[str, int]) -> None:
         try:

@@ -59,7 +59,8 @@ class ReportRow(Base):
     computed_at_ms: Mapped[int] = mapped_column(BigInteger)
     # When the balances and positions behind it were read (the account poll).
     positions_at_ms: Mapped[int] = mapped_column(BigInteger)
-    # Where its marks came from: "poll" (the account poll), "stream", or "rest" (fallback).
+    # The mark-price feed when it was made: "stream" (live), "rest" (stream down, REST
+    # fallback) or "poll" (no stream: marks only with each account poll).
     marks_source: Mapped[str] = mapped_column(String(16))
     simulated: Mapped[bool] = mapped_column(Boolean)
     uni_mmr: Mapped[float] = mapped_column(Float)

@@ -60,7 +60,7 @@ def _utc_clock(ms: int) -> str:
 MARKS_TEXT = {
     "stream": "marks: live stream",
     "rest": "marks: REST fallback (stream down)",
-    "poll": "marks: account poll",
+    "poll": "marks: with each account poll",
 }
 WEIGHT_FRESH_MS = 120_000
 
