@@ -329,11 +329,19 @@ class Collector:
             )
         return changed
 
-    def _event(self, status: FeedStatus, message: str, endpoint: str | None = None) -> None:
-        log.warning("account %s: %s: %s", self.account, status.value, message)
+    def _event(
+        self,
+        status: FeedStatus,
+        message: str,
+        endpoint: str | None = None,
+        code: int | None = None,
+    ) -> None:
+        """One log line and one stored event (what the header shows)."""
+        where = f" ({endpoint})" if endpoint else ""
+        log.warning("account %s: %s: %s%s", self.account, status.value, message, where)
         try:
             self.store.record_event(
-                self.account, self._now_ms(), status.value, message, endpoint=endpoint
+                self.account, self._now_ms(), status.value, message, endpoint=endpoint, code=code
             )
         except Exception:
             log.exception("could not record the event")
@@ -349,24 +357,7 @@ class Collector:
                 failure.status,
                 failure.message,
             )
-        log.warning(
-            "account %s: %s: %s%s",
-            self.account,
-            failure.status.value,
-            failure.message,
-            f" ({failure.endpoint})" if failure.endpoint else "",
-        )
-        try:
-            self.store.record_event(
-                self.account,
-                self._now_ms(),
-                failure.status.value,
-                failure.message,
-                endpoint=failure.endpoint,
-                code=failure.code,
-            )
-        except Exception:
-            log.exception("could not record the failure event")
+        self._event(failure.status, failure.message, failure.endpoint, failure.code)
         return failure
 
     def schedule(self, scheduler: BackgroundScheduler, interval_s: float) -> None:

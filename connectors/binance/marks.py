@@ -49,18 +49,23 @@ class MarkUpdate:
     event_time_ms: int
 
 
+STREAM_FIELDS = ("s", "p", "i", "E")
+PREMIUM_INDEX_FIELDS = ("symbol", "markPrice", "indexPrice", "time")
+
+
+def _update(row: Mapping[str, Any], fields: tuple[str, str, str, str], where: str) -> MarkUpdate:
+    """A MarkUpdate from the (symbol, mark, index, time) fields of a stream event or a REST row."""
+    symbol, mark, index, time = fields
+    try:
+        return MarkUpdate(str(row[symbol]), float(row[mark]), float(row[index]), int(row[time]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PayloadError(where, ROOT_FIELD, f"bad mark-price row: {exc}") from None
+
+
 def _event(raw: object) -> MarkUpdate:
     if not isinstance(raw, Mapping) or raw.get("e") != MARK_EVENT:
         raise PayloadError(STREAM_SOURCE, ROOT_FIELD, f"not a {MARK_EVENT} event")
-    try:
-        return MarkUpdate(
-            symbol=str(raw["s"]),
-            mark_price=float(raw["p"]),
-            index_price=float(raw["i"]),
-            event_time_ms=int(raw["E"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PayloadError(STREAM_SOURCE, ROOT_FIELD, f"bad {MARK_EVENT} event: {exc}") from None
+    return _update(raw, STREAM_FIELDS, STREAM_SOURCE)
 
 
 def parse_mark_message(message: object) -> tuple[MarkUpdate, ...]:
@@ -232,21 +237,11 @@ def updates_from_json(rows: Iterable[Mapping[str, Any]]) -> tuple[MarkUpdate, ..
 def updates_from_premium_index(payloads: Mapping[str, object]) -> tuple[MarkUpdate, ...]:
     """The REST fallback: ``/fapi/v1/premiumIndex`` and ``/dapi/v1/premiumIndex`` rows read as
     mark updates, so stream and REST marks take the same path into the figures."""
-    out: list[MarkUpdate] = []
-    for path in (UM_PREMIUM_INDEX, CM_PREMIUM_INDEX):
-        for row in rows_of(payloads, path):
-            try:
-                out.append(
-                    MarkUpdate(
-                        symbol=str(row["symbol"]),
-                        mark_price=float(row["markPrice"]),
-                        index_price=float(row["indexPrice"]),
-                        event_time_ms=int(row["time"]),
-                    )
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise PayloadError(path, ROOT_FIELD, f"bad premium-index row: {exc}") from None
-    return tuple(out)
+    return tuple(
+        _update(row, PREMIUM_INDEX_FIELDS, path)
+        for path in (UM_PREMIUM_INDEX, CM_PREMIUM_INDEX)
+        for row in rows_of(payloads, path)
+    )
 
 
 def cm_pairs(payloads: Mapping[str, object]) -> tuple[str, ...]:
