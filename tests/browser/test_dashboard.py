@@ -34,7 +34,9 @@ def test_page_shows_newest_stored_uni_mmr_and_follows_updates(
     expect(page.locator("#sim-banner")).to_be_visible()
     expect(page.locator("#status-text")).to_contain_text("NORMAL")
     expect(page.locator("#feed-status")).to_have_text("OK")
-    expect(page.locator("#marks-note")).to_have_text("marks: with each account poll · positions 0 s old")
+    expect(page.locator("#marks-note")).to_have_text(
+        "marks: with each account poll · positions 0 s old"
+    )
     expect(page.locator("#weight-note")).to_contain_text("API weight (1 min): ")
     expect(page.locator("#weight-note")).to_contain_text("papi ")
     screenshot(page, "overview-1920x1080")
