@@ -17,10 +17,11 @@ from app.collector.marks_hub import MarkHub
 from app.store.store import Store
 from app.web.view import build_view
 from connectors.binance.client import RetryPolicy, make_client
-from connectors.binance.marks import MarkUpdate
+from connectors.binance.marks import MarkUpdate, apply_marks, updates_from_json
+from connectors.binance.parse import snapshot_from_payloads
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
-from risk import RiskRules
+from risk import RiskRules, evaluate
 
 SILENCE_S = 5.0
 
@@ -122,6 +123,14 @@ def test_streamed_marks_move_the_figures_without_a_request(live: Live) -> None:
     assert len(live.paths) == requests_before  # no REST request, no API weight
     assert streamed.positions_at_ms == before.positions_at_ms  # same positions, new marks
 
+    # Nothing lost: the poll's stored payloads plus the stored updates replay to the figures.
+    snap = live.store.report_snapshot_id(streamed.id)
+    base = live.store.snapshot_base(snap)
+    assert base is not None
+    updates = updates_from_json(live.store.snapshot_payloads(snap)["marks"])  # type: ignore[arg-type]
+    replayed = apply_marks(live.store.snapshot_payloads(base), updates)
+    assert evaluate(*snapshot_from_payloads(replayed), RiskRules()).uni_mmr == streamed.uni_mmr
+
     # A full REST poll at the same prices gives the same figures as the streamed marks did.
     assert live.collector.run_once().failure is None
     polled = live.store.latest_report("sim-basis")
@@ -130,10 +139,7 @@ def test_streamed_marks_move_the_figures_without_a_request(live: Live) -> None:
     assert polled.uni_mmr == pytest.approx(streamed.uni_mmr, rel=1e-9)
     assert polled.adjusted_equity_usd == pytest.approx(streamed.adjusted_equity_usd, rel=1e-9)
 
-    # What was stored between polls replays to the same inputs: base + the updates applied.
-    snap = live.store.report_snapshot_id(streamed.id)
-    assert live.store.snapshot_base(snap) is not None
-    assert set(live.store.snapshot_payloads(snap)) == {"marks"}
+    assert set(live.store.snapshot_payloads(snap)) == {"marks"}  # only the updates stored
 
 
 def test_dropped_stream_falls_back_to_rest_then_comes_back(live: Live, clock: ManualClock) -> None:
