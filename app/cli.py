@@ -86,6 +86,20 @@ def _exchange_clients(settings: Settings) -> list[tuple[str, Client]]:
     ]
 
 
+def _one_client(settings: Settings, account: str | None) -> Client:
+    """The client of one account: the only one, or the one named with ``--account``."""
+    clients = dict(_exchange_clients(settings))
+    if account is not None:
+        if account not in clients:
+            raise CliError(f"no account {account!r}; configured: {', '.join(clients)}")
+        return clients[account]
+    if len(clients) > 1:
+        raise CliError(
+            f"several accounts configured ({', '.join(clients)}): choose one with --account NAME"
+        )
+    return next(iter(clients.values()))
+
+
 def _start_collection(
     settings: Settings,
     store: Store,
@@ -259,10 +273,7 @@ def _verdict(settings: Settings, client: Client) -> KeyVerdict:
 
 def cmd_check_key(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    (_name, client), *others = _exchange_clients(settings)
-    if others:
-        raise CliError("check-key: several accounts configured; check one at a time")
-    perms = _permissions(client)
+    perms = _permissions(_one_client(settings, args.account))
     verdict = judge(perms, allow_unsafe=settings.allow_key_that_can_trade)
     print(f"read account data   {'yes' if perms.can_read else 'NO'}")
     print(f"trade               {', '.join(perms.trading) or 'no'}")
@@ -278,9 +289,7 @@ def cmd_check_key(args: argparse.Namespace) -> None:
 
 def cmd_capture(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    (_name, client), *others = _exchange_clients(settings)
-    if others:
-        raise CliError("capture: several accounts configured; capture one at a time")
+    client = _one_client(settings, args.account)
     verdict = _verdict(settings, client)
     if not verdict.acceptable:
         raise CliError("key refused: " + "; ".join(verdict.problems))
@@ -368,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
         "capture", "write one raw response per endpoint to DIR", cmd_capture, web=False
     )
     capture.add_argument("dir", type=Path, metavar="DIR")
+    for p in (check_key, capture):
+        p.add_argument("--account", metavar="NAME", help="which configured account (if several)")
     for p in (run, collect, check_key, capture):
         p.add_argument(
             OVERRIDE_FLAG,

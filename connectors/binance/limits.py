@@ -18,7 +18,7 @@ SHARE = 0.5
 
 WEIGHTS: dict[str, int] = {
     "/api/v3/time": 1,
-    "/api/v3/ticker/price": 4,  # all symbols (spot docs: 2 with symbol, 4 without)
+    "/api/v3/ticker/price": 4,  # spot docs "Symbol price ticker": 2 with symbol, 4 without
     "/papi/v1/ping": 1,
     "/papi/v1/account": 20,
     "/papi/v1/balance": 20,  # all assets
@@ -33,9 +33,8 @@ WEIGHTS: dict[str, int] = {
     # Docs page "Query Portfolio Margin Asset Index Price": 1 with ``asset``, 50 without.
     "/sapi/v1/portfolio/asset-index-price": 50,
     "/sapi/v1/account/apiRestrictions": 1,
-    # Docs page "Mark Price" (USDⓈ-M): 1 with ``symbol``, 10 without. COIN-M's
-    # "Index Price and Mark Price" page was not in reach; the same 10 is assumed (an over-
-    # estimate at worst, since COIN-M lists far fewer symbols).
+    # Docs pages "Mark Price" (USDⓈ-M): 1 with ``symbol``, 10 without; "Index Price and Mark
+    # Price" (COIN-M): 10.
     "/fapi/v1/premiumIndex": 10,
     "/dapi/v1/premiumIndex": 10,
 }

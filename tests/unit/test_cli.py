@@ -167,3 +167,21 @@ def test_demo_takes_several_presets_and_a_scenario() -> None:
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--scenario", "meltdown"])
+
+
+def test_check_key_asks_which_account_when_several(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("K", "key")
+    monkeypatch.setenv("S", "secret")
+    cfg = tmp_path / "desk.toml"
+    cfg.write_text(
+        '[[accounts]]\nname = "a"\napi_key_env = "K"\napi_secret_env = "S"\n'
+        '[[accounts]]\nname = "b"\napi_key_env = "K"\napi_secret_env = "S"\n'
+    )
+    assert main(["check-key", "--config", str(cfg)]) == 2
+    assert "several accounts configured (a, b): choose one with --account NAME" in (
+        capsys.readouterr().err
+    )
+    assert main(["check-key", "--config", str(cfg), "--account", "c"]) == 2
+    assert "no account 'c'; configured: a, b" in capsys.readouterr().err
