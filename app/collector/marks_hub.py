@@ -27,7 +27,7 @@ from connectors.binance.marks import (
     updates_from_premium_index,
 )
 from connectors.binance.parse import CM_PREMIUM_INDEX, UM_PREMIUM_INDEX
-from connectors.binance.stream import MarkStream
+from connectors.binance.stream import DEFAULT_MAX_BACKOFF_S, DEFAULT_SILENCE_S, MarkStream
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ class MarkHub:
         gate: IpGate,
         policy: RetryPolicy | None = None,
         fallback_interval_s: float = DEFAULT_FALLBACK_INTERVAL_S,
-        silence_s: float | None = None,
-        max_backoff_s: float | None = None,
+        silence_s: float = DEFAULT_SILENCE_S,
+        max_backoff_s: float = DEFAULT_MAX_BACKOFF_S,
     ) -> None:
         self.client = client
         self.um_stream_url = um_stream_url
@@ -62,11 +62,8 @@ class MarkHub:
         self.gate = gate
         self.policy = policy or RetryPolicy()
         self.fallback_interval_s = fallback_interval_s
-        self._stream_kw: dict[str, float] = {}
-        if silence_s is not None:
-            self._stream_kw["silence_s"] = silence_s
-        if max_backoff_s is not None:
-            self._stream_kw["max_backoff_s"] = max_backoff_s
+        self.silence_s = silence_s
+        self.max_backoff_s = max_backoff_s
         self._listeners: list[MarksListener] = []
         self._streams: list[MarkStream] = []
         self._lock = threading.Lock()
@@ -93,27 +90,21 @@ class MarkHub:
             if self._streams:
                 return
             self._started_ms = self._now_ms()
-            self._streams.append(
+            wanted = [("USDⓈ-M", self.um_stream_url, [UM_ALL_MARKS_1S])]
+            if cm_pairs:
+                wanted.append(("COIN-M", self.cm_stream_url, [cm_pair_stream(p) for p in cm_pairs]))
+            self._streams = [
                 MarkStream(
-                    "USDⓈ-M",
-                    self.um_stream_url,
-                    [UM_ALL_MARKS_1S],
+                    name,
+                    url,
+                    names,
                     lambda u: self._fan_out(u, "stream"),
                     self._now_ms,
-                    **self._stream_kw,
+                    silence_s=self.silence_s,
+                    max_backoff_s=self.max_backoff_s,
                 )
-            )
-            if cm_pairs:
-                self._streams.append(
-                    MarkStream(
-                        "COIN-M",
-                        self.cm_stream_url,
-                        [cm_pair_stream(p) for p in cm_pairs],
-                        lambda u: self._fan_out(u, "stream"),
-                        self._now_ms,
-                        **self._stream_kw,
-                    )
-                )
+                for name, url, names in wanted
+            ]
             streams = list(self._streams)
         for stream in streams:
             stream.start()

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 UM_STREAM_URL = "wss://fstream.binance.com"
 CM_STREAM_URL = "wss://dstream.binance.com"
 DEFAULT_SILENCE_S = 5.0  # no message for this long (1 s streams) → treat the stream as down
+DEFAULT_MAX_BACKOFF_S = 30.0  # longest wait between reconnect attempts
 OPEN_TIMEOUT_S = 10.0
 
 
@@ -50,7 +51,7 @@ class MarkStream:
         now_ms: Callable[[], int],
         *,
         silence_s: float = DEFAULT_SILENCE_S,
-        max_backoff_s: float = 30.0,
+        max_backoff_s: float = DEFAULT_MAX_BACKOFF_S,
     ) -> None:
         if not streams:
             raise ValueError(f"{name}: no stream to subscribe to")

@@ -201,9 +201,8 @@ class Simulator:
         return _one_symbol_or_all(rows)
 
     def _premium_index(self) -> Json:
-        return _one_symbol_or_all(
-            [premium_index_row(s, self.market.quote(), self.now_ms()) for s in UM_SYMBOLS]
-        )
+        q, now = self.market.quote(), self.now_ms()  # one moment for every row
+        return _one_symbol_or_all([premium_index_row(s, q, now) for s in UM_SYMBOLS])
 
     def _coin_premium_index(self) -> Json:
         q, now = self.market.quote(), self.now_ms()
