@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,3 +105,48 @@ class ApiWeightRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     used_json: Mapped[str] = mapped_column(Text)  # {"papi": 168, "sapi": 100, ...}
+
+
+class RollupRow(Base):
+    """One history bucket of an account (see ``app.store.rollup``): 1 minute or 1 hour."""
+
+    __tablename__ = "rollups"
+    __table_args__ = (
+        UniqueConstraint("account", "period_s", "start_ms", name="uq_rollups_bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    period_s: Mapped[int] = mapped_column(Integer)
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
+    uni_mmr_min: Mapped[float] = mapped_column(Float)
+    uni_mmr_max: Mapped[float] = mapped_column(Float)
+    uni_mmr_last: Mapped[float] = mapped_column(Float)
+    equity_min_usd: Mapped[float] = mapped_column(Float)
+    equity_max_usd: Mapped[float] = mapped_column(Float)
+    equity_last_usd: Mapped[float] = mapped_column(Float)
+    mm_min_usd: Mapped[float] = mapped_column(Float)
+    mm_max_usd: Mapped[float] = mapped_column(Float)
+    mm_last_usd: Mapped[float] = mapped_column(Float)
+    liq_down_worst_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    liq_down_last_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_at_ms: Mapped[int] = mapped_column(BigInteger)
+    worst_at_ms: Mapped[int] = mapped_column(BigInteger)
+    worst_report_id: Mapped[int] = mapped_column(Integer)
+    worst_status: Mapped[str] = mapped_column(String(32))
+
+
+class StatusChangeRow(Base):
+    """The account's margin status changed with this report (first report: from NULL)."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (Index("ix_status_changes_account_time", "account", "at_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(32))
+    uni_mmr: Mapped[float] = mapped_column(Float)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
-from app.store.schema import ApiWeightRow, Base, EventRow, ReportRow, SnapshotRow
+from app.store.rollup import PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
+from app.store.schema import (
+    ApiWeightRow,
+    Base,
+    EventRow,
+    ReportRow,
+    RollupRow,
+    SnapshotRow,
+    StatusChangeRow,
+)
 from risk.model import ReportedAccount, RiskReport
 from risk.serialize import report_to_dict
 
@@ -70,12 +80,50 @@ class StoredReport:
 
 
 @dataclass(frozen=True)
+class StoredStatusChange:
+    at_ms: int
+    from_status: str | None
+    to_status: str
+    uni_mmr: float
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     at_ms: int
     kind: str
     endpoint: str | None
     code: int | None
     message: str
+
+
+_SAMPLE_COLUMNS = (
+    ReportRow.data_time_ms,
+    ReportRow.id,
+    ReportRow.uni_mmr,
+    ReportRow.adjusted_equity_usd,
+    ReportRow.maint_margin_usd,
+    ReportRow.liquidation_down_pct,
+    ReportRow.status,
+)
+
+
+def _sample(row: ReportRow) -> Sample:
+    return Sample(
+        at_ms=row.data_time_ms,
+        report_id=row.id,
+        uni_mmr=row.uni_mmr,
+        equity_usd=row.adjusted_equity_usd,
+        maint_margin_usd=row.maint_margin_usd,
+        liquidation_down_pct=row.liquidation_down_pct,
+        status=row.status,
+    )
+
+
+_BUCKET_FIELDS = tuple(f.name for f in dataclasses.fields(Bucket))
+
+
+def _bucket(row: RollupRow) -> Bucket:
+    return Bucket(**{name: getattr(row, name) for name in _BUCKET_FIELDS})
 
 
 def _zjson(body: object) -> bytes:
@@ -171,9 +219,76 @@ class Store:
                 top_up_usd=r.top_up_usd,
                 detail_zjson=_zjson(report_to_dict(r)),
             )
+            previous = s.scalar(
+                select(ReportRow.status)
+                .where(ReportRow.account == cycle.account)
+                .order_by(ReportRow.data_time_ms.desc(), ReportRow.id.desc())
+                .limit(1)
+            )
             s.add(row)
             s.flush()
+            if previous != row.status:
+                s.add(
+                    StatusChangeRow(
+                        account=cycle.account,
+                        at_ms=row.data_time_ms,
+                        report_id=row.id,
+                        from_status=previous,
+                        to_status=row.status,
+                        uni_mmr=row.uni_mmr,
+                    )
+                )
+            self._fold_into_rollups(s, cycle.account, _sample(row))
             return Written(row.id, snap.id)
+
+    @staticmethod
+    def _fold_into_rollups(s: Session, account: str, sample: Sample) -> None:
+        for period_s in PERIODS_S:
+            start = bucket_start_ms(sample.at_ms, period_s)
+            found = s.scalars(
+                select(RollupRow).where(
+                    RollupRow.account == account,
+                    RollupRow.period_s == period_s,
+                    RollupRow.start_ms == start,
+                )
+            ).first()
+            if found is None:
+                s.add(RollupRow(account=account, **vars(open_bucket(sample, period_s))))
+            else:
+                for key, value in vars(fold(_bucket(found), sample)).items():
+                    setattr(found, key, value)
+
+    def rebuild_rollups(self, account: str, chunk: int = 50_000) -> int:
+        """Recompute an account's history buckets from its reports (after a bulk import or a
+        change of bucketing); returns the number of buckets written."""
+        open_: dict[int, Bucket] = {}
+        done: list[Bucket] = []
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(*_SAMPLE_COLUMNS)
+                .where(ReportRow.account == account)
+                .order_by(ReportRow.data_time_ms, ReportRow.id)
+                .execution_options(yield_per=chunk)
+            )
+            for r in rows:
+                sample = Sample(*r)
+                for period_s in PERIODS_S:
+                    b = open_.get(period_s)
+                    if b is not None and b.start_ms == bucket_start_ms(sample.at_ms, period_s):
+                        open_[period_s] = fold(b, sample)
+                        continue
+                    if b is not None:
+                        done.append(b)
+                    open_[period_s] = open_bucket(sample, period_s)
+        done.extend(open_.values())
+        with self._session.begin() as s:
+            s.execute(delete(RollupRow).where(RollupRow.account == account))
+            for i in range(0, len(done), chunk):
+                s.execute(
+                    insert(RollupRow),
+                    [{"account": account, **vars(b)} for b in done[i : i + chunk]],
+                )
+        return len(done)
 
     def snapshot_payloads(self, snapshot_id: int) -> dict[str, object]:
         """What a snapshot row holds, decompressed (for a between-polls one: its updates)."""
@@ -238,6 +353,7 @@ class Store:
         with Session(self.engine) as s:
             row = s.scalars(
                 select(ReportRow)
+                .options(defer(ReportRow.detail_zjson))
                 .where(ReportRow.account == account)
                 .order_by(ReportRow.data_time_ms.desc(), ReportRow.id.desc())
                 .limit(1)
@@ -284,3 +400,69 @@ class Store:
                 select(func.count()).select_from(ReportRow).where(ReportRow.account == account)
             )
             return int(count or 0)
+
+    def report_detail(self, report_id: int) -> dict[str, Any]:
+        """The full report (``risk.serialize.report_to_dict``) as stored with it."""
+        with Session(self.engine) as s:
+            blob = s.scalar(select(ReportRow.detail_zjson).where(ReportRow.id == report_id))
+            if blob is None:
+                raise KeyError(report_id)
+            body = json.loads(zlib.decompress(blob))
+            assert isinstance(body, dict)
+            return body
+
+    def history_samples(self, account: str, since_ms: int) -> list[Sample]:
+        """Every report of the account from ``since_ms`` on, oldest first."""
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(*_SAMPLE_COLUMNS)
+                .where(ReportRow.account == account, ReportRow.data_time_ms >= since_ms)
+                .order_by(ReportRow.data_time_ms, ReportRow.id)
+            )
+            return [Sample(*r) for r in rows]
+
+    def history_buckets(self, account: str, period_s: int, since_ms: int) -> list[Bucket]:
+        """The account's ``period_s`` buckets that end after ``since_ms``, oldest first."""
+        first = bucket_start_ms(since_ms, period_s)
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(*(getattr(RollupRow, name) for name in _BUCKET_FIELDS))
+                .where(
+                    RollupRow.account == account,
+                    RollupRow.period_s == period_s,
+                    RollupRow.start_ms >= first,
+                )
+                .order_by(RollupRow.start_ms)
+            )
+            return [Bucket(*r) for r in rows]
+
+    def status_changes(self, account: str, since_ms: int) -> list[StoredStatusChange]:
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(
+                    StatusChangeRow.at_ms,
+                    StatusChangeRow.from_status,
+                    StatusChangeRow.to_status,
+                    StatusChangeRow.uni_mmr,
+                )
+                .where(StatusChangeRow.account == account, StatusChangeRow.at_ms >= since_ms)
+                .order_by(StatusChangeRow.at_ms)
+            )
+            return [StoredStatusChange(*r) for r in rows]
+
+    def events_since(self, account: str, since_ms: int, limit: int = 1000) -> list[StoredEvent]:
+        """The account's collector events from ``since_ms`` on, newest ``limit``, oldest first."""
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(
+                    EventRow.at_ms,
+                    EventRow.kind,
+                    EventRow.endpoint,
+                    EventRow.code,
+                    EventRow.message,
+                )
+                .where(EventRow.account == account, EventRow.at_ms >= since_ms)
+                .order_by(EventRow.at_ms.desc(), EventRow.id.desc())
+                .limit(limit)
+            )
+            return [StoredEvent(*r) for r in reversed(list(rows))]
