@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import json
 import logging
 import sys
@@ -22,9 +23,16 @@ from app.collector.feed import classify
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
 from app.config import ConfigError, Settings, account_keys, load_settings
-from app.server import LanBindingRefusedError, add_health_route, bound_url, make_http_server
+from app.server import (
+    LanBindingRefusedError,
+    add_health_route,
+    bound_url,
+    is_loopback,
+    make_http_server,
+)
 from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
+from app.web.auth import PasswordFileAuth, add_user, load_users
 from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
 from connectors.binance.client import (
     ENDPOINTS,
@@ -159,11 +167,45 @@ def _start_collection(
     return stop
 
 
-def _serve_web(settings: Settings, store: Store, accounts: list[str], banner: str) -> None:
-    app = create_app(store, accounts, settings.stale_after_s)
+def _web_users(settings: Settings) -> dict[str, str] | None:
+    """The web UI's users; checked before anything starts: a LAN bind without them is
+    refused before a collector runs or a port listens."""
+    users = None if settings.users_file is None else load_users(settings.users_file)
+    if users is None and not is_loopback(settings.host):
+        raise LanBindingRefusedError(
+            f"refusing to serve on {settings.host}: binding beyond loopback requires sign-in; "
+            "set users_file (PMDESK_USERS_FILE) to a file made by `pmdesk user add NAME`, "
+            "or use --host 127.0.0.1"
+        )
+    return users
+
+
+def _serve_web(
+    settings: Settings,
+    store: Store,
+    accounts: list[str],
+    banner: str,
+    users: dict[str, str] | None,
+) -> None:
+    app = create_app(
+        store,
+        accounts,
+        settings.stale_after_s,
+        rules=settings.risk_rules(),
+        kiosk_cycle_s=settings.kiosk_cycle_s,
+    )
     add_health_route(app.server, store, accounts, settings.stale_after_s)
-    http = make_http_server(app.server, settings.host, settings.port)
-    print(f"{banner}: dashboard at {bound_url(http)}", flush=True)
+    if users is not None:
+        PasswordFileAuth(app, users)
+    http = make_http_server(
+        app.server,
+        settings.host,
+        settings.port,
+        threads=settings.web_threads,
+        authenticated=users is not None,
+    )
+    signin = f", sign-in for {len(users)} user(s)" if users else ""
+    print(f"{banner}: dashboard at {bound_url(http)}{signin}", flush=True)
     try:
         http.run()
     except KeyboardInterrupt:
@@ -184,6 +226,7 @@ def _wait_forever() -> None:
 # ---- commands ---------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    users = _web_users(settings)
     presets: list[str] = args.preset or ["basis"]
     accounts = {f"sim-{p}": p for p in dict.fromkeys(presets)}
     sim_server = SimulatorServer(Simulator(accounts=accounts, scenario=args.scenario)).start()
@@ -202,7 +245,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     print(f"  switch scenario: {_scenario_hint(sim_server.base_url)}", flush=True)
     try:
-        _serve_web(settings, store, list(accounts), "pmdesk demo")
+        _serve_web(settings, store, list(accounts), "pmdesk demo", users)
     finally:
         stop()
         sim_server.stop()
@@ -214,11 +257,12 @@ def _scenario_hint(base_url: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    users = _web_users(settings)
     clients = _exchange_clients(settings)
     store = _open_store(settings)
     stop = _start_collection(settings, store, clients)
     try:
-        _serve_web(settings, store, [name for name, _ in clients], "pmdesk run")
+        _serve_web(settings, store, [name for name, _ in clients], "pmdesk run", users)
     finally:
         stop()
 
@@ -234,7 +278,9 @@ def cmd_collect(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    _serve_web(settings, _open_store(settings), _configured_names(settings), "pmdesk serve")
+    users = _web_users(settings)
+    store = _open_store(settings)
+    _serve_web(settings, store, _configured_names(settings), "pmdesk serve", users)
 
 
 def cmd_simulator(args: argparse.Namespace) -> None:
@@ -319,6 +365,20 @@ def cmd_risk(args: argparse.Namespace) -> None:
     print(f"maint margin USD    {report.maint_margin.total_usd:,.2f}")
 
 
+def cmd_user(args: argparse.Namespace) -> None:
+    settings = load_settings(args.config, users_file=args.users_file)
+    if settings.users_file is None:
+        raise CliError("give --users-file FILE or set users_file (PMDESK_USERS_FILE)")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the two passwords differ; nothing written")
+    add_user(settings.users_file, args.name, password)
+    print(f"user {args.name} saved in {settings.users_file} (hashed, mode 0600)")
+
+
 def cmd_db(args: argparse.Namespace) -> None:
     settings = _settings(args)
     _open_store(settings).close()
@@ -389,6 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     risk = command("risk", "evaluate a captured directory offline", cmd_risk, web=False)
     risk.add_argument("dir", type=Path, metavar="DIR")
     risk.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    user = command("user", "add or replace a web UI user (LAN sign-in)", cmd_user, web=False)
+    user.add_argument("action", choices=["add"], help="add: add or replace a user")
+    user.add_argument("name", metavar="NAME")
+    user.add_argument("--users-file", type=Path, metavar="FILE", help="the users file to write")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     db = command("db", "store maintenance", cmd_db, web=False)
     db.add_argument("action", choices=["upgrade"], help="upgrade: create or update the schema")
     return parser

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
         10, description="cross-margin leverage; sets the loans' MMR: 3x 10 %, 5x 8 %, 10x 5 %"
     )
     top_up_target_uni_mmr: float = Field(2.0, gt=1.0, description="uniMMR the top-up aims for")
+    users_file: Path | None = Field(
+        None,
+        description="users and hashed passwords for the web UI (pmdesk user add NAME); "
+        "required to serve beyond loopback",
+    )
+    web_threads: int = Field(8, ge=1, le=64, description="waitress worker threads")
+    kiosk_cycle_s: float = Field(
+        15.0, ge=2, le=3600, description="kiosk mode (/?kiosk=1): seconds per account"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -48,15 +48,19 @@ def add_health_route(
     server.add_url_rule("/healthz", "healthz", healthz)
 
 
-def make_http_server(server: Flask, host: str, port: int, threads: int = 8) -> BaseWSGIServer:
+def make_http_server(
+    server: Flask, host: str, port: int, threads: int = 8, authenticated: bool = False
+) -> BaseWSGIServer:
     """A waitress server bound now (port 0 = any free port); run it with ``.run()``.
 
-    Serving beyond loopback requires authentication, which pmdesk does not have yet: refuse.
+    Serving beyond loopback requires authentication (``authenticated``: every route of
+    ``server`` is protected): without it, refuse.
     """
-    if not is_loopback(host):
+    if not is_loopback(host) and not authenticated:
         raise LanBindingRefusedError(
-            f"refusing to serve on {host}: binding beyond loopback requires authentication, "
-            "which is not configured; use --host 127.0.0.1"
+            f"refusing to serve on {host}: binding beyond loopback requires sign-in; set "
+            "users_file (PMDESK_USERS_FILE) to a file made by `pmdesk user add NAME`, "
+            "or use --host 127.0.0.1"
         )
     http = create_server(server, host=host, port=port, threads=threads, ident="pmdesk")
     assert isinstance(http, BaseWSGIServer)  # one host → one socket

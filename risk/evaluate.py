@@ -43,7 +43,9 @@ from risk.valuation import BaseMargins, adjusted_equity_rows, base_margins, tier
 __all__ = ["MissingMarketDataError", "evaluate"]
 
 
-def _positions(book: Book, base: BaseMargins, mm_total: float) -> tuple[PositionMargin, ...]:
+def _positions(
+    snapshot: AccountSnapshot, book: Book, base: BaseMargins, mm_total: float
+) -> tuple[PositionMargin, ...]:
     um_notional = np.abs(book.um_amt_qty) * book.um_mark
     cm_notional = np.abs(book.cm_contracts) * book.cm_size_usd / book.cm_mark
     um_k = tier_of(um_notional, np.arange(len(um_notional)), book.um_brackets)
@@ -51,6 +53,8 @@ def _positions(book: Book, base: BaseMargins, mm_total: float) -> tuple[Position
     um_rows = np.arange(len(um_k))
     cm_rows = np.arange(len(cm_k))
     scale = 1.0 / mm_total if mm_total > 0 else 0.0
+    um = [p for p in snapshot.um_positions if p.position_amt_qty != 0.0]
+    cm = [p for p in snapshot.cm_positions if p.position_amt_contracts != 0.0]
     columns = [
         ["UM"] * len(um_k) + ["CM"] * len(cm_k),
         [*book.um_symbol, *book.cm_symbol],
@@ -66,6 +70,11 @@ def _positions(book: Book, base: BaseMargins, mm_total: float) -> tuple[Position
             [book.um_brackets.floor[um_rows, um_k], book.cm_brackets.floor[cm_rows, cm_k]]
         ).tolist(),
         (np.concatenate([base.um_usd, base.cm_usd]) * scale).tolist(),
+        [book.assets[i] for i in np.concatenate([book.um_base, book.cm_coin])],
+        (np.concatenate([um_k, cm_k]) + 1).tolist(),
+        [p.entry_price for p in um] + [p.entry_price for p in cm],
+        [p.unrealized_pnl_qty * book.price_usd[book.um_quote[i]] for i, p in enumerate(um)]
+        + [p.unrealized_pnl_qty * book.price_usd[book.cm_coin[i]] for i, p in enumerate(cm)],
     ]
     return tuple(PositionMargin(*row) for row in zip(*columns, strict=True))
 
@@ -332,7 +341,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
             )
             for a, asset in enumerate(book.assets)
         ),
-        positions=_positions(book, base, mm.total_usd),
+        positions=_positions(snapshot, book, base, mm.total_usd),
         hedges=_hedges(snapshot, book, position_im, adjusted_by_asset),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
         stress=stress.grid,

@@ -229,6 +229,10 @@ class PositionMargin:
     maint_margin_ratio: float
     bracket_floor: float
     mm_share: float
+    asset: str = ""  # the underlying (BTC for BTCUSDT and BTCUSD_PERP)
+    bracket: int = 1  # 1-based bracket number in the symbol's leverage brackets
+    entry_price: float = 0.0
+    unrealized_pnl_usd: float = 0.0  # as the exchange reported it, at its asset's index price
 
 
 @dataclass(frozen=True)

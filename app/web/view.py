@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.collector.feed import FeedStatus
 from app.store.store import StoredEvent, StoredReport
-from app.web.format import fmt_age, fmt_pct, fmt_price, fmt_uni_mmr, fmt_usd
+from app.web.format import fmt_age, fmt_pct, fmt_price, fmt_share, fmt_uni_mmr, fmt_usd
 from connectors.binance.limits import LIMITS_PER_MINUTE
 from risk.liquidation import MAX_UP_MOVE
 from risk.model import MarginBand
@@ -51,9 +51,12 @@ class DeskView:
     simulated: bool
     marks_note: str = ""
     weight_note: str = ""
+    margin_usage: str = "—"
+    buffer: str = "—"
+    buffer_note: str = ""
 
 
-def _utc_clock(ms: int) -> str:
+def utc_clock(ms: int) -> str:
     return time.strftime("%H:%M:%S UTC", time.gmtime(ms / 1000))
 
 
@@ -75,7 +78,7 @@ def feed_state(
 
     def shown(e: StoredEvent) -> tuple[FeedStatus, str]:
         where = f" ({e.endpoint})" if e.endpoint else ""
-        return FeedStatus(e.kind), f"{e.message}{where} at {_utc_clock(e.at_ms)}"
+        return FeedStatus(e.kind), f"{e.message}{where} at {utc_clock(e.at_ms)}"
 
     if event is not None and (report is None or event.at_ms > report.positions_at_ms):
         return shown(event)
@@ -101,12 +104,22 @@ def weight_note(weight: tuple[int, dict[str, int]] | None, now_ms: int) -> str:
     return "API weight (1 min): " + " · ".join(parts)
 
 
+def margin_usage(maint_margin_usd: float, adjusted_equity_usd: float) -> str:
+    """Maintenance margin as a share of adjusted equity (= 1 / uniMMR): 100 % is insolvent."""
+    if maint_margin_usd <= 0:
+        return "0.0 %"
+    if adjusted_equity_usd <= 0:
+        return "> 100 %"
+    return fmt_share(maint_margin_usd / adjusted_equity_usd)
+
+
 def build_view(
     report: StoredReport | None,
     event: StoredEvent | None,
     now_ms: int,
     stale_after_s: float,
     weight: tuple[int, dict[str, int]] | None = None,
+    buffer_usd: float | None = None,
 ) -> DeskView:
     if report is None:
         feed, feed_message = feed_state(None, event, stale=True)
@@ -157,7 +170,7 @@ def build_view(
         top_up_note=f"stablecoin to reach uniMMR {report.top_up_target_uni_mmr:g}",
         age=fmt_age(age_s),
         stale=stale,
-        as_of=f"as of {_utc_clock(report.data_time_ms)}",
+        as_of=f"as of {utc_clock(report.data_time_ms)}",
         feed_status=feed.value,
         feed_message=feed_message,
         simulated=report.simulated,
@@ -166,4 +179,11 @@ def build_view(
             f"{fmt_age((now_ms - report.positions_at_ms) / 1000)} old"
         ),
         weight_note=weight_note(weight, now_ms),
+        margin_usage=margin_usage(report.maint_margin_usd, report.adjusted_equity_usd),
+        buffer="—" if buffer_usd is None else fmt_usd(buffer_usd),
+        buffer_note=(
+            "stablecoins in the account"
+            if report.top_up_usd <= 0
+            else f"add {fmt_usd(report.top_up_usd)} for uniMMR {report.top_up_target_uni_mmr:g}"
+        ),
     )

@@ -48,9 +48,15 @@ def test_bad_config_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     ]
 
 
-def test_lan_binding_without_auth_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
-    assert "requires authentication" in capsys.readouterr().err
+@pytest.mark.parametrize("command", ["serve", "run", "demo"])
+def test_lan_binding_without_auth_is_refused(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMDESK_API_KEY", "k" * 64)  # `run` must refuse before using them
+    monkeypatch.setenv("PMDESK_API_SECRET", "s" * 64)
+    assert main([command, "--host", "0.0.0.0", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "binding beyond loopback requires sign-in" in err[0]
 
 
 def test_run_without_keys_says_what_to_set(

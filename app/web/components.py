@@ -1,0 +1,151 @@
+"""Building blocks every view uses: a titled panel with its plain-words tooltip, a dark AG Grid
+with formatted numeric columns (numbers stay numbers, so sorting is numeric), and the dark
+Plotly layout with ``uirevision`` so a user's zoom survives each update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import dcc, html
+
+from risk.model import RiskRules
+
+COLORS = {
+    "bg": "#0b0e13",
+    "panel": "#141922",
+    "grid": "#2a3342",
+    "text": "#e8edf4",
+    "muted": "#8b96a8",
+    "ok": "#2ecc71",
+    "watch": "#f5c542",
+    "act": "#ff8c1a",
+    "danger": "#ff4d4f",
+    "stale": "#6b7280",
+    "long": "#3fa7ff",
+    "short": "#ff7aa8",
+}
+VENUE_COLORS = {"spot": "#3fa7ff", "margin": "#b084ff", "UM": "#2ecc71", "CM": "#f5c542"}
+
+# d3-format, as dash-ag-grid exposes it to column value formatters; null reads as "—".
+_FORMAT = "params.value == null ? '—' : d3.format('{spec}')(params.value){suffix}"
+GRID_THEME = (
+    "themeQuartz.withParams({backgroundColor: '#141922', foregroundColor: '#e8edf4', "
+    "headerBackgroundColor: '#1b2230', headerTextColor: '#8b96a8', borderColor: '#2a3342', "
+    "oddRowBackgroundColor: '#111620', accentColor: '#3fa7ff', fontSize: 17, "
+    "headerFontSize: 16, fontFamily: 'DejaVu Sans, Segoe UI, Arial, sans-serif'})"
+)
+
+
+def panel(title: str, hint: str, *children: Any, panel_id: str | None = None) -> html.Section:
+    """A titled panel; ``hint`` is its tooltip: what it is, how computed, why it matters."""
+    parts = [html.H2(title, className="panel-title", title=hint), *children]
+    if panel_id is None:
+        return html.Section(parts, className="panel", title=hint)
+    return html.Section(parts, id=panel_id, className="panel", title=hint)
+
+
+def chart(chart_id: str, height: str) -> dcc.Graph:
+    """A Plotly chart filling its panel's width at a fixed share of the screen's height."""
+    return dcc.Graph(
+        id=chart_id,
+        config={"displaylogo": False, "displayModeBar": "hover"},
+        responsive=True,
+        style={"height": height},
+        className="chart",
+    )
+
+
+def text_col(field: str, header: str, hint: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "headerName": header, "headerTooltip": hint, **extra}
+
+
+def num_col(
+    field: str, header: str, hint: str, spec: str = ",.2f", suffix: str = "", **extra: Any
+) -> dict[str, Any]:
+    """A right-aligned numeric column printed with d3-format ``spec`` (``+,.2f`` for PnL)."""
+    tail = f" + '{suffix}'" if suffix else ""
+    return {
+        "field": field,
+        "headerName": header,
+        "headerTooltip": hint,
+        "type": "rightAligned",
+        "filter": "agNumberColumnFilter",
+        "valueFormatter": {"function": _FORMAT.format(spec=spec, suffix=tail)},
+        "cellClass": "num",
+        **extra,
+    }
+
+
+def grid(grid_id: str, columns: list[dict[str, Any]], export_name: str) -> dag.AgGrid:
+    """Sortable, filterable, exportable to CSV; rows keep their identity (``key``) across
+    updates so a user's sort and filter stay put."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=[],
+        getRowId="params.data.key",
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={
+            "theme": {"function": GRID_THEME},
+            "domLayout": "autoHeight",
+            "tooltipShowDelay": 300,
+            "animateRows": False,
+        },
+        csvExportParams={"fileName": f"{export_name}.csv"},
+        className="grid",
+    )
+
+
+UNI_MMR_TICKS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10_000, 100_000)
+
+
+def uni_mmr_axis(**extra: Any) -> dict[str, Any]:
+    """A log uniMMR axis labelled at Binance's levels and round numbers, not at every minor."""
+    return {
+        "type": "log",
+        "tickvals": list(UNI_MMR_TICKS),
+        "ticktext": [f"{t:g}" for t in UNI_MMR_TICKS],
+        "gridcolor": COLORS["grid"],
+        "automargin": True,
+        **extra,
+    }
+
+
+def threshold_traces(rules: RiskRules, x: list[Any]) -> list[dict[str, Any]]:
+    """Binance's margin-call, reduce-only and liquidation levels as dashed lines across ``x``
+    (first and last point), named in the legend so their labels never collide."""
+    return [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": f"{name} {level:g}",
+            "x": [x[0], x[-1]],
+            "y": [level, level],
+            "line": {"color": COLORS[color], "width": 2, "dash": "dash"},
+            "hoverinfo": "skip",
+        }
+        for name, level, color in (
+            ("margin call", rules.margin_call_uni_mmr, "watch"),
+            ("reduce only", rules.reduce_only_uni_mmr, "act"),
+            ("liquidation", rules.liquidation_uni_mmr, "danger"),
+        )
+    ]
+
+
+def base_layout(revision: str, **extra: Any) -> dict[str, Any]:
+    """Dark, large-type Plotly layout; ``uirevision`` keeps zoom and legend clicks per view."""
+    axis = {"gridcolor": COLORS["grid"], "zerolinecolor": COLORS["muted"], "automargin": True}
+    return {
+        "uirevision": revision,
+        "paper_bgcolor": COLORS["panel"],
+        "plot_bgcolor": COLORS["panel"],
+        "font": {"color": COLORS["text"], "size": 16, "family": "DejaVu Sans, Arial"},
+        "margin": {"l": 70, "r": 30, "t": 30, "b": 50},
+        "xaxis": dict(axis),
+        "yaxis": dict(axis),
+        "legend": {"orientation": "h", "y": 1.08, "x": 0},
+        "hoverlabel": {"font": {"size": 16}},
+        **extra,
+    }

@@ -1,0 +1,287 @@
+"""History: uniMMR, equity and maintenance margin over 1 h / 24 h / 7 d / 30 d from the store,
+the worst point of every bucket drawn beside the last, status changes and collector errors
+marked on the time axis, and gaps (no data) left as gaps."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+from dash import Input, Output, dcc, html
+
+from app.store.rollup import HOUR_S, MINUTE_S, Bucket, Sample, merge
+from app.store.store import Store, StoredEvent, StoredStatusChange
+from app.web.components import (
+    COLORS,
+    base_layout,
+    chart,
+    panel,
+    threshold_traces,
+    uni_mmr_axis,
+)
+from app.web.context import WebContext
+from risk.model import MarginBand, RiskRules
+
+VIEW = "history"
+
+
+@dataclass(frozen=True)
+class Range:
+    label: str
+    span_s: int
+    source_s: int  # 0 = every report; else the stored bucket period read
+    shown_s: int  # bucket period drawn (stored buckets merged up to it)
+
+
+RANGES = {
+    "1h": Range("1 h", 3600, 0, 0),
+    "24h": Range("24 h", 86_400, MINUTE_S, MINUTE_S),
+    "7d": Range("7 d", 7 * 86_400, MINUTE_S, 10 * MINUTE_S),
+    "30d": Range("30 d", 30 * 86_400, HOUR_S, HOUR_S),
+}
+STATUS_COLORS = {
+    MarginBand.NORMAL: COLORS["ok"],
+    MarginBand.MARGIN_CALL: COLORS["watch"],
+    MarginBand.REDUCE_ONLY: COLORS["act"],
+    MarginBand.LIQUIDATION: COLORS["danger"],
+    MarginBand.LIQUIDATION_WITH_LOSS: COLORS["danger"],
+}
+RAW_GAP_MS = 30_000  # between reports: longer than this is an outage, drawn as a gap
+
+
+@dataclass(frozen=True)
+class Series:
+    t_ms: list[int | None]
+    uni_last: list[float | None]
+    uni_worst: list[float | None]
+    worst_t_ms: list[int | None]
+    equity: list[float | None]
+    mm: list[float | None]
+
+
+def _with_gaps(points: list[tuple[int, tuple[float | None, ...]]], gap_ms: int) -> list[Any]:
+    """Rows with a blank row inserted where consecutive points are further apart than gap_ms,
+    so lines break over an outage instead of inventing a straight line across it."""
+    out: list[Any] = []
+    for i, (t, values) in enumerate(points):
+        if i and t - points[i - 1][0] > gap_ms:
+            out.append((None, (None,) * len(values)))
+        out.append((t, values))
+    return out
+
+
+def series_of_samples(samples: list[Sample]) -> Series:
+    rows = _with_gaps(
+        [(s.at_ms, (s.uni_mmr, s.equity_usd, s.maint_margin_usd)) for s in samples], RAW_GAP_MS
+    )
+    t = [r[0] for r in rows]
+    uni = [_finite(r[1][0]) for r in rows]
+    return Series(t, uni, uni, t, [r[1][1] for r in rows], [r[1][2] for r in rows])
+
+
+def series_of_buckets(buckets: list[Bucket], period_s: int) -> Series:
+    """Bucket starts on the time axis; a missing bucket (no report in it) breaks the line."""
+    rows = _with_gaps(
+        [
+            (
+                b.start_ms,
+                (b.uni_mmr_last, b.uni_mmr_min, b.worst_at_ms, b.equity_last_usd, b.mm_last_usd),
+            )
+            for b in buckets
+        ],
+        period_s * 1000,
+    )
+    return Series(
+        t_ms=[r[0] for r in rows],
+        uni_last=[_finite(r[1][0]) for r in rows],
+        uni_worst=[_finite(r[1][1]) for r in rows],
+        worst_t_ms=[r[1][2] for r in rows],
+        equity=[r[1][3] for r in rows],
+        mm=[r[1][4] for r in rows],
+    )
+
+
+def _finite(x: float | None) -> float | None:
+    """∞ (no margin) cannot be drawn on a log axis: a gap."""
+    return None if x is None or x == float("inf") or x <= 0 else x
+
+
+def load_series(store: Store, account: str, rng: Range, now_ms: int) -> Series:
+    since = now_ms - rng.span_s * 1000
+    if rng.source_s == 0:
+        return series_of_samples(store.history_samples(account, since))
+    buckets = store.history_buckets(account, rng.source_s, since)
+    if rng.shown_s != rng.source_s:
+        buckets = merge(buckets, rng.shown_s)
+    return series_of_buckets(buckets, rng.shown_s)
+
+
+def history_figure(
+    series: Series,
+    changes: list[StoredStatusChange],
+    events: list[StoredEvent],
+    rules: RiskRules,
+    rng: Range,
+    revision: str,
+) -> dict[str, Any]:
+    bucketed = rng.source_s != 0
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scattergl" if not bucketed else "scatter",
+            "mode": "lines",
+            "name": "uniMMR" + (" (last in bucket)" if bucketed else ""),
+            "x": series.t_ms,
+            "y": series.uni_last,
+            "line": {"color": COLORS["long"], "width": 3},
+            "hovertemplate": "%{x|%Y-%m-%d %H:%M:%S} UTC: uniMMR %{y:,.2f}<extra></extra>",
+        }
+    ]
+    if bucketed:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "worst in bucket",
+                "x": series.t_ms,
+                "y": series.uni_worst,
+                "customdata": series.worst_t_ms,
+                "line": {"color": COLORS["danger"], "width": 2, "dash": "dot"},
+                "hovertemplate": "worst %{y:,.2f} at %{customdata|%Y-%m-%d %H:%M:%S} UTC"
+                "<extra></extra>",
+            }
+        )
+    if changes:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "status change",
+                "x": [c.at_ms for c in changes],
+                "y": [_finite(c.uni_mmr) for c in changes],
+                "text": [
+                    f"{(c.from_status or 'start').replace('_', ' ')} → "
+                    f"{c.to_status.replace('_', ' ')}"
+                    for c in changes
+                ],
+                "marker": {
+                    "size": 16,
+                    "symbol": "diamond",
+                    "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in changes],
+                    "line": {"color": COLORS["text"], "width": 1},
+                },
+                "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
+            }
+        )
+    failures = [e for e in events if e.kind != "OK"]
+    if failures:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "collector event",
+                "x": [e.at_ms for e in failures],
+                "y": [e.kind for e in failures],
+                "yaxis": "y3",
+                "text": [e.message for e in failures],
+                "marker": {"size": 12, "symbol": "x", "color": COLORS["act"]},
+                "hovertemplate": "%{x|%H:%M:%S} UTC %{y}: %{text}<extra></extra>",
+            }
+        )
+    for name, ys, color in (
+        ("adjusted equity", series.equity, COLORS["ok"]),
+        ("maintenance margin", series.mm, COLORS["watch"]),
+    ):
+        data.append(
+            {
+                "type": "scattergl" if not bucketed else "scatter",
+                "mode": "lines",
+                "name": name,
+                "x": series.t_ms,
+                "y": ys,
+                "yaxis": "y2",
+                "line": {"color": color, "width": 2},
+                "hovertemplate": f"{name} %{{y:$,.2f}}<extra></extra>",
+            }
+        )
+    times = [t for t in series.t_ms if t is not None]
+    if times:
+        data.extend(threshold_traces(rules, [times[0], times[-1]]))
+    axis = {"gridcolor": COLORS["grid"], "automargin": True}
+    return {
+        "data": data,
+        "layout": base_layout(
+            revision,
+            xaxis={**axis, "type": "date", "anchor": "y2", "title": {"text": "UTC"}},
+            yaxis=uni_mmr_axis(domain=[0.45, 1.0], title={"text": "uniMMR"}),
+            yaxis3={
+                **axis,
+                "domain": [0.34, 0.41],
+                "type": "category",
+                "showgrid": False,
+                "title": {"text": "events"},
+            },
+            yaxis2={**axis, "domain": [0.0, 0.30], "tickformat": "$,.3s", "title": {"text": "USD"}},
+        ),
+    }
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            panel(
+                "History",
+                "From the store: every report for the last hour; 1-minute buckets for a day, "
+                "10-minute for a week, hourly for a month. The dotted red line is the worst "
+                "(lowest) uniMMR inside each bucket, so a short dip never disappears. Diamonds "
+                "mark status changes, crosses collector errors; gaps are periods without data.",
+                dcc.RadioItems(
+                    id="history-range",
+                    options=[{"label": r.label, "value": k} for k, r in RANGES.items()],
+                    value="1h",
+                    inline=True,
+                    className="range-picker",
+                ),
+                chart("history-chart", "62vh"),
+            )
+        ],
+        id=f"view-{VIEW}",
+        className="view",
+        hidden=True,
+    )
+
+
+def register(app: dash.Dash, ctx: WebContext) -> None:
+    @functools.lru_cache(maxsize=32)
+    def figure(account: str, range_key: str, report_id: int, minute: int) -> dict[str, Any]:
+        """One figure per account, range and newest report, however many viewers ask."""
+        rng = RANGES[range_key]
+        now = ctx.clock()
+        since = now - rng.span_s * 1000
+        return history_figure(
+            load_series(ctx.store, account, rng, now),
+            ctx.store.status_changes(account, since),
+            ctx.store.events_since(account, since),
+            ctx.rules,
+            rng,
+            f"history-{account}-{range_key}",
+        )
+
+    @app.callback(
+        Output("history-chart", "figure"),
+        Input("report-key", "data"),
+        Input("view", "value"),
+        Input("account", "value"),
+        Input("history-range", "value"),
+    )
+    def refresh(_key: object, view: str, picked: str | None, range_key: str) -> Any:
+        if view != VIEW:
+            raise dash.exceptions.PreventUpdate
+        account = ctx.account(picked)
+        report = ctx.store.latest_report(account)
+        rng_key = range_key if range_key in RANGES else "1h"
+        if RANGES[rng_key].source_s == 0:  # every report: follow each one
+            return figure(account, rng_key, 0 if report is None else report.id, 0)
+        # Bucketed ranges change only when a bucket does: redraw them once a minute.
+        return figure(account, rng_key, 0, ctx.clock() // 60_000)

@@ -1,0 +1,174 @@
+"""Positions and balances: every futures position with its notional, mark, PnL, maintenance
+margin and bracket, share of all MM and the (all-else-equal) liquidation price of its asset;
+every asset's equity and collateral value. Sortable, filterable, exportable to CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, html
+
+from app.web.components import grid, num_col, panel, text_col
+from app.web.context import WebContext
+
+VIEW = "positions"
+
+
+def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    liq = {a["asset"]: a for a in detail["asset_liquidations"]}
+    rows = []
+    for p in detail["positions"]:
+        at = liq.get(p["asset"], {})
+        rows.append(
+            {
+                "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
+                "venue": p["venue"],
+                "symbol": p["symbol"],
+                "side": "LONG" if p["amount"] > 0 else "SHORT",
+                "amount": p["amount"],
+                "entry": p["entry_price"],
+                "mark": p["mark_price"],
+                "notional_usd": p["notional_usd"],
+                "upnl_usd": p["unrealized_pnl_usd"],
+                "mm_usd": p["maint_margin_usd"],
+                "mmr_pct": 100 * p["maint_margin_ratio"],
+                "bracket": p["bracket"],
+                "mm_share_pct": 100 * p["mm_share"],
+                "liq_down": at.get("down_price_usd"),
+                "liq_up": at.get("up_price_usd"),
+            }
+        )
+    return rows
+
+
+def balance_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": a["asset"],
+            "asset": a["asset"],
+            "equity_qty": a["equity_qty"],
+            "index": a["index_price_usd"],
+            "value_usd": a["actual_equity_usd"],
+            "adjusted_usd": a["adjusted_equity_usd"],
+            "haircut_pct": (
+                100 * (1 - a["adjusted_equity_usd"] / a["actual_equity_usd"])
+                if a["actual_equity_usd"] > 0
+                else None
+            ),
+            "kind": "stablecoin" if a["stable"] else "",
+        }
+        for a in detail["assets"]
+    ]
+
+
+LIQ_HINT = (
+    "Index price of this position's asset at which the whole account reaches liquidation with "
+    "every other price held (all else equal). Under PM the account-wide distance on the "
+    "overview comes first."
+)
+POSITION_COLUMNS = [
+    text_col("venue", "Venue", "UM = USD-M futures, CM = COIN-M futures."),
+    text_col("symbol", "Symbol", "The contract."),
+    text_col("side", "Side", "Long or short (one-way mode: from the amount's sign)."),
+    num_col("amount", "Size", "Base quantity (UM) or contracts (CM), signed.", spec="+,.4f"),
+    num_col("entry", "Entry", "Average entry price."),
+    num_col("mark", "Mark", "Mark price now (streamed between account polls)."),
+    num_col("notional_usd", "Notional (USD)", "|size| × mark, in USD."),
+    num_col(
+        "upnl_usd", "uPnL (USD)", "Unrealized PnL as the exchange reports it, in USD.", spec="+,.2f"
+    ),
+    num_col("mm_usd", "MM (USD)", "Maintenance margin: notional × bracket rate − cum amount."),
+    num_col(
+        "mmr_pct", "MM rate", "The bracket's maintenance margin rate.", spec=",.2f", suffix=" %"
+    ),
+    num_col("bracket", "Bracket", "1-based leverage bracket the notional falls in.", spec="d"),
+    num_col(
+        "mm_share_pct",
+        "Share of MM",
+        "This position's part of the account's MM.",
+        spec=",.1f",
+        suffix=" %",
+    ),
+    num_col("liq_down", "Liq ↓ (asset)", LIQ_HINT),
+    num_col("liq_up", "Liq ↑ (asset)", LIQ_HINT),
+]
+BALANCE_COLUMNS = [
+    text_col("asset", "Asset", "Held or owed in the PM account."),
+    num_col(
+        "equity_qty",
+        "Equity (qty)",
+        "Margin balance + futures wallets + unrealized PnL − "
+        "loans − interest, in the asset's units.",
+        spec="+,.6f",
+    ),
+    num_col("index", "Index", "Binance's asset index price, USD."),
+    num_col("value_usd", "Value (USD)", "Equity × index price.", spec="+,.2f"),
+    num_col(
+        "adjusted_usd",
+        "Collateral (USD)",
+        "Value after the tiered collateral rate; debts count in full.",
+        spec="+,.2f",
+    ),
+    num_col(
+        "haircut_pct",
+        "Haircut",
+        "Share of the value PM does not count as collateral.",
+        spec=",.2f",
+        suffix=" %",
+    ),
+    text_col("kind", "Kind", "Stablecoins are the buffer."),
+]
+
+
+def layout() -> html.Div:
+    def export(button_id: str) -> html.Button:
+        return html.Button("Export CSV", id=button_id, className="btn", n_clicks=0)
+
+    return html.Div(
+        [
+            panel(
+                "Positions",
+                "Every open futures position with the margin it costs and where its asset "
+                "would have to go for the account to liquidate.",
+                export("positions-export"),
+                grid("positions-grid", POSITION_COLUMNS, "pmdesk-positions"),
+            ),
+            panel(
+                "Balances",
+                "Every asset's equity and what PM counts of it as collateral.",
+                export("balances-export"),
+                grid("balances-grid", BALANCE_COLUMNS, "pmdesk-balances"),
+            ),
+        ],
+        id=f"view-{VIEW}",
+        className="view",
+        hidden=True,
+    )
+
+
+def register(app: dash.Dash, ctx: WebContext) -> None:
+    @app.callback(
+        Output("positions-grid", "rowData"),
+        Output("balances-grid", "rowData"),
+        Input("report-key", "data"),
+        Input("view", "value"),
+        Input("account", "value"),
+    )
+    def refresh(_key: object, view: str, picked: str | None) -> tuple[Any, Any]:
+        if view != VIEW:
+            raise dash.exceptions.PreventUpdate
+        latest = ctx.latest(ctx.account(picked))
+        if latest is None:
+            return [], []
+        return position_rows(latest[1]), balance_rows(latest[1])
+
+    for name in ("positions", "balances"):
+
+        @app.callback(
+            Output(f"{name}-grid", "exportDataAsCsv"),
+            Input(f"{name}-export", "n_clicks"),
+            prevent_initial_call=True,
+        )
+        def export(_n: int) -> bool:
+            return True
