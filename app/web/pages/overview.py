@@ -152,7 +152,7 @@ def account_tiles(
     def order(item: tuple[str, StoredReport | None]) -> tuple[int, float, str]:
         name, r = item
         if r is None:
-            return (-1, 0.0, name)
+            return (-99, 0.0, name)  # unknown is the worst: fail closed
         return (-_SEVERITY[MarginBand(r.status)], r.uni_mmr, name)
 
     out = []
