@@ -135,17 +135,21 @@ def threshold_traces(rules: RiskRules, x: list[Any]) -> list[dict[str, Any]]:
 
 
 def base_layout(revision: str, **extra: Any) -> dict[str, Any]:
-    """Dark, large-type Plotly layout; ``uirevision`` keeps zoom and legend clicks per view."""
+    """Dark, large-type Plotly layout; ``uirevision`` keeps zoom and legend clicks per view.
+    Axes given in ``extra`` are laid over the dark axis defaults, not instead of them."""
     axis = {"gridcolor": COLORS["grid"], "zerolinecolor": COLORS["muted"], "automargin": True}
-    return {
+    layout: dict[str, Any] = {
         "uirevision": revision,
         "paper_bgcolor": COLORS["panel"],
         "plot_bgcolor": COLORS["panel"],
         "font": {"color": COLORS["text"], "size": 16, "family": "DejaVu Sans, Arial"},
-        "margin": {"l": 70, "r": 30, "t": 30, "b": 50},
+        "margin": {"l": 70, "r": 30, "t": 50, "b": 50},
         "xaxis": dict(axis),
         "yaxis": dict(axis),
-        "legend": {"orientation": "h", "y": 1.08, "x": 0},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         "hoverlabel": {"font": {"size": 16}},
-        **extra,
     }
+    for key, value in extra.items():
+        is_axis = key.startswith(("xaxis", "yaxis")) and isinstance(value, dict)
+        layout[key] = {**axis, **value} if is_axis else value
+    return layout

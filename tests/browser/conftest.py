@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import dash
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -42,20 +44,43 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+@contextmanager
+def served(app: dash.Dash, host: str = "127.0.0.1", authenticated: bool = False) -> Iterator[str]:
+    """The Dash app under waitress on a free port, as pmdesk serves it; yields its URL."""
+    http = make_http_server(app.server, host, 0, threads=4, authenticated=authenticated)
+    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        port = http.getsockname()[1]
+        yield bound_url(http) if host == "127.0.0.1" else f"http://127.0.0.1:{port}/"
+    finally:
+        http.close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def dashboard_url(store: Store, clock: ManualClock) -> Iterator[str]:
     app = create_app(store, ["sim-basis"], STALE_AFTER_S, clock=clock.now_ms)
     add_health_route(app.server, store, ["sim-basis"], STALE_AFTER_S)
-    http = make_http_server(app.server, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
-    thread.start()
-    yield bound_url(http)
-    http.close()
+    with served(app) as url:
+        yield url
+
+
+SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768)}
+
+
+@pytest.fixture(params=list(SIZES))
+def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[tuple[Page, str]]:
+    """A dark page at each desk size: (page, size name)."""
+    width, height = SIZES[request.param]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme="dark")
+    yield context.new_page(), request.param
+    context.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark")
     pg = context.new_page()
     yield pg
     context.close()
@@ -64,5 +89,5 @@ def page(browser: Browser) -> Iterator[Page]:
 def screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), full_page=True)
     return path

@@ -91,6 +91,20 @@ def classic_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
         "layout": base_layout(
             revision,
             barmode="stack",
+            annotations=[
+                {
+                    "x": x,
+                    "y": total,
+                    "text": f"${total:,.2f}",
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "font": {"size": 20, "color": COLORS["text"]},
+                }
+                for x, total in (
+                    ("Classic accounts", c.classic_posted_usd),
+                    ("Portfolio Margin", c.pm_stable_needed_usd),
+                )
+            ],
             yaxis={
                 "title": {"text": "collateral to post, USD"},
                 "tickformat": "$,.3s",

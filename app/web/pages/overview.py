@@ -111,6 +111,7 @@ def layout() -> html.Div:
                 tile_id="age-tile",
             ),
         ],
+        id="tiles",
         className="tiles",
     )
     return html.Div(
@@ -222,6 +223,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Output("top-summary", "children"),
         Output("top-summary", "className"),
         Output("account-tiles", "children"),
+        Output("tiles", "className"),
         Input("age-tick", "n_intervals"),
         Input("report-key", "data"),
         Input("account", "value"),
@@ -275,6 +277,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             f"{v.status_icon} uniMMR {v.uni_mmr} · {v.age}" + (" · STALE" if v.stale else ""),
             f"top-summary {v.band_class}",
             tiles,
+            "tiles tiles-stale" if v.stale else "tiles",
         )
 
     @app.callback(
