@@ -1,4 +1,7 @@
-"""History buckets: a report folded into its 1-minute and 1-hour buckets. Pure.
+"""History buckets: a report folded into its 1-minute, 10-minute and 1-hour buckets. Pure.
+
+One stored period per chart range (24 h, 7 d, 30 d: ~1,440, ~1,000, ~720 points), so drawing
+any range reads a few hundred kilobytes at most, however long the history.
 
 Each bucket keeps min, max and last of uniMMR, adjusted equity, maintenance margin and the
 downward liquidation distance, and the *worst* sample (lowest uniMMR) with its time and status,
@@ -12,8 +15,9 @@ import math
 from dataclasses import dataclass
 
 MINUTE_S = 60
+TEN_MINUTES_S = 600
 HOUR_S = 3600
-PERIODS_S = (MINUTE_S, HOUR_S)
+PERIODS_S = (MINUTE_S, TEN_MINUTES_S, HOUR_S)
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ class ApiWeightRow(Base):
 
 
 class RollupRow(Base):
-    """One history bucket of an account (see ``app.store.rollup``): 1 minute or 1 hour."""
+    """One history bucket of an account (see ``app.store.rollup``): 1 min, 10 min or 1 hour."""
 
     __tablename__ = "rollups"
     __table_args__ = (

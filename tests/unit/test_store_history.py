@@ -80,7 +80,7 @@ def test_store_records_status_changes_and_buckets(tmp_path: Path) -> None:
     assert minute.worst_status == MarginBand.MARGIN_CALL
     # A rebuild from the reports gives the very same buckets as the per-cycle folding.
     hour = store.history_buckets("a", HOUR_S, T0)
-    assert store.rebuild_rollups("a") == 2
+    assert store.rebuild_rollups("a") == 3  # one bucket of each period
     assert store.history_buckets("a", MINUTE_S, T0) == [minute]
     assert store.history_buckets("a", HOUR_S, T0) == hour
     assert [s.uni_mmr for s in store.history_samples("a", T0 + 1000)] == [1.4, 1.45, 1.6]

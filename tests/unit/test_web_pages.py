@@ -11,13 +11,13 @@ import pytest
 
 from app.config import ConfigError
 from app.store.rollup import MINUTE_S, Sample, open_bucket
-from app.store.store import StoredReport
+from app.store.store import StoredEvent, StoredReport, StoredStatusChange
 from app.web.app import is_kiosk, next_account
 from app.web.auth import add_user, load_users
 from app.web.format import fmt_num, fmt_share, fmt_signed
 from app.web.pages.classic import classic_rows
 from app.web.pages.hedges import hedge_figure, hedge_table
-from app.web.pages.history import series_of_buckets, series_of_samples
+from app.web.pages.history import RANGES, history_figure, series_of_buckets, series_of_samples
 from app.web.pages.overview import account_tiles
 from app.web.pages.positions import balance_rows, position_rows
 from app.web.pages.stress import stress_figure
@@ -126,6 +126,23 @@ def test_history_breaks_lines_over_gaps() -> None:
     assert series_of_buckets(buckets, MINUTE_S).t_ms == [t0, t0 + 60_000, None, t0 + 180_000]
     inf = series_of_samples([Sample(t0, 1, math.inf, 1.0, 0.0, None, "NORMAL")])
     assert inf.uni_last == [None]  # ∞ (no margin) is not drawn on a log axis
+
+
+def test_history_marks_status_changes_and_collector_errors() -> None:
+    t0 = 1_700_000_040_000
+    series = series_of_samples([Sample(t0, 1, 1.4, 1.0, 1.0, None, "MARGIN_CALL")])
+    changes = [StoredStatusChange(t0, "NORMAL", "MARGIN_CALL", 1.4)]
+    events = [
+        StoredEvent(t0 - 5000, "DOWN", "/papi/v1/account", None, "exchange unreachable"),
+        StoredEvent(t0 - 4000, "OK", None, None, "back"),
+    ]
+    fig = history_figure(series, changes, events, RULES, RANGES["1h"], "r")
+    traces = {t["name"]: t for t in fig["data"]}
+    assert traces["status change"]["text"] == ["NORMAL → MARGIN CALL"]
+    assert traces["status change"]["x"] == [t0]
+    assert traces["collector event"]["text"] == ["exchange unreachable"]  # OK is not an error
+    assert traces["collector event"]["yaxis"] == "y3"
+    assert traces["margin call 1.5"]["y"] == [1.5, 1.5]
 
 
 def test_what_if_transfer_in_is_compared() -> None:

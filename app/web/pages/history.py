@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import Input, Output, dcc, html
 
-from app.store.rollup import HOUR_S, MINUTE_S, Bucket, Sample, merge
+from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample, merge
 from app.store.store import Store, StoredEvent, StoredStatusChange
 from app.web.components import (
     COLORS,
@@ -38,7 +38,7 @@ class Range:
 RANGES = {
     "1h": Range("1 h", 3600, 0, 0),
     "24h": Range("24 h", 86_400, MINUTE_S, MINUTE_S),
-    "7d": Range("7 d", 7 * 86_400, MINUTE_S, 10 * MINUTE_S),
+    "7d": Range("7 d", 7 * 86_400, TEN_MINUTES_S, TEN_MINUTES_S),
     "30d": Range("30 d", 30 * 86_400, HOUR_S, HOUR_S),
 }
 STATUS_COLORS = {

@@ -227,6 +227,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("age-tick", "n_intervals"),
         Input("report-key", "data"),
         Input("account", "value"),
+        running=[(Output("age-tick", "disabled"), True, False)],  # never stack up
     )
     def refresh(_n: int, _key: object, picked: str | None) -> tuple[Any, ...]:
         account = ctx.account(picked)
