@@ -153,3 +153,12 @@ def base_layout(revision: str, **extra: Any) -> dict[str, Any]:
         is_axis = key.startswith(("xaxis", "yaxis")) and isinstance(value, dict)
         layout[key] = {**axis, **value} if is_axis else value
     return layout
+
+
+def view(view_id: str, *panels: html.Section, hidden: bool = True) -> html.Div:
+    """One view: its panels, shown when its tab is picked."""
+    return html.Div(list(panels), id=f"view-{view_id}", className="view", hidden=hidden)
+
+
+def empty_figure(revision: str) -> dict[str, Any]:
+    return {"data": [], "layout": base_layout(revision)}

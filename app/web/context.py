@@ -7,6 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import dash
+from dash import Input, Output
+
 from app.store.store import Store, StoredReport
 from risk.model import RiskRules
 
@@ -38,3 +41,29 @@ class WebContext:
 
     def is_stale(self, report: StoredReport) -> bool:
         return (self.clock() - report.data_time_ms) / 1000 > self.stale_after_s
+
+
+def redraw_on_new_report(
+    app: dash.Dash,
+    ctx: WebContext,
+    view: str,
+    outputs: list[Output],
+    build: Callable[[str, dict[str, Any]], tuple[Any, ...]],
+    empty: Callable[[str], tuple[Any, ...]],
+) -> None:
+    """The callback of a view drawn from the newest report: it runs when a newer report exists
+    (``report-key``), the account changes or the view is picked — and only while shown.
+    ``build(account, detail)`` and ``empty(account)`` give the outputs' values."""
+
+    @app.callback(
+        *outputs,
+        Input("report-key", "data"),
+        Input("view", "value"),
+        Input("account", "value"),
+    )
+    def refresh(_key: object, shown: str, picked: str | None) -> tuple[Any, ...]:
+        if shown != view:
+            raise dash.exceptions.PreventUpdate
+        account = ctx.account(picked)
+        latest = ctx.latest(account)
+        return empty(account) if latest is None else build(account, latest[1])

@@ -6,10 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, html
+from dash import Output, html
 
-from app.web.components import COLORS, base_layout, chart, grid, num_col, panel, text_col
-from app.web.context import WebContext
+from app.web.components import (
+    COLORS,
+    base_layout,
+    chart,
+    empty_figure,
+    grid,
+    num_col,
+    panel,
+    text_col,
+    view,
+)
+from app.web.context import WebContext, redraw_on_new_report
 from risk.classic import ClassicComparison
 
 VIEW = "classic"
@@ -124,40 +134,32 @@ COLUMNS = [
 
 
 def layout() -> html.Div:
-    return html.Div(
-        [
-            panel(
-                "Collateral to post: classic vs PM",
-                "Classic accounts do not share collateral: each wallet posts its own legs' "
-                "initial margin, and spot holdings cannot back a futures position. Under PM "
-                "one pool backs everything, non-stable assets at their collateral rates.",
-                chart("classic-chart", "42vh"),
-            ),
-            panel(
-                "The arithmetic",
-                "Each line of the comparison, with its formula.",
-                grid("classic-grid", COLUMNS, "pmdesk-pm-vs-classic"),
-            ),
-        ],
-        id=f"view-{VIEW}",
-        className="view",
-        hidden=True,
+    return view(
+        VIEW,
+        panel(
+            "Collateral to post: classic vs PM",
+            "Classic accounts do not share collateral: each wallet posts its own legs' "
+            "initial margin, and spot holdings cannot back a futures position. Under PM "
+            "one pool backs everything, non-stable assets at their collateral rates.",
+            chart("classic-chart", "42vh"),
+        ),
+        panel(
+            "The arithmetic",
+            "Each line of the comparison, with its formula.",
+            grid("classic-grid", COLUMNS, "pmdesk-pm-vs-classic"),
+        ),
     )
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
-    @app.callback(
-        Output("classic-chart", "figure"),
-        Output("classic-grid", "rowData"),
-        Input("report-key", "data"),
-        Input("view", "value"),
-        Input("account", "value"),
+    redraw_on_new_report(
+        app,
+        ctx,
+        VIEW,
+        [Output("classic-chart", "figure"), Output("classic-grid", "rowData")],
+        lambda account, detail: (
+            classic_figure(detail, f"classic-{account}"),
+            classic_rows(detail),
+        ),
+        lambda account: (empty_figure(account), []),
     )
-    def refresh(_key: object, view: str, picked: str | None) -> tuple[Any, Any]:
-        if view != VIEW:
-            raise dash.exceptions.PreventUpdate
-        account = ctx.account(picked)
-        latest = ctx.latest(account)
-        if latest is None:
-            return {"data": [], "layout": base_layout(account)}, []
-        return classic_figure(latest[1], f"classic-{account}"), classic_rows(latest[1])

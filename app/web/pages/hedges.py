@@ -6,10 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, html
+from dash import Output, html
 
-from app.web.components import VENUE_COLORS, base_layout, chart, grid, num_col, panel, text_col
-from app.web.context import WebContext
+from app.web.components import (
+    VENUE_COLORS,
+    base_layout,
+    chart,
+    empty_figure,
+    grid,
+    num_col,
+    panel,
+    text_col,
+    view,
+)
+from app.web.context import WebContext, redraw_on_new_report
 from risk.model import HedgeRow
 
 VIEW = "hedges"
@@ -106,41 +116,29 @@ COLUMNS = [
 
 
 def layout() -> html.Div:
-    return html.Div(
-        [
-            panel(
-                "Exposure by venue",
-                "Each asset's long and short legs by venue, in USD at the index price. A hedged "
-                "book shows bars of equal length either side of zero and a net near zero.",
-                chart("hedge-chart", "46vh"),
-            ),
-            panel(
-                "Hedge ratio and margin saved",
-                "Per asset: long, short and net exposure, how much of it is hedged, and the "
-                "futures margin PM does not ask for because the asset itself backs it.",
-                grid("hedge-grid", COLUMNS, "pmdesk-hedges"),
-            ),
-        ],
-        id=f"view-{VIEW}",
-        className="view",
-        hidden=True,
+    return view(
+        VIEW,
+        panel(
+            "Exposure by venue",
+            "Each asset's long and short legs by venue, in USD at the index price. A hedged "
+            "book shows bars of equal length either side of zero and a net near zero.",
+            chart("hedge-chart", "46vh"),
+        ),
+        panel(
+            "Hedge ratio and margin saved",
+            "Per asset: long, short and net exposure, how much of it is hedged, and the "
+            "futures margin PM does not ask for because the asset itself backs it.",
+            grid("hedge-grid", COLUMNS, "pmdesk-hedges"),
+        ),
     )
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
-    @app.callback(
-        Output("hedge-chart", "figure"),
-        Output("hedge-grid", "rowData"),
-        Input("report-key", "data"),
-        Input("view", "value"),
-        Input("account", "value"),
+    redraw_on_new_report(
+        app,
+        ctx,
+        VIEW,
+        [Output("hedge-chart", "figure"), Output("hedge-grid", "rowData")],
+        lambda account, detail: (hedge_figure(detail, f"hedges-{account}"), hedge_table(detail)),
+        lambda account: (empty_figure(account), []),
     )
-    def refresh(_key: object, view: str, picked: str | None) -> tuple[Any, Any]:
-        if view != VIEW:
-            raise dash.exceptions.PreventUpdate
-        account = ctx.account(picked)
-        latest = ctx.latest(account)
-        if latest is None:
-            return {"data": [], "layout": base_layout(account)}, []
-        _, detail = latest
-        return hedge_figure(detail, f"hedges-{account}"), hedge_table(detail)

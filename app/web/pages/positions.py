@@ -9,8 +9,8 @@ from typing import Any
 import dash
 from dash import Input, Output, html
 
-from app.web.components import grid, num_col, panel, text_col
-from app.web.context import WebContext
+from app.web.components import grid, num_col, panel, text_col, view
+from app.web.context import WebContext, redraw_on_new_report
 
 VIEW = "positions"
 
@@ -125,43 +125,33 @@ def layout() -> html.Div:
     def export(button_id: str) -> html.Button:
         return html.Button("Export CSV", id=button_id, className="btn", n_clicks=0)
 
-    return html.Div(
-        [
-            panel(
-                "Positions",
-                "Every open futures position with the margin it costs and where its asset "
-                "would have to go for the account to liquidate.",
-                export("positions-export"),
-                grid("positions-grid", POSITION_COLUMNS, "pmdesk-positions"),
-            ),
-            panel(
-                "Balances",
-                "Every asset's equity and what PM counts of it as collateral.",
-                export("balances-export"),
-                grid("balances-grid", BALANCE_COLUMNS, "pmdesk-balances"),
-            ),
-        ],
-        id=f"view-{VIEW}",
-        className="view",
-        hidden=True,
+    return view(
+        VIEW,
+        panel(
+            "Positions",
+            "Every open futures position with the margin it costs and where its asset "
+            "would have to go for the account to liquidate.",
+            export("positions-export"),
+            grid("positions-grid", POSITION_COLUMNS, "pmdesk-positions"),
+        ),
+        panel(
+            "Balances",
+            "Every asset's equity and what PM counts of it as collateral.",
+            export("balances-export"),
+            grid("balances-grid", BALANCE_COLUMNS, "pmdesk-balances"),
+        ),
     )
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
-    @app.callback(
-        Output("positions-grid", "rowData"),
-        Output("balances-grid", "rowData"),
-        Input("report-key", "data"),
-        Input("view", "value"),
-        Input("account", "value"),
+    redraw_on_new_report(
+        app,
+        ctx,
+        VIEW,
+        [Output("positions-grid", "rowData"), Output("balances-grid", "rowData")],
+        lambda account, detail: (position_rows(detail), balance_rows(detail)),
+        lambda account: ([], []),
     )
-    def refresh(_key: object, view: str, picked: str | None) -> tuple[Any, Any]:
-        if view != VIEW:
-            raise dash.exceptions.PreventUpdate
-        latest = ctx.latest(ctx.account(picked))
-        if latest is None:
-            return [], []
-        return position_rows(latest[1]), balance_rows(latest[1])
 
     for name in ("positions", "balances"):
 

@@ -8,20 +8,22 @@ import math
 from typing import Any
 
 import dash
-from dash import Input, Output, html
+from dash import Output, html
 
 from app.web.components import (
     COLORS,
     base_layout,
     chart,
+    empty_figure,
     grid,
     num_col,
     panel,
     text_col,
     threshold_traces,
     uni_mmr_axis,
+    view,
 )
-from app.web.context import WebContext
+from app.web.context import WebContext, redraw_on_new_report
 from app.web.format import fmt_pct
 from risk.model import RiskRules
 
@@ -142,42 +144,33 @@ SCENARIO_COLUMNS = [
 
 
 def layout() -> html.Div:
-    return html.Div(
-        [
-            panel(
-                "uniMMR under a uniform move",
-                "Every non-stable asset moves by the same % at once (stablecoins hold); uniMMR "
-                "is recomputed with collateral tiers and brackets at each step. The red lines "
-                "are the moves, found by root search, at which the account liquidates.",
-                chart("stress-chart", "52vh"),
-            ),
-            panel(
-                "Scenarios",
-                "Historical crashes, BTC moves with others following by beta, and basis breaks, "
-                "applied to today's book.",
-                grid("scenario-grid", SCENARIO_COLUMNS, "pmdesk-scenarios"),
-            ),
-        ],
-        id=f"view-{VIEW}",
-        className="view",
-        hidden=True,
+    return view(
+        VIEW,
+        panel(
+            "uniMMR under a uniform move",
+            "Every non-stable asset moves by the same % at once (stablecoins hold); uniMMR "
+            "is recomputed with collateral tiers and brackets at each step. The red lines "
+            "are the moves, found by root search, at which the account liquidates.",
+            chart("stress-chart", "52vh"),
+        ),
+        panel(
+            "Scenarios",
+            "Historical crashes, BTC moves with others following by beta, and basis breaks, "
+            "applied to today's book.",
+            grid("scenario-grid", SCENARIO_COLUMNS, "pmdesk-scenarios"),
+        ),
     )
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
-    @app.callback(
-        Output("stress-chart", "figure"),
-        Output("scenario-grid", "rowData"),
-        Input("report-key", "data"),
-        Input("view", "value"),
-        Input("account", "value"),
+    redraw_on_new_report(
+        app,
+        ctx,
+        VIEW,
+        [Output("stress-chart", "figure"), Output("scenario-grid", "rowData")],
+        lambda account, detail: (
+            stress_figure(detail, ctx.rules, f"stress-{account}"),
+            scenario_rows(detail),
+        ),
+        lambda account: (empty_figure(account), []),
     )
-    def refresh(_key: object, view: str, picked: str | None) -> tuple[Any, Any]:
-        if view != VIEW:
-            raise dash.exceptions.PreventUpdate
-        account = ctx.account(picked)
-        latest = ctx.latest(account)
-        if latest is None:
-            return {"data": [], "layout": base_layout(account)}, []
-        detail = latest[1]
-        return stress_figure(detail, ctx.rules, f"stress-{account}"), scenario_rows(detail)
