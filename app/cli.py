@@ -27,7 +27,7 @@ from app.server import (
     LanBindingRefusedError,
     add_health_route,
     bound_url,
-    is_loopback,
+    check_binding,
     make_http_server,
 )
 from app.store.store import Store, StoreSchemaError
@@ -171,12 +171,7 @@ def _web_users(settings: Settings) -> dict[str, str] | None:
     """The web UI's users; checked before anything starts: a LAN bind without them is
     refused before a collector runs or a port listens."""
     users = None if settings.users_file is None else load_users(settings.users_file)
-    if users is None and not is_loopback(settings.host):
-        raise LanBindingRefusedError(
-            f"refusing to serve on {settings.host}: binding beyond loopback requires sign-in; "
-            "set users_file (PMDESK_USERS_FILE) to a file made by `pmdesk user add NAME`, "
-            "or use --host 127.0.0.1"
-        )
+    check_binding(settings.host, authenticated=users is not None)
     return users
 
 

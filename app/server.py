@@ -27,6 +27,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_binding(host: str, authenticated: bool) -> None:
+    """Refuse to serve beyond loopback without sign-in."""
+    if not is_loopback(host) and not authenticated:
+        raise LanBindingRefusedError(
+            f"refusing to serve on {host}: binding beyond loopback requires sign-in; set "
+            "users_file (PMDESK_USERS_FILE) to a file made by `pmdesk user add NAME`, "
+            "or use --host 127.0.0.1"
+        )
+
+
 def add_health_route(
     server: Flask, store: Store, accounts: list[str], stale_after_s: float
 ) -> None:
@@ -56,12 +66,7 @@ def make_http_server(
     Serving beyond loopback requires authentication (``authenticated``: every route of
     ``server`` is protected): without it, refuse.
     """
-    if not is_loopback(host) and not authenticated:
-        raise LanBindingRefusedError(
-            f"refusing to serve on {host}: binding beyond loopback requires sign-in; set "
-            "users_file (PMDESK_USERS_FILE) to a file made by `pmdesk user add NAME`, "
-            "or use --host 127.0.0.1"
-        )
+    check_binding(host, authenticated)
     http = create_server(server, host=host, port=port, threads=threads, ident="pmdesk")
     assert isinstance(http, BaseWSGIServer)  # one host → one socket
     return http

@@ -20,6 +20,7 @@ from app.clock import now_ms
 from app.store.store import Store
 from app.web.context import WebContext
 from app.web.layout import VIEWS, layout
+from app.web.pages import overview
 from risk.model import RiskRules
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
@@ -88,7 +89,7 @@ def create_app(
     def kiosk(search: str | None) -> tuple[str, Any, bool]:
         if not is_kiosk(search):
             return "page", dash.no_update, True
-        return "page kiosk", "overview", len(accounts) < 2
+        return "page kiosk", overview.VIEW, len(accounts) < 2
 
     @app.callback(
         Output("account", "value", allow_duplicate=True),

@@ -14,7 +14,6 @@ from binance.client import Client
 from playwright.sync_api import Browser, Page, expect
 
 from app.collector.collector import Collector
-from app.replay import report_inputs
 from app.server import LanBindingRefusedError, add_health_route, make_http_server
 from app.store.store import Store, StoredReport
 from app.web.app import create_app
@@ -149,15 +148,6 @@ def test_every_view_shows_the_stored_report(
     posted = c["um_initial_usd"] + c["cm_initial_usd"] + c["margin_initial_usd"]
     expect(_cell(page, "classic-grid", "classic", "usd")).to_have_text(fmt_num(posted))
     screenshot(page, f"view-classic-{size}")
-
-
-def test_what_if_starts_from_the_stored_report(collector: Collector, store: Store) -> None:
-    """The what-if's 'now' is the stored report itself, rebuilt from its stored inputs."""
-    from risk.evaluate import evaluate
-
-    assert collector.run_once().report_id is not None
-    report, _ = _newest(store)
-    assert evaluate(*report_inputs(store, report.id), RiskRules()).uni_mmr == report.uni_mmr
 
 
 def test_sort_survives_updates(

@@ -14,11 +14,11 @@ from binance.client import Client
 from app.collector.collector import Collector
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
+from app.replay import report_inputs
 from app.store.store import Store
 from app.web.view import build_view
 from connectors.binance.client import RetryPolicy, make_client
-from connectors.binance.marks import MarkUpdate, apply_marks, updates_from_json
-from connectors.binance.parse import snapshot_from_payloads
+from connectors.binance.marks import MarkUpdate
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules, evaluate
@@ -125,11 +125,9 @@ def test_streamed_marks_move_the_figures_without_a_request(live: Live) -> None:
 
     # Nothing lost: the poll's stored payloads plus the stored updates replay to the figures.
     snap = live.store.report_snapshot_id(streamed.id)
-    base = live.store.snapshot_base(snap)
-    assert base is not None
-    updates = updates_from_json(live.store.snapshot_payloads(snap)["marks"])  # type: ignore[arg-type]
-    replayed = apply_marks(live.store.snapshot_payloads(base), updates)
-    assert evaluate(*snapshot_from_payloads(replayed), RiskRules()).uni_mmr == streamed.uni_mmr
+    assert live.store.snapshot_base(snap) is not None
+    replayed = report_inputs(live.store, streamed.id)  # the poll's payloads + the updates
+    assert evaluate(*replayed, RiskRules()).uni_mmr == streamed.uni_mmr
 
     # A full REST poll at the same prices gives the same figures as the streamed marks did.
     assert live.collector.run_once().failure is None
