@@ -4,6 +4,9 @@
 screen is measured from it. ``exchange_time_ms`` of a snapshot is the exchange's own time stamp of
 its prices, kept to detect frozen prices.
 
+The tables are made and changed only by the Alembic migrations in ``app/store/migrations``
+(``pmdesk db upgrade``, also run at every start); a test checks they match these models.
+
 A snapshot (the raw responses, compressed) and the report computed from it are written in one
 transaction; ``reports.snapshot_id`` is NOT NULL and unique, so a report never exists alone.
 
@@ -22,15 +25,24 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class Base(DeclarativeBase):
-    pass
+    # Named constraints: migrations (app/store/migrations) can refer to them on every backend.
+    metadata = MetaData(naming_convention=NAMING)
 
 
 class SnapshotRow(Base):

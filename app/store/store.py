@@ -9,8 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, inspect, select
-from sqlalchemy.engine import make_url
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Inspector, make_url
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from app.store.rollup import PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
@@ -25,6 +38,11 @@ from app.store.schema import (
 )
 from risk.model import ReportedAccount, RiskReport
 from risk.serialize import report_to_dict
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+FIRST_REVISION = "0001"
+# What pmdesk made before migrations (revision 0001's tables): such a store is adopted as 0001.
+UNVERSIONED_TABLES = ("snapshots", "reports", "events", "api_weight")
 
 
 class StoreSchemaError(Exception):
@@ -156,15 +174,34 @@ class Store:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        """Create missing tables; refuse, with one clear message, a store whose existing tables
-        lack columns this version writes (made by an older pmdesk, before migrations)."""
-        Base.metadata.create_all(self.engine)
-        found = inspect(self.engine)
+        """Bring the store to this version's schema (``pmdesk db upgrade``, run at every start):
+        Alembic migrations from whatever revision it is at. A store made before migrations
+        existed is adopted when it has the first revision's columns, else refused with one clear
+        message. Reports stored before the history buckets existed get their buckets rebuilt."""
+        with self.engine.begin() as conn:
+            found = inspect(conn)
+            tables = set(found.get_table_names())
+            if "alembic_version" not in tables and "reports" in tables:
+                self._adopt_unversioned(conn, found)
+            before = MigrationContext.configure(conn).get_current_revision()
+            cfg = AlembicConfig()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            alembic_command.upgrade(cfg, "head")
+        if before in (None, FIRST_REVISION):
+            with Session(self.engine) as s:
+                accounts = list(s.scalars(select(ReportRow.account).distinct()))
+            for account in accounts:
+                self.rebuild_rollups(account)
+
+    def _adopt_unversioned(self, conn: Connection, found: Inspector) -> None:
+        present = set(found.get_table_names())
         missing = [
-            f"{table.name}.{column.name}"
-            for table in Base.metadata.sorted_tables
-            for column in table.columns
-            if column.name not in {c["name"] for c in found.get_columns(table.name)}
+            f"{table}.{column.name}"
+            for table in UNVERSIONED_TABLES
+            for column in Base.metadata.tables[table].columns
+            if table not in present
+            or column.name not in {c["name"] for c in found.get_columns(table)}
         ]
         if missing:
             raise StoreSchemaError(
@@ -172,6 +209,10 @@ class Store:
                 f"older pmdesk (missing {', '.join(missing)}): move it aside or delete it, "
                 "and pmdesk starts a new one"
             )
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        alembic_command.stamp(cfg, FIRST_REVISION)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,4 +1,5 @@
-"""A store made by an older pmdesk is refused with one clear message, never half-written."""
+"""The store's schema comes from Alembic migrations, matches the models, and adopts or refuses
+stores made before migrations with one clear message."""
 
 from __future__ import annotations
 
@@ -6,8 +7,24 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
 
-from app.store.store import Store, StoreSchemaError
+from app.store.rollup import MINUTE_S
+from app.store.schema import Base
+from app.store.store import UNVERSIONED_TABLES, Store, StoreSchemaError
+from tests.unit.test_store_history import T0, _cycle
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'new.db'}")
+    store.create_schema()
+    with store.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn)
+        assert ctx.get_current_revision() == "0002"
+        assert compare_metadata(ctx, Base.metadata) == []
+    store.close()
 
 
 def test_older_store_is_refused_by_name(tmp_path: Path) -> None:
@@ -19,6 +36,31 @@ def test_older_store_is_refused_by_name(tmp_path: Path) -> None:
         store.create_schema()
     assert "missing" in str(err.value) and "reports.marks_source" in str(err.value)
     assert "move it aside or delete it" in str(err.value)
+    store.close()
+
+
+def test_store_from_before_migrations_is_adopted_and_its_history_bucketed(tmp_path: Path) -> None:
+    db = tmp_path / "v01.db"
+    # What pmdesk 0.1 left on disk: its four tables, no alembic_version, one report.
+    engine = create_engine(f"sqlite:///{db}")
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[t] for t in UNVERSIONED_TABLES])
+    engine.dispose()
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO snapshots VALUES (1, 'a', ?, ?, 1, x'00', NULL)", (T0, T0))
+        con.execute(
+            "INSERT INTO reports VALUES (1, 1, 'a', ?, ?, ?, 'poll', 1, 2.5, 1000, 1000, 400, "
+            "400, 0, 0, 'NORMAL', NULL, NULL, NULL, NULL, NULL, NULL, 2.0, 0, x'00')",
+            (T0, T0, T0),
+        )
+    store = Store(f"sqlite:///{db}")
+    store.create_schema()  # adopted as revision 0001, upgraded to head, buckets rebuilt
+    (bucket,) = store.history_buckets("a", MINUTE_S, T0)
+    assert (bucket.n, bucket.uni_mmr_min) == (1, 2.5)
+    store.write_cycle(_cycle(T0 + 1000, 3.0), computed_at_ms=T0 + 1000)  # and it collects on
+    assert store.count_reports("a") == 2
+    assert [b.n for b in store.history_buckets("a", MINUTE_S, T0)] == [2]
+    with store.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
     store.close()
 
 
