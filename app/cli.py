@@ -10,6 +10,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -30,6 +31,7 @@ from app.server import (
     check_binding,
     make_http_server,
 )
+from app.store.retention import Pruned
 from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
 from app.web.auth import PasswordFileAuth, add_user, load_users
@@ -118,7 +120,7 @@ def _start_collection(
     """One collector job per account, all sharing the IP's weight budget and one mark-price
     hub; a thread each, so one slow or failing account never holds up the others."""
     scheduler = BackgroundScheduler(
-        timezone="UTC", executors={"default": ThreadPoolExecutor(len(accounts) + 2)}
+        timezone="UTC", executors={"default": ThreadPoolExecutor(len(accounts) + 3)}
     )
     # Keep the planned weight under half of every per-IP budget (limits.SHARE).
     floor = min_poll_interval_s(frozenset(ENDPOINTS) - SLOW_PATHS, accounts=len(accounts))
@@ -153,6 +155,7 @@ def _start_collection(
             positions_max_age_s=settings.stale_after_s,
         ).schedule(scheduler, interval)
     hub.schedule(scheduler)
+    _schedule_retention(scheduler, store, settings)
     scheduler.start()
     log.info(
         "collecting %s every %.1f s; mark prices streamed between polls",
@@ -165,6 +168,30 @@ def _start_collection(
         hub.stop()
 
     return stop
+
+
+def _schedule_retention(scheduler: BackgroundScheduler, store: Store, settings: Settings) -> None:
+    """Retention on its own thread, in small transactions: collection never waits for it."""
+    keep = settings.retention()
+
+    def prune() -> None:
+        try:
+            done = store.prune(keep, now_ms())
+        except Exception:  # logged; retried at the next run, collection goes on
+            log.exception("retention failed; will retry in %.0f s", settings.prune_interval_s)
+            return
+        if done != Pruned():
+            log.info("retention: %s", done)
+
+    scheduler.add_job(
+        prune,
+        "interval",
+        seconds=settings.prune_interval_s,
+        id="retention",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC) + timedelta(seconds=60),
+    )
 
 
 def _web_users(settings: Settings) -> dict[str, str] | None:

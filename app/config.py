@@ -17,6 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from app.store.retention import Retention
 from risk.model import RiskRules
 
 
@@ -89,6 +90,12 @@ class Settings(BaseSettings):
         10, description="cross-margin leverage; sets the loans' MMR: 3x 10 %, 5x 8 %, 10x 5 %"
     )
     top_up_target_uni_mmr: float = Field(2.0, gt=1.0, description="uniMMR the top-up aims for")
+    keep_raw_h: float = Field(48.0, gt=0, description="every report kept this many hours")
+    keep_minute_days: float = Field(90.0, gt=0, description="1-minute history buckets kept")
+    keep_ten_minute_days: float = Field(365.0, gt=0, description="10-minute buckets kept")
+    keep_hour_days: float = Field(730.0, gt=0, description="1-hour history buckets kept")
+    keep_events_days: float = Field(730.0, gt=0, description="collector events kept")
+    prune_interval_s: float = Field(600.0, ge=10, description="how often retention runs")
     users_file: Path | None = Field(
         None,
         description="users and hashed passwords for the web UI (pmdesk user add NAME); "
@@ -109,6 +116,15 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def retention(self) -> Retention:
+        return Retention(
+            raw_h=self.keep_raw_h,
+            minute_days=self.keep_minute_days,
+            ten_minute_days=self.keep_ten_minute_days,
+            hour_days=self.keep_hour_days,
+            events_days=self.keep_events_days,
+        )
 
     def risk_rules(self) -> RiskRules:
         rules = RiskRules(

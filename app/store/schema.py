@@ -55,7 +55,7 @@ class SnapshotRow(Base):
     simulated: Mapped[bool] = mapped_column(Boolean)
     payloads_zjson: Mapped[bytes] = mapped_column(LargeBinary)
     base_snapshot_id: Mapped[int | None] = mapped_column(
-        ForeignKey("snapshots.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("snapshots.id", ondelete="CASCADE"), nullable=True, index=True
     )
 
 

@@ -24,9 +24,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Inspector, make_url
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, aliased, defer, sessionmaker
 
-from app.store.rollup import PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
+from app.store.retention import DAY_MS, Pruned, Retention
+from app.store.rollup import HOUR_S, PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
 from app.store.schema import (
     ApiWeightRow,
     Base,
@@ -142,6 +143,10 @@ _BUCKET_FIELDS = tuple(f.name for f in dataclasses.fields(Bucket))
 
 def _bucket(row: RollupRow) -> Bucket:
     return Bucket(**{name: getattr(row, name) for name in _BUCKET_FIELDS})
+
+
+def _deleted(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _zjson(body: object) -> bytes:
@@ -518,3 +523,103 @@ class Store:
                 .limit(1)
             )
             return None if found is None else int(found)
+
+    # ---- retention ----------------------------------------------------------------------------
+    def prune(self, keep: Retention, now_ms: int) -> Pruned:
+        """Drop what ``keep`` no longer needs, in small transactions (the collector writes
+        between them). Never drops a bucket's worst report, a status change's report, or a poll
+        that a kept report was computed from; never leaves a report without its snapshot."""
+        cutoff = now_ms - int(keep.raw_h * 3_600_000)
+        total = Pruned()
+        with Session(self.engine) as s:
+            accounts = list(
+                s.scalars(select(RollupRow.account).where(RollupRow.period_s == HOUR_S).distinct())
+            )
+        for account in accounts:
+            protected = self._protected_reports(account, cutoff)
+            for between_polls in (True, False):  # between-polls first: then their polls are free
+                total += self._prune_reports(account, cutoff, protected, between_polls, keep.batch)
+        with self._session.begin() as s:
+            buckets = 0
+            for period_s, days in keep.bucket_days().items():
+                buckets += _deleted(
+                    s.execute(
+                        delete(RollupRow).where(
+                            RollupRow.period_s == period_s,
+                            RollupRow.start_ms < now_ms - int(days * DAY_MS),
+                        )
+                    )
+                )
+            events = _deleted(
+                s.execute(
+                    delete(EventRow).where(EventRow.at_ms < now_ms - keep.events_days * DAY_MS)
+                )
+            )
+            weights = _deleted(
+                s.execute(
+                    delete(ApiWeightRow).where(
+                        ApiWeightRow.at_ms < now_ms - int(keep.weight_h * 3_600_000)
+                    )
+                )
+            )
+        return total + Pruned(buckets=buckets, events=events, weights=weights)
+
+    def _protected_reports(self, account: str, cutoff: int) -> set[int]:
+        """Reports kept in full: each bucket's worst and each status change. (The polls they
+        were computed from stay too: a poll goes only once nothing points at it.)"""
+        with Session(self.engine) as s:
+            kept = set(
+                s.scalars(
+                    select(RollupRow.worst_report_id).where(
+                        RollupRow.account == account, RollupRow.worst_at_ms < cutoff
+                    )
+                )
+            )
+            kept |= set(
+                s.scalars(
+                    select(StatusChangeRow.report_id).where(
+                        StatusChangeRow.account == account, StatusChangeRow.at_ms < cutoff
+                    )
+                )
+            )
+            return kept
+
+    def _prune_reports(
+        self, account: str, cutoff: int, protected: set[int], between_polls: bool, batch: int
+    ) -> Pruned:
+        child = aliased(SnapshotRow)
+        dependents = select(child.id).where(child.base_snapshot_id == SnapshotRow.id)
+        kind = (
+            SnapshotRow.base_snapshot_id.is_not(None)
+            if between_polls
+            else SnapshotRow.base_snapshot_id.is_(None) & ~dependents.exists()
+        )
+        reports = snapshots = 0
+        last = 0
+        while True:
+            with self._session.begin() as s:
+                rows = s.execute(
+                    select(ReportRow.id, ReportRow.snapshot_id)
+                    .join(SnapshotRow, SnapshotRow.id == ReportRow.snapshot_id)
+                    .where(
+                        ReportRow.account == account,
+                        ReportRow.data_time_ms < cutoff,
+                        ReportRow.id > last,
+                        kind,
+                    )
+                    .order_by(ReportRow.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    return Pruned(reports=reports, snapshots=snapshots)
+                last = rows[-1][0]
+                doomed = [(r, snap) for r, snap in rows if r not in protected]
+                if doomed:
+                    reports += _deleted(
+                        s.execute(delete(ReportRow).where(ReportRow.id.in_([r for r, _ in doomed])))
+                    )
+                    snapshots += _deleted(
+                        s.execute(
+                            delete(SnapshotRow).where(SnapshotRow.id.in_([x for _, x in doomed]))
+                        )
+                    )
