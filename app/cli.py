@@ -24,6 +24,7 @@ from app.collector.feed import classify
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
 from app.config import ConfigError, Settings, account_keys, load_settings
+from app.export import RESOLUTIONS, ExportError, history_frame, parse_time, write_frame
 from app.server import (
     LanBindingRefusedError,
     add_health_route,
@@ -387,6 +388,17 @@ def cmd_risk(args: argparse.Namespace) -> None:
     print(f"maint margin USD    {report.maint_margin.total_usd:,.2f}")
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    store = _open_store(settings)
+    until = now_ms() if args.until is None else parse_time(args.until)
+    since = parse_time(args.since)
+    account = args.account or _configured_names(settings)[0]
+    frame = history_frame(store, account, since, until, args.resolution)
+    kind = write_frame(frame, args.out)
+    print(f"{len(frame):,} rows of {account} ({args.resolution}) written to {args.out} ({kind})")
+
+
 def cmd_user(args: argparse.Namespace) -> None:
     settings = load_settings(args.config, users_file=args.users_file)
     if settings.users_file is None:
@@ -471,6 +483,17 @@ def build_parser() -> argparse.ArgumentParser:
     risk = command("risk", "evaluate a captured directory offline", cmd_risk, web=False)
     risk.add_argument("dir", type=Path, metavar="DIR")
     risk.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    export = command("export", "history of an account to CSV or Parquet", cmd_export, web=False)
+    export.add_argument("out", type=Path, metavar="FILE", help="FILE.csv or FILE.parquet")
+    export.add_argument("--account", metavar="NAME", help="which account (default: the first)")
+    export.add_argument("--since", required=True, help="start, ISO UTC (e.g. 2026-11-01)")
+    export.add_argument("--until", help="end, ISO UTC (default: now)")
+    export.add_argument(
+        "--resolution",
+        choices=list(RESOLUTIONS),
+        default="reports",
+        help="every stored report, or 1m / 10m / 1h buckets with their worst point",
+    )
     user = command("user", "add or replace a web UI user (LAN sign-in)", cmd_user, web=False)
     user.add_argument("action", choices=["add"], help="add: add or replace a user")
     user.add_argument("name", metavar="NAME")
@@ -500,6 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         MissingMarketDataError,
         LanBindingRefusedError,
         StoreSchemaError,
+        ExportError,
     ) as exc:
         print(f"pmdesk: error: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import requests
 from binance.client import Client
@@ -292,3 +293,21 @@ def test_lan_needs_sign_in(
         expect(page.locator("#uni-mmr")).to_have_text(fmt_uni_mmr(report.uni_mmr), timeout=WAIT_MS)
         screenshot(page, "signed-in-1366x768")
         context.close()
+
+
+def test_history_exports_what_it_shows(
+    page: Page, dashboard_url: str, collector: Collector, store: Store, clock: ManualClock
+) -> None:
+    for _ in range(3):
+        assert collector.run_once().report_id is not None
+        clock.advance(2)
+    page.goto(dashboard_url)
+    _tab(page, "History")
+    expect(page.locator("#history-chart .js-plotly-plot")).to_be_visible(timeout=WAIT_MS)
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.locator("#history-export").click()
+    assert download.value.suggested_filename == "pmdesk-sim-basis-1h-reports.csv"
+    frame = pd.read_csv(download.value.path())
+    stored = store.history_samples("sim-basis", 0)
+    assert list(frame["uni_mmr"]) == [s.uni_mmr for s in stored] and len(stored) == 3
+    screenshot(page, "history-export")

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from app.export import history_frame
 from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample, merge
 from app.store.store import Store, StoredEvent, StoredStatusChange
 from app.web.components import (
@@ -236,6 +237,10 @@ def layout() -> html.Div:
                 "10-minute for a week, hourly for a month. The dotted red line is the worst "
                 "(lowest) uniMMR inside each bucket, so a short dip never disappears. Diamonds "
                 "mark status changes, crosses collector errors; gaps are periods without data.",
+                html.Button(
+                    "Export CSV", id="history-export", className="btn btn-right", n_clicks=0
+                ),
+                dcc.Download(id="history-download"),
                 dcc.RadioItems(
                     id="history-range",
                     options=[{"label": r.label, "value": k} for k, r in RANGES.items()],
@@ -252,7 +257,28 @@ def layout() -> html.Div:
     )
 
 
+EXPORT_RESOLUTION = {"1h": "reports", "24h": "1m", "7d": "10m", "30d": "1h"}
+
+
 def register(app: dash.Dash, ctx: WebContext) -> None:
+    @app.callback(
+        Output("history-download", "data"),
+        Input("history-export", "n_clicks"),
+        State("history-range", "value"),
+        State("account", "value"),
+        prevent_initial_call=True,
+    )
+    def export(_n: int, range_key: str, picked: str | None) -> dict[str, Any]:
+        """The range on screen, at the resolution drawn, as CSV."""
+        account = ctx.account(picked)
+        key = range_key if range_key in RANGES else "1h"
+        now = ctx.clock()
+        resolution = EXPORT_RESOLUTION[key]
+        since = now - RANGES[key].span_s * 1000
+        frame = history_frame(ctx.store, account, since, now + 1, resolution)
+        name = f"pmdesk-{account}-{key}-{resolution}.csv"
+        return {"content": frame.to_csv(index=False), "filename": name, "type": "text/csv"}
+
     @functools.lru_cache(maxsize=32)
     def figure(account: str, range_key: str, report_id: int, minute: int) -> dict[str, Any]:
         """One figure per account, range and newest report, however many viewers ask."""

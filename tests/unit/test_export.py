@@ -1,0 +1,62 @@
+"""History export: the stored reports or buckets of a range, to CSV or Parquet, read back equal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.cli import main
+from app.export import ExportError, parse_time
+from app.store.store import Store
+from tests.unit.test_store_history import T0, _cycle
+
+
+@pytest.fixture
+def filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    monkeypatch.setenv("PMDESK_DB_URL", url)
+    monkeypatch.setenv("PMDESK_ACCOUNT", "a")
+    store = Store(url)
+    store.create_schema()
+    for i, uni in enumerate((3.0, 1.4, 2.0, 2.5)):  # one every 30 s: minutes 0, 0, 1, 1
+        store.write_cycle(_cycle(T0 + 30_000 * i, uni), computed_at_ms=T0 + 30_000 * i)
+    store.close()
+    return url
+
+
+def test_reports_to_csv_and_parquet(filled: str, tmp_path: Path) -> None:
+    since = pd.Timestamp(T0, unit="ms", tz="UTC").isoformat()
+    until = pd.Timestamp(T0 + 90_000, unit="ms", tz="UTC").isoformat()  # the 4th is excluded
+    for name in ("h.csv", "h.parquet"):
+        out = tmp_path / name
+        assert main(["export", str(out), "--since", since, "--until", until]) == 0
+        frame = pd.read_csv(out) if name.endswith("csv") else pd.read_parquet(out)
+        assert list(frame["uni_mmr"]) == [3.0, 1.4, 2.0]
+        assert list(frame["status"]) == ["NORMAL", "MARGIN_CALL", "NORMAL"]
+        assert set(frame["account"]) == {"a"}
+
+
+def test_minute_buckets_keep_the_worst(filled: str, tmp_path: Path) -> None:
+    since = pd.Timestamp(T0, unit="ms", tz="UTC").isoformat()
+    out = tmp_path / "m.csv"
+    assert main(["export", str(out), "--since", since, "--resolution", "1m"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame["uni_mmr_min"]) == [1.4, 2.0] and list(frame["uni_mmr_last"]) == [1.4, 2.5]
+    assert list(frame["n"]) == [2, 2]
+
+
+def test_bad_requests_are_one_clear_line(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", str(tmp_path / "x.xlsx"), "--since", "2026-01-01"]) == 2
+    assert "name the file .csv or .parquet" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "x.csv"), "--since", "yesterday"]) == 2
+    assert "not a date or time: 'yesterday'" in capsys.readouterr().err
+    args = ["export", str(tmp_path / "x.csv"), "--since", "2026-02-01", "--until", "2026-01-01"]
+    assert main(args) == 2
+    assert "the range is empty" in capsys.readouterr().err
+    with pytest.raises(ExportError):
+        parse_time("2026-13-01")
+    assert parse_time("2026-01-01") == 1_767_225_600_000
