@@ -77,7 +77,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _open_store(settings: Settings) -> Store:
-    store = Store(settings.db_url)
+    store = Store(settings.db_url, settings.store_max_mb)
     store.create_schema()
     return store
 

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         10, description="cross-margin leverage; sets the loans' MMR: 3x 10 %, 5x 8 %, 10x 5 %"
     )
     top_up_target_uni_mmr: float = Field(2.0, gt=1.0, description="uniMMR the top-up aims for")
+    store_max_mb: float | None = Field(
+        None,
+        gt=0,
+        description="cap on the SQLite store's size in MB: beyond it writes fail as on a full "
+        "disk and the screen says so (unset = the disk is the limit)",
+    )
     keep_raw_h: float = Field(48.0, gt=0, description="every report kept this many hours")
     keep_minute_days: float = Field(90.0, gt=0, description="1-minute history buckets kept")
     keep_ten_minute_days: float = Field(365.0, gt=0, description="10-minute buckets kept")

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.background import BackgroundScheduler
 from binance.client import Client
 from binance.exceptions import BinanceAPIException
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.clock import now_ms
 from app.collector.feed import Failure, FeedStatus, classify
 from app.collector.gate import IpGate
-from app.store.store import CycleRecord, Store
+from app.store.store import CycleRecord, Store, Written, describe_write_error
 from connectors.binance.client import (
     ENDPOINTS,
     SLOW_PATHS,
@@ -55,6 +56,7 @@ SLOW_REFRESH_MS = 3_600_000  # brackets and collateral tiers: hourly
 DEFAULT_FROZEN_AFTER_S = 30.0
 DEFAULT_POSITIONS_MAX_AGE_S = 10.0
 MARK_STREAM = "markPrice stream"
+STORE = "store"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class Collector:
         self._marks_received_ms = 0
         self._dirty = False
         self._positions_too_old = False
+        self._store_trouble: str | None = None  # kind of the store's last write failure
         # Frozen prices: when any mark or index price last changed (local clock).
         self._prices_seen: object = None
         self._prices_changed_ms = 0
@@ -196,10 +199,8 @@ class Collector:
             positions_at_ms=fetched_at,
             marks_source=self._feed_state(fetched_at),
         )
-        try:
-            written = self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
-        except Exception:
-            log.exception("store write failed for account %s", self.account)
+        written = self._write(cycle)
+        if written is None:
             return CycleResult(None, None)
         with self._lock:
             self._poll = _Poll(
@@ -225,8 +226,8 @@ class Collector:
     def _record_weight(self, used: dict[str, int]) -> None:
         try:
             self.store.record_weight(self._now_ms(), used)
-        except Exception:
-            log.exception("could not record the API weight")
+        except SQLAlchemyError as exc:  # the report's write, next, says what is wrong once
+            log.debug("could not record the API weight: %s", exc)
 
     # ---- between polls: mark prices ----------------------------------------------------------
     def on_marks(self, updates: tuple[MarkUpdate, ...], source: str) -> None:
@@ -295,10 +296,23 @@ class Collector:
             marks_source=source,
             positions_at_ms=poll.fetched_at_ms,
         )
+        self._write(cycle)
+
+    def _write(self, cycle: CycleRecord) -> Written | None:
+        """Write a cycle; a store that cannot take it (full, read-only, locked past the
+        retries) is said once, in one line, until it can again; every cycle retries."""
         try:
-            self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
-        except Exception:
-            log.exception("store write failed for account %s", self.account)
+            written = self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
+        except SQLAlchemyError as exc:
+            kind, message = describe_write_error(exc)
+            if kind != self._store_trouble:
+                self._store_trouble = kind
+                self._event(FeedStatus.DEGRADED, message, endpoint=STORE)  # logs; may not store
+            return None
+        if self._store_trouble is not None:
+            log.info("account %s: store writable again", self.account)
+            self._store_trouble = None
+        return written
 
     def on_marks_state(self, live: bool, message: str) -> None:
         if not live:
@@ -343,8 +357,9 @@ class Collector:
             self.store.record_event(
                 self.account, self._now_ms(), status.value, message, endpoint=endpoint, code=code
             )
-        except Exception:
-            log.exception("could not record the event")
+        except Exception as exc:  # e.g. the store is full: the log line above still says it
+            kind = describe_write_error(exc)[0]
+            log.error("account %s: that event could not be stored either (%s)", self.account, kind)
 
     def _record_failure(self, exc: Exception) -> Failure:
         cause = exc.cause if isinstance(exc, EndpointError) else None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Inspector, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, defer, sessionmaker
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from app.store.retention import DAY_MS, Pruned, Retention
 from app.store.rollup import HOUR_S, PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
@@ -153,30 +158,84 @@ def _zjson(body: object) -> bytes:
     return zlib.compress(json.dumps(body, separators=(",", ":")).encode())
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(max_mb: float | None) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        if max_mb is not None:
+            page = cur.execute("PRAGMA page_size").fetchone()[0]
+            cur.execute(f"PRAGMA max_page_count={max(1, int(max_mb * 1e6 // page))}")
+        cur.close()
+
+    return on_connect
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, max_mb: float | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(max_mb))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
+BUSY_TIMEOUT_MS = 5000
+BUSY_ATTEMPTS = 3
+LOW_DISK_BYTES = 50_000_000
+
+
+def describe_write_error(exc: BaseException) -> tuple[str, str]:
+    """(kind, one clear line) for a failed store write: full, read-only, busy or other."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "full" in text or "no space" in text:
+        return "full", (
+            "store full: new data cannot be saved — free disk space (or raise store_max_mb); "
+            "collection retries every cycle"
+        )
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return "read-only", (
+            "store is read-only: new data cannot be saved — check the file's and its "
+            "directory's permissions and the disk's mount; collection retries every cycle"
+        )
+    if "locked" in text or "busy" in text:
+        return "busy", "store busy: another writer held it past the retries; next cycle retries"
+    return "other", f"store write failed: {str(exc).splitlines()[0][:200]}"
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and describe_write_error(exc)[0] == "busy"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, max_mb: float | None = None) -> None:
+        self.engine = make_engine(url, max_mb)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._max_mb = max_mb
+
+    def health(self) -> str | None:
+        """Why new data may not be saved, as the screen says it; None when nothing is wrong.
+        Checked from any process (web or collector): the file, its disk, its size cap."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        path = Path(url.database)
+        if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            return describe_write_error(Exception("readonly"))[1]
+        free = shutil.disk_usage(path.parent).free
+        if free < LOW_DISK_BYTES:
+            return f"disk almost full: {free / 1e6:.0f} MB left for the store at {path}"
+        if self._max_mb is not None:
+            with self.engine.connect() as conn:
+                used = conn.exec_driver_sql("PRAGMA page_count").scalar()
+                cap = conn.exec_driver_sql("PRAGMA max_page_count").scalar()
+            if used is not None and cap is not None and used >= 0.98 * cap:
+                return describe_write_error(Exception("full"))[1]
+        return None
 
     def create_schema(self) -> None:
         """Bring the store to this version's schema (``pmdesk db upgrade``, run at every start):
@@ -223,7 +282,19 @@ class Store:
         self.engine.dispose()
 
     def write_cycle(self, cycle: CycleRecord, computed_at_ms: int) -> Written:
-        """Snapshot + report in one transaction."""
+        """Snapshot + report in one transaction. A store locked by another writer beyond the
+        busy timeout is retried a bounded number of times, then the error is raised."""
+        for attempt in Retrying(
+            retry=retry_if_exception(_is_busy),
+            stop=stop_after_attempt(BUSY_ATTEMPTS),
+            wait=wait_exponential(multiplier=0.25, max=1.0),
+            reraise=True,
+        ):
+            with attempt:
+                return self._write_cycle(cycle, computed_at_ms)
+        raise AssertionError("unreachable: tenacity reraises")
+
+    def _write_cycle(self, cycle: CycleRecord, computed_at_ms: int) -> Written:
         r = cycle.report
         zjson = _zjson(cycle.payloads)
         with self._session.begin() as s:

@@ -47,6 +47,7 @@ def layout(accounts: list[str], kiosk_cycle_s: float) -> html.Div:
                 className="sim-banner",
                 hidden=True,
             ),
+            html.Div("", id="store-banner", className="store-banner", hidden=True, role="alert"),
             html.Header(
                 [
                     html.Span("pmdesk", className="brand"),

@@ -311,3 +311,19 @@ def test_history_exports_what_it_shows(
     stored = store.history_samples("sim-basis", 0)
     assert list(frame["uni_mmr"]) == [s.uni_mmr for s in stored] and len(stored) == 3
     screenshot(page, "history-export")
+
+
+def test_full_store_shows_a_banner(page: Page, tmp_path: Path, clock: ManualClock) -> None:
+    url = f"sqlite:///{tmp_path / 'full.db'}"
+    Store(url).create_schema()
+    with Store(url).engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar() or 0)
+    full = Store(url, max_mb=pages * 4096 / 1e6)  # capped at exactly what it holds
+    app = create_app(full, ["sim-basis"], STALE_AFTER_S, clock=clock.now_ms)
+    with served(app) as served_url:
+        page.goto(served_url)
+        banner = page.locator("#store-banner")
+        expect(banner).to_be_visible(timeout=WAIT_MS)
+        expect(banner).to_contain_text("store full: new data cannot be saved")
+        screenshot(page, "store-full-banner")
+    full.close()

@@ -224,6 +224,8 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Output("top-summary", "className"),
         Output("account-tiles", "children"),
         Output("tiles", "className"),
+        Output("store-banner", "children"),
+        Output("store-banner", "hidden"),
         Input("age-tick", "n_intervals"),
         Input("report-key", "data"),
         Input("account", "value"),
@@ -242,6 +244,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             ctx.store.latest_weight(),
             buffer_usd=None if detail is None else detail["stablecoin_buffer_usd"],
         )
+        trouble = ctx.store.health()  # a full or read-only store, seen from here too
         tiles: list[html.Button] = []
         if len(ctx.accounts) > 1:
             others = {a: ctx.store.latest_report(a) for a in ctx.accounts if a != account}
@@ -279,6 +282,8 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             f"top-summary {v.band_class}",
             tiles,
             "tiles tiles-stale" if v.stale else "tiles",
+            f"⚠ {trouble}" if trouble else "",
+            trouble is None,
         )
 
     @app.callback(
