@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck unit integration browser chromium clean
+.PHONY: demo test lint typecheck unit integration browser chromium postgres clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pmdesk needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -22,13 +22,16 @@ demo: $(STAMP)
 chromium:
 	@bash scripts/ensure-chromium.sh
 
+postgres:
+	@bash scripts/ensure-postgres.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) chromium lint typecheck
+test: $(STAMP) chromium postgres lint typecheck
 	$(BIN)/pytest
 
 clean:

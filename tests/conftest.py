@@ -7,12 +7,16 @@ end none may contain an API key or secret a simulator was started with.
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from binance.client import Client
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from app.collector.collector import Collector
 from app.store.store import Store
@@ -73,6 +77,41 @@ START_MS = 1_767_225_600_000
 def _own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the working copy's ./var store: each gets its own by default."""
     monkeypatch.setenv("PMDESK_DB_URL", f"sqlite:///{tmp_path / 'default.db'}")
+
+
+POSTGRES_URL_FILE = Path(__file__).resolve().parents[1] / "var" / "test-postgres.url"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get("PMDESK_TEST_POSTGRES_URL") or (
+        POSTGRES_URL_FILE.read_text().strip() if POSTGRES_URL_FILE.exists() else ""
+    )
+    if not url:
+        pytest.fail(
+            "the store tests need PostgreSQL: run `make test` (it starts one: "
+            "scripts/ensure-postgres.sh) or set PMDESK_TEST_POSTGRES_URL"
+        )
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend the store supports: a SQLite file, and a new
+    database on the real PostgreSQL server, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    admin = make_url(_postgres_admin_url())
+    name = f"pmdesk_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from risk.serialize import report_to_dict
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST_REVISION = "0001"
+MIGRATION_LOCK = 0x706D6465736B  # "pmdesk": one process migrates at a time (PostgreSQL)
 # What pmdesk made before migrations (revision 0001's tables): such a store is adopted as 0001.
 UNVERSIONED_TABLES = ("snapshots", "reports", "events", "api_weight")
 
@@ -243,6 +244,8 @@ class Store:
         existed is adopted when it has the first revision's columns, else refused with one clear
         message. Reports stored before the history buckets existed get their buckets rebuilt."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # collect and serve may start together
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             found = inspect(conn)
             tables = set(found.get_table_names())
             if "alembic_version" not in tables and "reports" in tables:

@@ -14,8 +14,8 @@ from tests.unit.test_store_history import T0, _cycle
 
 
 @pytest.fixture
-def filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
+def filled(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = db_url
     monkeypatch.setenv("PMDESK_DB_URL", url)
     monkeypatch.setenv("PMDESK_ACCOUNT", "a")
     store = Store(url)

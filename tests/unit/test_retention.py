@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -14,8 +13,8 @@ from app.store.store import Store
 from tests.unit.test_store_history import T0, _cycle
 
 
-def test_prune_keeps_worst_samples_status_changes_and_their_polls(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+def test_prune_keeps_worst_samples_status_changes_and_their_polls(db_url: str) -> None:
+    store = Store(db_url)
     store.create_schema()
     ids: dict[str, int] = {}
     polls: dict[str, int] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -62,8 +61,8 @@ def _cycle(at_ms: int, uni_mmr: float) -> CycleRecord:
     return CycleRecord("a", at_ms, at_ms, True, {}, _report(uni_mmr), None)
 
 
-def test_store_records_status_changes_and_buckets(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+def test_store_records_status_changes_and_buckets(db_url: str) -> None:
+    store = Store(db_url)
     store.create_schema()
     # uniMMR 3 (NORMAL) → 1.4 (MARGIN_CALL: below 1.5) → 1.45 (still) → 1.6 (NORMAL) over 3 s.
     for i, uni in enumerate((3.0, 1.4, 1.45, 1.6)):

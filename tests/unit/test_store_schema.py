@@ -17,8 +17,8 @@ from app.store.store import UNVERSIONED_TABLES, Store, StoreSchemaError
 from tests.unit.test_store_history import T0, _cycle
 
 
-def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'new.db'}")
+def test_migrations_build_exactly_the_models(db_url: str) -> None:
+    store = Store(db_url)
     store.create_schema()
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn)

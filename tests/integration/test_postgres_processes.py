@@ -1,0 +1,88 @@
+"""On PostgreSQL, `pmdesk collect` and two `pmdesk serve` workers run as separate processes
+against one database (started together: one migrates, the others wait), and the web shows what
+the collector writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from connectors.simulator.server import SimulatorServer
+
+DEADLINE_S = 60.0
+
+
+@pytest.fixture
+def postgres_db(db_url: str) -> str:
+    if not db_url.startswith("postgresql"):
+        pytest.fail("parametrised below to PostgreSQL only")
+    return db_url
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _url_of(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    for line in proc.stdout:  # ends if the process dies
+        m = re.search(r"dashboard at (http://127\.0\.0\.1:\d+/)", line)
+        if m:
+            return m.group(1)
+    pytest.fail("pmdesk serve never printed its URL")
+
+
+@pytest.fixture
+def processes(postgres_db: str, sim_server: SimulatorServer) -> Iterator[list[str]]:
+    sim = sim_server.simulator
+    env = {
+        **os.environ,
+        "PMDESK_DB_URL": postgres_db,
+        "PMDESK_EXCHANGE_BASE_URL": sim_server.base_url,
+        "PMDESK_UM_STREAM_URL": sim_server.um_stream_url,
+        "PMDESK_CM_STREAM_URL": sim_server.cm_stream_url,
+        "PMDESK_API_KEY": sim.api_key,
+        "PMDESK_API_SECRET": sim.api_secret,
+        "PMDESK_ACCOUNT": "sim-basis",
+        "PMDESK_STALE_AFTER_S": "3600",  # the simulator's clock is manual: judge freshness loosely
+    }
+    procs = [
+        _start(["collect"], env),
+        _start(["serve", "--port", "0"], env),
+        _start(["serve", "--port", "0"], env),
+    ]
+    try:
+        yield [_url_of(p) for p in procs[1:]]
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=10)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_collect_and_two_web_workers_share_one_postgres(processes: list[str]) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    ages: list[object] = []
+    while time.monotonic() < deadline:
+        bodies = [requests.get(url + "healthz", timeout=5).json() for url in processes]
+        ages = [b["accounts"][0]["data_age_s"] for b in bodies]
+        if all(age is not None for age in ages):
+            break
+        time.sleep(0.2)  # polling a condition, bounded by the deadline
+    assert all(age is not None for age in ages), "no report reached the web workers"
+    for url in processes:
+        assert requests.get(url, timeout=5).ok
