@@ -148,7 +148,7 @@ def generate(
                     for t in range(start_ms, end_ms, 6 * 3_600_000)
                 ],
             )
-        buckets = store.rebuild_rollups(account)
+        buckets = store.rebuild_rollups(account, since_ms=start_ms)
         print(
             f"\r  {account}: {n:,} reports, {buckets:,} buckets in "
             f"{time.perf_counter() - t0:.0f} s",

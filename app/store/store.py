@@ -378,17 +378,23 @@ class Store:
                 for key, value in vars(fold(_bucket(found), sample)).items():
                     setattr(found, key, value)
 
-    def rebuild_rollups(self, account: str, chunk: int = 50_000) -> int:
-        """Recompute an account's history buckets from its reports (after a bulk import or a
-        change of bucketing); returns the number of buckets written."""
+    def rebuild_rollups(
+        self, account: str, since_ms: int | None = None, chunk: int = 50_000
+    ) -> int:
+        """Recompute an account's history buckets from its reports (after a bulk import, or a
+        store that predates them): all of them, or those from the hour holding ``since_ms`` on
+        (every period divides an hour, so those buckets are whole); returns buckets written."""
+        first = None if since_ms is None else bucket_start_ms(since_ms, HOUR_S)
         open_: dict[int, Bucket] = {}
         done: list[Bucket] = []
         with Session(self.engine) as s:
+            query = select(*_SAMPLE_COLUMNS).where(ReportRow.account == account)
+            if first is not None:
+                query = query.where(ReportRow.data_time_ms >= first)
             rows = s.execute(
-                select(*_SAMPLE_COLUMNS)
-                .where(ReportRow.account == account)
-                .order_by(ReportRow.data_time_ms, ReportRow.id)
-                .execution_options(yield_per=chunk)
+                query.order_by(ReportRow.data_time_ms, ReportRow.id).execution_options(
+                    yield_per=chunk
+                )
             )
             for r in rows:
                 sample = Sample(*r)
@@ -402,7 +408,10 @@ class Store:
                     open_[period_s] = open_bucket(sample, period_s)
         done.extend(open_.values())
         with self._session.begin() as s:
-            s.execute(delete(RollupRow).where(RollupRow.account == account))
+            stale = delete(RollupRow).where(RollupRow.account == account)
+            if first is not None:
+                stale = stale.where(RollupRow.start_ms >= first)
+            s.execute(stale)
             for i in range(0, len(done), chunk):
                 s.execute(
                     insert(RollupRow),
