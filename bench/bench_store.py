@@ -25,7 +25,7 @@ from app.collector.collector import Collector
 from app.store.retention import DAY_MS, Retention
 from app.store.schema import ReportRow
 from app.store.store import CycleRecord, Store, Written
-from app.web.pages.history import RANGES, load_series
+from app.web.pages.history import RANGES, Range, load_series
 from bench.history import generate
 from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
@@ -127,8 +127,11 @@ def main() -> None:
 
         print(f"\nload a history range for the chart ({accounts[0]}), {LOADS}×:")
         for rng in RANGES.values():
-            xs = timed(lambda rng=rng: load_series(store, accounts[0], rng, now_ms()), LOADS)
-            print(f"  {rng.label:>5}  {ms(xs)}")
+
+            def load(r: Range = rng) -> object:
+                return load_series(store, accounts[0], r, now_ms())
+
+            print(f"  {rng.label:>5}  {ms(timed(load, LOADS))}")
 
         print("\nretention (48 h of every report; buckets; worst samples and changes kept):")
         t = time.perf_counter()
