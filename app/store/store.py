@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    tuple_,
 )
 from sqlalchemy.engine import Inspector, make_url
 from sqlalchemy.exc import OperationalError
@@ -678,25 +679,25 @@ class Store:
             else SnapshotRow.base_snapshot_id.is_(None) & ~dependents.exists()
         )
         reports = snapshots = 0
-        last = 0
+        after = (-1, 0)  # keyset on the (account, time) index: each batch starts where one ended
         while True:
             with self._session.begin() as s:
                 rows = s.execute(
-                    select(ReportRow.id, ReportRow.snapshot_id)
+                    select(ReportRow.id, ReportRow.snapshot_id, ReportRow.data_time_ms)
                     .join(SnapshotRow, SnapshotRow.id == ReportRow.snapshot_id)
                     .where(
                         ReportRow.account == account,
                         ReportRow.data_time_ms < cutoff,
-                        ReportRow.id > last,
+                        tuple_(ReportRow.data_time_ms, ReportRow.id) > tuple_(*after),
                         kind,
                     )
-                    .order_by(ReportRow.id)
+                    .order_by(ReportRow.data_time_ms, ReportRow.id)
                     .limit(batch)
                 ).all()
                 if not rows:
                     return Pruned(reports=reports, snapshots=snapshots)
-                last = rows[-1][0]
-                doomed = [(r, snap) for r, snap in rows if r not in protected]
+                after = (rows[-1][2], rows[-1][0])
+                doomed = [(r, snap) for r, snap, _ in rows if r not in protected]
                 if doomed:
                     reports += _deleted(
                         s.execute(delete(ReportRow).where(ReportRow.id.in_([r for r, _ in doomed])))
