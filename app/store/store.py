@@ -152,6 +152,14 @@ def _bucket(row: RollupRow) -> Bucket:
     return Bucket(**{name: getattr(row, name) for name in _BUCKET_FIELDS})
 
 
+def _alembic(conn: Connection) -> AlembicConfig:
+    """Alembic, told where pmdesk's migrations are and to work on this connection."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
 def _deleted(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -252,10 +260,7 @@ class Store:
             if "alembic_version" not in tables and "reports" in tables:
                 self._adopt_unversioned(conn, found)
             before = MigrationContext.configure(conn).get_current_revision()
-            cfg = AlembicConfig()
-            cfg.set_main_option("script_location", str(MIGRATIONS))
-            cfg.attributes["connection"] = conn
-            alembic_command.upgrade(cfg, "head")
+            alembic_command.upgrade(_alembic(conn), "head")
         if before in (None, FIRST_REVISION):
             with Session(self.engine) as s:
                 accounts = list(s.scalars(select(ReportRow.account).distinct()))
@@ -277,10 +282,7 @@ class Store:
                 f"older pmdesk (missing {', '.join(missing)}): move it aside or delete it, "
                 "and pmdesk starts a new one"
             )
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        alembic_command.stamp(cfg, FIRST_REVISION)
+        alembic_command.stamp(_alembic(conn), FIRST_REVISION)
 
     def close(self) -> None:
         self.engine.dispose()
