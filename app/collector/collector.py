@@ -211,6 +211,7 @@ class Collector:
                 relevant_symbols(fetched.payloads),
             )
             self._marks = {}
+            self._dirty = False  # marks from before this poll are in it already
             self._positions_too_old = False
         if self.hub is not None:
             self.hub.ensure_streams(cm_pairs(fetched.payloads))
@@ -257,7 +258,8 @@ class Collector:
                         self._dirty = False
                         poll, marks = self._poll, tuple(self._marks.values())
                         source, received = self._marks_source, self._marks_received_ms
-                    self._evaluate_marks(poll, marks, source, received)
+                    if marks:  # a poll may have taken them in the meantime
+                        self._evaluate_marks(poll, marks, source, received)
             finally:
                 self._evaluating.release()
             with self._lock:
