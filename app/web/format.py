@@ -35,11 +35,6 @@ def fmt_usd(value: float) -> str:
     return f"{sign}${abs(value):,.2f}"
 
 
-def fmt_signed_usd(value: float) -> str:
-    sign = MINUS if value < 0 else "+"
-    return f"{sign}${abs(value):,.2f}"
-
-
 def fmt_share(fraction: float | None, decimals: int = 1) -> str:
     """A fraction of a whole as a percentage."""
     return NONE if fraction is None else f"{100 * fraction:,.{decimals}f} %"

@@ -12,7 +12,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from app.export import history_frame
-from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample, merge
+from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample
 from app.store.store import Store, StoredEvent, StoredStatusChange
 from app.web.components import (
     COLORS,
@@ -32,15 +32,14 @@ VIEW = "history"
 class Range:
     label: str
     span_s: int
-    source_s: int  # 0 = every report; else the stored bucket period read
-    shown_s: int  # bucket period drawn (stored buckets merged up to it)
+    source_s: int  # 0 = every report; else the stored bucket period drawn
 
 
 RANGES = {
-    "1h": Range("1 h", 3600, 0, 0),
-    "24h": Range("24 h", 86_400, MINUTE_S, MINUTE_S),
-    "7d": Range("7 d", 7 * 86_400, TEN_MINUTES_S, TEN_MINUTES_S),
-    "30d": Range("30 d", 30 * 86_400, HOUR_S, HOUR_S),
+    "1h": Range("1 h", 3600, 0),
+    "24h": Range("24 h", 86_400, MINUTE_S),
+    "7d": Range("7 d", 7 * 86_400, TEN_MINUTES_S),
+    "30d": Range("30 d", 30 * 86_400, HOUR_S),
 }
 STATUS_COLORS = {
     MarginBand.NORMAL: COLORS["ok"],
@@ -114,9 +113,7 @@ def load_series(store: Store, account: str, rng: Range, now_ms: int) -> Series:
     if rng.source_s == 0:
         return series_of_samples(store.history_samples(account, since))
     buckets = store.history_buckets(account, rng.source_s, since)
-    if rng.shown_s != rng.source_s:
-        buckets = merge(buckets, rng.shown_s)
-    return series_of_buckets(buckets, rng.shown_s)
+    return series_of_buckets(buckets, rng.source_s)
 
 
 def history_figure(
