@@ -24,7 +24,7 @@ from app.collector.feed import classify
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
 from app.config import ConfigError, Settings, account_keys, load_settings
-from app.export import RESOLUTIONS, ExportError, history_frame, parse_time, write_frame
+from app.export import RESOLUTIONS, ROWS, ExportError, history_frame, parse_time, write_frame
 from app.server import (
     LanBindingRefusedError,
     add_health_route,
@@ -490,9 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", help="end, ISO UTC (default: now)")
     export.add_argument(
         "--resolution",
-        choices=list(RESOLUTIONS),
+        choices=[*RESOLUTIONS, *ROWS],
         default="reports",
-        help="every stored report, or 1m / 10m / 1h buckets with their worst point",
+        help="every stored report; 1m / 10m / 1h buckets with their worst point; or every "
+        "report's positions / asset balances, a line each",
     )
     user = command("user", "add or replace a web UI user (LAN sign-in)", cmd_user, web=False)
     user.add_argument("action", choices=["add"], help="add: add or replace a user")

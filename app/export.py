@@ -1,5 +1,6 @@
-"""History out of the store for a range and an account, as a table: every stored report, or the
-history buckets of one period (with each bucket's worst point). CSV or Parquet (pandas)."""
+"""History out of the store for a range and an account, as a table: every stored report, the
+history buckets of one period (with each bucket's worst point), or every report's positions or
+asset balances. CSV or Parquet (pandas)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample
 from app.store.store import Store
 
 RESOLUTIONS = {"reports": 0, "1m": MINUTE_S, "10m": TEN_MINUTES_S, "1h": HOUR_S}
+ROWS = ("positions", "assets")  # one line per position (asset) per stored report
 FORMATS = ("csv", "parquet")
 
 
@@ -40,10 +42,24 @@ def _utc(ms: pd.Series) -> pd.Series:
 def history_frame(
     store: Store, account: str, since_ms: int, until_ms: int, resolution: str = "reports"
 ) -> pd.DataFrame:
-    if resolution not in RESOLUTIONS:
-        raise ExportError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    if resolution not in (*RESOLUTIONS, *ROWS):
+        raise ExportError(f"resolution must be one of {', '.join((*RESOLUTIONS, *ROWS))}")
     if until_ms <= since_ms:
         raise ExportError("the range is empty: --until must be after --since")
+    stored = store.accounts()
+    if account not in stored:
+        raise ExportError(
+            f"no stored data for account {account!r}"
+            + (f" (stored: {', '.join(stored)})" if stored else " (the store is empty)")
+        )
+    if resolution in ROWS:
+        read = store.position_rows if resolution == "positions" else store.asset_rows
+        frame = pd.DataFrame(read(account, since_ms, until_ms))
+        if frame.empty:
+            frame = pd.DataFrame(columns=["report_id", "data_time_ms"])
+        frame.insert(0, "time_utc", _utc(frame["data_time_ms"]))
+        frame.insert(0, "account", account)
+        return frame
     period = RESOLUTIONS[resolution]
     if period == 0:
         rows: list[Sample] | list[Bucket] = [

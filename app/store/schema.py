@@ -10,6 +10,10 @@ The tables are made and changed only by the Alembic migrations in ``app/store/mi
 A snapshot (the raw responses, compressed) and the report computed from it are written in one
 transaction; ``reports.snapshot_id`` is NOT NULL and unique, so a report never exists alone.
 
+A report's positions and asset balances are also rows (``report_positions``, ``report_assets``),
+written in the same transaction and deleted with it (``ON DELETE CASCADE``): queryable over a
+range without opening the compressed detail. ``accounts`` lists every account ever written.
+
 A snapshot from an account poll holds every REST payload. One made between polls from mark-price
 updates (stream, or the REST fallback) holds only those updates and points at the poll's snapshot
 (``base_snapshot_id``): base payloads + ``apply_marks(updates)`` reproduce what was evaluated.
@@ -43,6 +47,17 @@ NAMING = {
 class Base(DeclarativeBase):
     # Named constraints: migrations (app/store/migrations) can refer to them on every backend.
     metadata = MetaData(naming_convention=NAMING)
+
+
+class AccountRow(Base):
+    """An account pmdesk has stored data for (registered with its first report)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    first_seen_ms: Mapped[int] = mapped_column(BigInteger)
+    simulated: Mapped[bool] = mapped_column(Boolean)
 
 
 class SnapshotRow(Base):
@@ -94,6 +109,42 @@ class ReportRow(Base):
     top_up_target_uni_mmr: Mapped[float] = mapped_column(Float)
     top_up_usd: Mapped[float] = mapped_column(Float)
     detail_zjson: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReportPositionRow(Base):
+    """One futures position as a report valued it (``risk.model.PositionMargin``)."""
+
+    __tablename__ = "report_positions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    venue: Mapped[str] = mapped_column(String(8))  # "UM" or "CM"
+    symbol: Mapped[str] = mapped_column(String(32))
+    position_side: Mapped[str] = mapped_column(String(8))
+    asset: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[float] = mapped_column(Float)  # base quantity (UM) or contracts (CM), signed
+    entry_price: Mapped[float] = mapped_column(Float)
+    mark_price: Mapped[float] = mapped_column(Float)
+    notional_usd: Mapped[float] = mapped_column(Float)
+    unrealized_pnl_usd: Mapped[float] = mapped_column(Float)
+    maint_margin_usd: Mapped[float] = mapped_column(Float)
+    maint_margin_ratio: Mapped[float] = mapped_column(Float)
+    bracket: Mapped[int] = mapped_column(Integer)
+
+
+class ReportAssetRow(Base):
+    """One asset's equity as a report valued it (``risk.model.AssetEquity``)."""
+
+    __tablename__ = "report_assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    asset: Mapped[str] = mapped_column(String(16))
+    equity_qty: Mapped[float] = mapped_column(Float)
+    index_price_usd: Mapped[float] = mapped_column(Float)
+    actual_equity_usd: Mapped[float] = mapped_column(Float)
+    adjusted_equity_usd: Mapped[float] = mapped_column(Float)
+    stable: Mapped[bool] = mapped_column(Boolean)
 
 
 class EventRow(Base):

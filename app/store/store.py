@@ -35,15 +35,18 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from app.store.retention import DAY_MS, Pruned, Retention
 from app.store.rollup import HOUR_S, PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
 from app.store.schema import (
+    AccountRow,
     ApiWeightRow,
     Base,
     EventRow,
+    ReportAssetRow,
+    ReportPositionRow,
     ReportRow,
     RollupRow,
     SnapshotRow,
     StatusChangeRow,
 )
-from risk.model import ReportedAccount, RiskReport
+from risk.model import AssetEquity, PositionMargin, ReportedAccount, RiskReport
 from risk.serialize import report_to_dict
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -160,6 +163,36 @@ def _alembic(conn: Connection) -> AlembicConfig:
     return cfg
 
 
+def _position_row(report_id: int, p: PositionMargin) -> dict[str, object]:
+    return {
+        "report_id": report_id,
+        "venue": p.venue,
+        "symbol": p.symbol,
+        "position_side": p.position_side,
+        "asset": p.asset,
+        "amount": p.amount,
+        "entry_price": p.entry_price,
+        "mark_price": p.mark_price,
+        "notional_usd": p.notional_usd,
+        "unrealized_pnl_usd": p.unrealized_pnl_usd,
+        "maint_margin_usd": p.maint_margin_usd,
+        "maint_margin_ratio": p.maint_margin_ratio,
+        "bracket": p.bracket,
+    }
+
+
+def _asset_row(report_id: int, a: AssetEquity) -> dict[str, object]:
+    return {
+        "report_id": report_id,
+        "asset": a.asset,
+        "equity_qty": a.equity_qty,
+        "index_price_usd": a.index_price_usd,
+        "actual_equity_usd": a.actual_equity_usd,
+        "adjusted_equity_usd": a.adjusted_equity_usd,
+        "stable": a.stable,
+    }
+
+
 def _deleted(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -226,6 +259,7 @@ class Store:
         self.engine = make_engine(url, max_mb)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._max_mb = max_mb
+        self._registered: set[str] = set()  # accounts known to be in ``accounts``
 
     def health(self) -> str | None:
         """Why new data may not be saved, as the screen says it; None when nothing is wrong.
@@ -350,6 +384,14 @@ class Store:
             )
             s.add(row)
             s.flush()
+            self._register_account(s, cycle)
+            if r.positions:
+                s.execute(
+                    insert(ReportPositionRow),
+                    [_position_row(row.id, p) for p in r.positions],
+                )
+            if r.assets:
+                s.execute(insert(ReportAssetRow), [_asset_row(row.id, a) for a in r.assets])
             if previous != row.status:
                 s.add(
                     StatusChangeRow(
@@ -362,7 +404,21 @@ class Store:
                     )
                 )
             self._fold_into_rollups(s, cycle.account, _sample(row))
-            return Written(row.id, snap.id)
+            written = Written(row.id, snap.id)
+        self._registered.add(cycle.account)  # only once committed: a rollback registers nothing
+        return written
+
+    def _register_account(self, s: Session, cycle: CycleRecord) -> None:
+        if cycle.account in self._registered:
+            return
+        if s.scalar(select(AccountRow.id).where(AccountRow.name == cycle.account)) is None:
+            s.add(
+                AccountRow(
+                    name=cycle.account,
+                    first_seen_ms=cycle.fetched_at_ms,
+                    simulated=cycle.simulated,
+                )
+            )
 
     @staticmethod
     def _fold_into_rollups(s: Session, account: str, sample: Sample) -> None:
@@ -598,6 +654,43 @@ class Store:
                 .limit(limit)
             )
             return [StoredEvent(*r) for r in reversed(list(rows))]
+
+    def accounts(self) -> list[str]:
+        """Every account with stored data, in the order first seen."""
+        with Session(self.engine) as s:
+            return list(
+                s.scalars(select(AccountRow.name).order_by(AccountRow.first_seen_ms, AccountRow.id))
+            )
+
+    def position_rows(self, account: str, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+        """Every stored position of the account's reports in [since, until), oldest first, each
+        with its report's id and data time."""
+        return self._report_children(ReportPositionRow, account, since_ms, until_ms)
+
+    def asset_rows(self, account: str, since_ms: int, until_ms: int) -> list[dict[str, Any]]:
+        """Every stored asset balance of the account's reports in [since, until), oldest first."""
+        return self._report_children(ReportAssetRow, account, since_ms, until_ms)
+
+    def _report_children(
+        self,
+        table: type[ReportPositionRow] | type[ReportAssetRow],
+        account: str,
+        since_ms: int,
+        until_ms: int,
+    ) -> list[dict[str, Any]]:
+        columns = [c for c in table.__table__.columns if c.name not in ("id", "report_id")]
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(ReportRow.id.label("report_id"), ReportRow.data_time_ms, *columns)
+                .join(table, table.report_id == ReportRow.id)
+                .where(
+                    ReportRow.account == account,
+                    ReportRow.data_time_ms >= since_ms,
+                    ReportRow.data_time_ms < until_ms,
+                )
+                .order_by(ReportRow.data_time_ms, ReportRow.id, table.id)
+            )
+            return [dict(r._mapping) for r in rows]
 
     def latest_report_id(self, account: str) -> int | None:
         """The id of the account's newest report: what a viewer polls to know it must redraw."""

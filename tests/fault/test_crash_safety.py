@@ -61,6 +61,11 @@ def _check(db: Path, seen: set[int]) -> None:
             "(SELECT 1 FROM reports r WHERE r.snapshot_id = s.id)"
         ).fetchone()
         assert orphans == (0,), "snapshot without its report"
+        bare = con.execute(  # foreign_key_check above: no row without its report; and back:
+            "SELECT count(*) FROM reports r WHERE NOT EXISTS "
+            "(SELECT 1 FROM report_assets a WHERE a.report_id = r.id)"
+        ).fetchone()
+        assert bare == (0,), "report without its asset rows"
         # Buckets move in the report's transaction: they count exactly the reports.
         for period in (60, 600, 3600):
             counted = con.execute(

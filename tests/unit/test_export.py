@@ -60,3 +60,23 @@ def test_bad_requests_are_one_clear_line(
     with pytest.raises(ExportError):
         parse_time("2026-13-01")
     assert parse_time("2026-01-01") == 1_767_225_600_000
+
+
+def test_positions_a_line_each_per_report(filled: str, tmp_path: Path) -> None:
+    since = pd.Timestamp(T0, unit="ms", tz="UTC").isoformat()
+    out = tmp_path / "p.csv"
+    assert main(["export", str(out), "--since", since, "--resolution", "positions"]) == 0
+    frame = pd.read_csv(out)
+    # four reports of the basis book, one position each: short 2 BTCUSDT at 50,000
+    assert list(frame["symbol"]) == ["BTCUSDT"] * 4 and set(frame["amount"]) == {-2.0}
+    assert list(frame["data_time_ms"]) == [T0 + 30_000 * i for i in range(4)]
+    assert main(["export", str(out), "--since", since, "--resolution", "assets"]) == 0
+    assert sorted(set(pd.read_csv(out)["asset"])) == ["BTC", "USDT"]
+
+
+def test_unknown_account_names_the_stored_ones(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["export", str(tmp_path / "x.csv"), "--since", "2026-01-01", "--account", "desk-z"]
+    assert main(args) == 2
+    assert "no stored data for account 'desk-z' (stored: a)" in capsys.readouterr().err

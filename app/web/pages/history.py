@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from app.export import history_frame
+from app.export import ExportError, history_frame
 from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample
 from app.store.store import Store, StoredEvent, StoredStatusChange
 from app.web.components import (
@@ -272,7 +272,10 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         now = ctx.clock()
         resolution = EXPORT_RESOLUTION[key]
         since = now - RANGES[key].span_s * 1000
-        frame = history_frame(ctx.store, account, since, now + 1, resolution)
+        try:
+            frame = history_frame(ctx.store, account, since, now + 1, resolution)
+        except ExportError:  # nothing stored for the account yet: the view says so already
+            raise dash.exceptions.PreventUpdate from None
         name = f"pmdesk-{account}-{key}-{resolution}.csv"
         return {"content": frame.to_csv(index=False), "filename": name, "type": "text/csv"}
 
