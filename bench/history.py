@@ -3,7 +3,9 @@
 collector errors, then the 1-minute and 1-hour buckets rebuilt from the reports.
 
 Rows are bulk-inserted (SQLAlchemy Core) with a small placeholder detail: only the newest report
-of an account is read whole by the views, and the benchmarks write that one for real.
+of an account is read whole by the views, and the benchmarks write that one for real. Each report
+gets the position and asset rows of the simulator's basis book (short BTCUSDT; BTC and USDT), as
+the collector writes them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from collections.abc import Iterator
 import numpy as np
 from sqlalchemy import func, insert, select
 
-from app.store.schema import EventRow, ReportRow, SnapshotRow, StatusChangeRow
+from app.store.schema import (
+    EventRow,
+    ReportAssetRow,
+    ReportPositionRow,
+    ReportRow,
+    SnapshotRow,
+    StatusChangeRow,
+)
 from app.store.store import Store
 from risk.model import RiskRules
 
@@ -39,7 +48,15 @@ def _walk(n: int, seed: int) -> np.ndarray:
 
 def _rows(
     account: str, start_ms: int, step_ms: int, uni: np.ndarray, first_id: int, rules: RiskRules
-) -> Iterator[tuple[dict[str, object], dict[str, object], dict[str, object] | None]]:
+) -> Iterator[
+    tuple[
+        dict[str, object],
+        dict[str, object],
+        dict[str, object] | None,
+        dict[str, object],
+        list[dict[str, object]],
+    ]
+]:
     previous: str | None = None
     for i, u in enumerate(uni):
         at = start_ms + i * step_ms
@@ -84,6 +101,43 @@ def _rows(
             "top_up_usd": max(0.0, rules.top_up_target_uni_mmr * mm - equity),
             "detail_zjson": PLACEHOLDER,
         }
+        btc = 95_000.0 * (1 + 0.05 * math.sin(i / 7_000))
+        usdt = 20_000.0 + 10 * (95_000.0 - btc)  # the wallet with the short's unrealized PnL
+        position = {
+            "report_id": rid,
+            "venue": "UM",
+            "symbol": "BTCUSDT",
+            "position_side": "BOTH",
+            "asset": "BTC",
+            "amount": -10.0,
+            "entry_price": 95_000.0,
+            "mark_price": btc,
+            "notional_usd": 10 * btc,
+            "unrealized_pnl_usd": 10 * (95_000.0 - btc),
+            "maint_margin_usd": 0.005 * 10 * btc,
+            "maint_margin_ratio": 0.005,
+            "bracket": 3,
+        }
+        assets = [
+            {
+                "report_id": rid,
+                "asset": "BTC",
+                "equity_qty": 10.0,
+                "index_price_usd": btc,
+                "actual_equity_usd": 10 * btc,
+                "adjusted_equity_usd": 9.5 * btc,
+                "stable": False,
+            },
+            {
+                "report_id": rid,
+                "asset": "USDT",
+                "equity_qty": usdt,
+                "index_price_usd": 1.0,
+                "actual_equity_usd": usdt,
+                "adjusted_equity_usd": usdt,
+                "stable": True,
+            },
+        ]
         change = None
         if status != previous:
             change = {
@@ -95,7 +149,7 @@ def _rows(
                 "uni_mmr": float(u),
             }
             previous = status
-        yield snap, report, change
+        yield snap, report, change, position, assets
 
 
 def generate(
@@ -130,6 +184,8 @@ def generate(
                 changes = [b[2] for b in batch if b[2] is not None]
                 if changes:
                     conn.execute(insert(StatusChangeRow), changes)
+                conn.execute(insert(ReportPositionRow), [b[3] for b in batch])
+                conn.execute(insert(ReportAssetRow), [a for b in batch for a in b[4]])
             written += len(batch)
             print(f"\r  {account}: {written:,} reports", end="", file=sys.stderr, flush=True)
         next_id += n
