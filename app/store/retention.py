@@ -6,6 +6,7 @@ API weight for as long as noted."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S
@@ -38,12 +39,9 @@ class Pruned:
     buckets: int = 0
     events: int = 0
     weights: int = 0
+    alerts: int = 0
 
     def __add__(self, other: Pruned) -> Pruned:
         return Pruned(
-            self.reports + other.reports,
-            self.snapshots + other.snapshots,
-            self.buckets + other.buckets,
-            self.events + other.events,
-            self.weights + other.weights,
+            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(self))
         )

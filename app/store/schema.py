@@ -213,3 +213,42 @@ class StatusChangeRow(Base):
     from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_status: Mapped[str] = mapped_column(String(32))
     uni_mmr: Mapped[float] = mapped_column(Float)
+
+
+class AlertRow(Base):
+    """An alert (``app.alerts``): when it fired and cleared, what it said, who acknowledged."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_account_time", "account", "triggered_at_ms"),
+        Index("ix_alerts_cleared_at_ms", "cleared_at_ms"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))  # the rule, e.g. "asset_liquidation:BTC"
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # the value in words (updated while active)
+    action: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    triggered_at_ms: Mapped[int] = mapped_column(BigInteger)
+    cleared_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    report_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # may be pruned
+    acked_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    acked_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class AlertDeliveryRow(Base):
+    """One notification of an alert to one target (named by its scheme, never its URL)."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "trigger" | "clear"
+    target: Mapped[str] = mapped_column(String(64))  # e.g. "json#1"
+    attempts: Mapped[int] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)

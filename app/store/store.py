@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, defer, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from app.store.alerts import AlertStore
 from app.store.retention import DAY_MS, Pruned, Retention
 from app.store.rollup import HOUR_S, PERIODS_S, Bucket, Sample, bucket_start_ms, fold, open_bucket
 from app.store.schema import (
@@ -260,6 +261,7 @@ class Store:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._max_mb = max_mb
         self._registered: set[str] = set()  # accounts known to be in ``accounts``
+        self.alerts = AlertStore(self.engine)
 
     def health(self) -> str | None:
         """Why new data may not be saved, as the screen says it; None when nothing is wrong.
@@ -741,7 +743,8 @@ class Store:
                     )
                 )
             )
-        return total + Pruned(buckets=buckets, events=events, weights=weights)
+        alerts = self.alerts.prune(now_ms - int(keep.events_days * DAY_MS))
+        return total + Pruned(buckets=buckets, events=events, weights=weights, alerts=alerts)
 
     def _protected_reports(self, account: str, cutoff: int) -> set[int]:
         """Reports kept in full: each bucket's worst and each status change. (The polls they
