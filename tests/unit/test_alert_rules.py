@@ -8,6 +8,8 @@ target is exactly ``target × MM − adjusted equity``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -40,15 +42,15 @@ def btc(down_pct: float) -> AssetLiquidation:
     return AssetLiquidation("BTC", 50_000.0, 50_000.0 * (1 + down_pct / 100), None, down_pct, None)
 
 
-def book(**rules: object) -> AlertBook:
+def book(**rules: Any) -> AlertBook:
     return AlertBook({"a": dataclasses.replace(AlertRules(), **rules)}, T0)
 
 
-def feed(b: AlertBook, script: list[tuple[float, float]], **kw: object) -> list[tuple[str, str]]:
+def feed(b: AlertBook, script: Sequence[tuple[float, float]], **kw: Any) -> list[tuple[str, str]]:
     """(seconds, uniMMR) → the (kind, key) transitions, in order."""
     out: list[Transition] = []
     for at_s, uni in script:
-        out += b.on_report("a", report(uni, **kw), T0 + int(at_s * 1000))  # type: ignore[arg-type]
+        out += b.on_report("a", report(uni, **kw), T0 + int(at_s * 1000))
     return [(t.kind, t.check.key) for t in out]
 
 
