@@ -17,6 +17,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from binance.client import Client
 
+from app.alerts.notify import Notifier
+from app.alerts.watch import AlertWatch
 from app.allocator import keep_freed_memory
 from app.clock import now_ms
 from app.collector.collector import Collector
@@ -143,6 +145,8 @@ def _start_collection(
         gate=gate,
         fallback_interval_s=settings.mark_fallback_interval_s,
     )
+    watch, notifier = _start_alerts(settings, store, [name for name, _ in accounts])
+    watch.schedule(scheduler)
     for name, client in accounts:
         Collector(
             store,
@@ -154,6 +158,7 @@ def _start_collection(
             hub=hub,
             frozen_after_s=settings.frozen_after_s,
             positions_max_age_s=settings.stale_after_s,
+            watch=watch,
         ).schedule(scheduler, interval)
     hub.schedule(scheduler)
     _schedule_retention(scheduler, store, settings)
@@ -167,8 +172,25 @@ def _start_collection(
     def stop() -> None:
         scheduler.shutdown(wait=False)
         hub.stop()
+        if notifier is not None:
+            notifier.stop()
 
     return stop
+
+
+def _start_alerts(
+    settings: Settings, store: Store, accounts: list[str]
+) -> tuple[AlertWatch, Notifier | None]:
+    """The alert watch of these accounts, and the notifier when ``notify_urls`` are set."""
+    urls = [u.get_secret_value() for u in settings.notify_urls]
+    notifier = None
+    if urls:
+        try:
+            notifier = Notifier(urls, store.alerts, now_ms).start()
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        log.info("alerts are sent to %s", ", ".join(notifier.labels))
+    return AlertWatch(store.alerts, settings.alert_rules(accounts), now_ms, notifier), notifier
 
 
 def _schedule_retention(scheduler: BackgroundScheduler, store: Store, settings: Settings) -> None:

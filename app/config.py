@@ -17,6 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from app.alerts.rules import AlertRules, Level
 from app.store.retention import Retention
 from risk.model import RiskRules
 
@@ -36,6 +37,65 @@ class AccountSettings(BaseModel):
     api_secret_file: Path | None = None
     api_key_env: str | None = Field(None, description="environment variable with the key")
     api_secret_env: str | None = Field(None, description="environment variable with the secret")
+    alerts: dict[str, Any] = Field(
+        default_factory=dict, description="this account's changes to the [alerts] rules"
+    )
+
+
+class AlertSettings(BaseModel):
+    """``[alerts]``: the alert rules (app/alerts/rules.py); each has a trigger and a separate
+    clear level (hysteresis). Any of them can be changed per account in ``[[accounts]]`` as
+    ``alerts = { uni_mmr_warn = 1.8 }``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uni_mmr_warn: float = Field(2.0, gt=1, description="warn when uniMMR falls below")
+    uni_mmr_warn_clear: float = Field(2.2, gt=1, description="… and clear at or above")
+    uni_mmr_critical: float = Field(1.6, gt=1, description="critical when uniMMR falls below")
+    uni_mmr_critical_clear: float = Field(1.75, gt=1)
+    liquidation_move_pct: float = Field(
+        15.0, ge=0, description="critical when a uniform move under this % liquidates; 0 = off"
+    )
+    liquidation_move_clear_pct: float = Field(18.0, ge=0)
+    asset_liquidation_pct: float = Field(
+        10.0, ge=0, description="critical when one asset is within this % of its liquidation"
+    )
+    asset_liquidation_clear_pct: float = Field(12.0, ge=0)
+    usage_rise_pct_per_min: float = Field(
+        10.0, gt=0, description="warn when margin usage rises faster (points a minute)"
+    )
+    usage_rise_clear_pct_per_min: float = Field(5.0, ge=0)
+    stale_s: float | None = Field(
+        None, gt=0, description="critical when the newest report is older; default stale_after_s"
+    )
+    error_after_s: float = Field(30.0, ge=0, description="critical when failing this long")
+    account_status: bool = Field(True, description="alert on Binance's accountStatus")
+    cooldown_s: float = Field(
+        60.0, ge=0, le=3600, description="calm this long before an alert clears"
+    )
+
+    def rules(self, stale_after_s: float) -> AlertRules:
+        stale = self.stale_s or stale_after_s
+        try:
+            return AlertRules(
+                uni_mmr_warn=Level(self.uni_mmr_warn, self.uni_mmr_warn_clear),
+                uni_mmr_critical=Level(self.uni_mmr_critical, self.uni_mmr_critical_clear),
+                liquidation_move_pct=Level(
+                    self.liquidation_move_pct, self.liquidation_move_clear_pct
+                ),
+                asset_liquidation_pct=Level(
+                    self.asset_liquidation_pct, self.asset_liquidation_clear_pct
+                ),
+                usage_rise_pct_per_min=Level(
+                    self.usage_rise_pct_per_min, self.usage_rise_clear_pct_per_min
+                ),
+                stale_s=Level(stale, stale),
+                error_after_s=self.error_after_s,
+                account_status=self.account_status,
+                cooldown_s=self.cooldown_s,
+            ).check()
+        except ValueError as exc:
+            raise ConfigError(f"config: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -111,6 +171,12 @@ class Settings(BaseSettings):
     kiosk_cycle_s: float = Field(
         15.0, ge=2, le=3600, description="kiosk mode (/?kiosk=1): seconds per account"
     )
+    alerts: AlertSettings = Field(default_factory=lambda: AlertSettings.model_validate({}))
+    notify_urls: list[SecretStr] = Field(
+        default_factory=list,
+        description="apprise URLs alerts are sent to (slack://…, tgram://…, mailto://…, "
+        "ntfys://…, json://…); secrets: never logged or stored",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -131,6 +197,20 @@ class Settings(BaseSettings):
             hour_days=self.keep_hour_days,
             events_days=self.keep_events_days,
         )
+
+    def alert_rules(self, names: list[str]) -> dict[str, AlertRules]:
+        """The alert rules of each named account: ``[alerts]`` with the account's changes."""
+        base = self.alerts.model_dump()
+        changes = {a.name: a.alerts for a in self.accounts}
+        out = {}
+        for name in names:
+            try:
+                merged = AlertSettings.model_validate(base | changes.get(name, {}))
+            except ValidationError as err:
+                where = f"config: accounts[{name}].alerts."
+                raise ConfigError(_describe(err).replace("config: ", where, 1)) from None
+            out[name] = merged.rules(self.stale_after_s)
+        return out
 
     def risk_rules(self) -> RiskRules:
         rules = RiskRules(

@@ -49,7 +49,6 @@ class AlertRules:
     error_after_s: float = 30.0  # collector failing for this long (a refused key: at once)
     account_status: bool = True  # Binance's accountStatus other than NORMAL
     cooldown_s: float = 60.0  # calm this long before an alert clears
-    top_up_target_uni_mmr: float = 2.2  # the suggested top-up aims here
 
     def check(self) -> AlertRules:
         """The same rules, or ValueError naming a level whose clear is on the wrong side."""
@@ -114,6 +113,7 @@ def _usd(x: float) -> str:
 
 
 def _top_up(report: RiskReport, target: float) -> str:
+    """The suggested top-up aims at the warn level's clear level: it ends the alert."""
     need = report.top_up_to(target)
     if need <= 0:
         return "no top-up needed"
@@ -131,7 +131,7 @@ def _uni_mmr_check(
         calm=u >= level.clear,
         title=f"uniMMR below {level.trigger:g}",
         message=f"uniMMR {u:.3f}",
-        action=_top_up(report, rules.top_up_target_uni_mmr),
+        action=_top_up(report, rules.uni_mmr_warn.clear),
         value=u,
     )
 
@@ -151,7 +151,7 @@ def _liquidation_move_check(report: RiskReport, rules: AlertRules) -> Check | No
         calm=nearest >= level.clear,
         title=f"liquidation within a {level.trigger:g} % move",
         message=f"a {nearest:.1f} % {side} of every coin liquidates the account",
-        action=_top_up(report, rules.top_up_target_uni_mmr),
+        action=_top_up(report, rules.uni_mmr_warn.clear),
         value=nearest,
     )
 

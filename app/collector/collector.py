@@ -46,6 +46,7 @@ from risk import RiskRules, evaluate
 from risk.model import MarketState
 
 if TYPE_CHECKING:
+    from app.alerts.watch import AlertWatch
     from app.collector.marks_hub import MarkHub
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Collector:
         hub: MarkHub | None = None,
         frozen_after_s: float = DEFAULT_FROZEN_AFTER_S,
         positions_max_age_s: float = DEFAULT_POSITIONS_MAX_AGE_S,
+        watch: AlertWatch | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -99,6 +101,7 @@ class Collector:
         self.policy = policy or RetryPolicy()
         self._now_ms = now_ms
         self.allow_unsafe_key = allow_unsafe_key
+        self.watch = watch  # alerts: told of every report, failure and successful poll
         self._key_checked = False
         self._key_refused = False
         self._clock_synced = False
@@ -215,6 +218,8 @@ class Collector:
             self._positions_too_old = False
         if self.hub is not None:
             self.hub.ensure_streams(cm_pairs(fetched.payloads))
+        if self.watch is not None:
+            self.watch.on_poll_ok(self.account)
         return CycleResult(written.report_id, None)
 
     def _feed_state(self, now_ms: int) -> str:
@@ -314,6 +319,11 @@ class Collector:
         if self._store_trouble is not None:
             log.info("account %s: store writable again", self.account)
             self._store_trouble = None
+        if self.watch is not None:
+            reported = cycle.reported.account_status if cycle.reported else None
+            self.watch.on_report(
+                self.account, cycle.report, cycle.fetched_at_ms, reported, written.report_id
+            )
         return written
 
     def on_marks_state(self, live: bool, message: str) -> None:
@@ -375,6 +385,9 @@ class Collector:
                 failure.message,
             )
         self._event(failure.status, failure.message, failure.endpoint, failure.code)
+        if self.watch is not None:
+            refused = isinstance(exc, KeyRefusedError)
+            self.watch.on_failure(self.account, failure.message, key_refused=refused)
         return failure
 
     def schedule(self, scheduler: BackgroundScheduler, interval_s: float) -> None:

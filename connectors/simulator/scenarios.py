@@ -53,6 +53,13 @@ SCENARIOS: dict[str, Scenario] = {
             drop_seconds=CRASH_SECONDS,
         ),
         Scenario(
+            "recovery",
+            f"recovery: every coin rises back what the crash took (+{1 / (1 - CRASH_DROP) - 1:.0%} "
+            f"times its beta) in {CRASH_SECONDS / 60:.0f} minutes, then holds",
+            drop=1.0 - 1.0 / (1.0 - CRASH_DROP),
+            drop_seconds=CRASH_SECONDS,
+        ),
+        Scenario(
             "basis_blowout",
             f"basis blow-out: perpetual marks leave the index, {BLOWOUT_PREMIUM:.0%} above it "
             f"after {BLOWOUT_SECONDS / 60:.0f} minutes (short-perp hedges lose)",

@@ -119,7 +119,7 @@ def test_scenario_and_faults_switch_at_run_time(desk: SimulatorServer) -> None:
     assert switched.status_code == 200 and switched.json()["scenario"] == "crash"
     assert desk.simulator.market.scenario.name == "crash"
     bad = requests.post(url + "/scenario", params={"name": "meltdown"}, timeout=5)
-    assert bad.status_code == 400 and "calm, crash, basis_blowout" in bad.json()["error"]
+    assert bad.status_code == 400 and "calm, crash, recovery, basis_blowout" in bad.json()["error"]
 
     assert requests.post(url + "/faults", params={"fail_5xx": "2"}, timeout=5).ok
     assert desk.simulator.faults.fail_5xx == 2

@@ -73,7 +73,7 @@ def test_a_break_in_the_calm_restarts_the_cooldown() -> None:
 
 
 def test_critical_fires_on_its_own_level_with_the_top_up_to_the_target() -> None:
-    b = book(cooldown_s=0.0, top_up_target_uni_mmr=2.2)
+    b = book(cooldown_s=0.0)  # the top-up aims at the warn level's clear level, 2.2
     out = b.on_report("a", report(1.9), T0) + b.on_report("a", report(1.55), T0 + 1000)
     assert [(t.kind, t.check.key) for t in out] == [
         ("trigger", "uni_mmr_warn"),

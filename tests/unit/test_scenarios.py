@@ -40,6 +40,14 @@ def test_crash_is_minus_30_percent_in_ten_minutes_scaled_by_beta() -> None:
     assert crash.basis(600) == 0.0
 
 
+def test_recovery_gives_back_what_the_crash_took() -> None:
+    crash, recovery = scenario("crash"), scenario("recovery")
+    # 0.7 × (1 / 0.7) = 1 for every beta: ln(1 − drop) = ln(1 / 0.7) = −ln 0.7.
+    for beta in (1.0, 1.4):
+        assert crash.index_factor(600, beta) * recovery.index_factor(600, beta) == pytest.approx(1)
+    assert recovery.index_factor(300, 1.0) == pytest.approx(1 / 0.836660, abs=1e-5)  # 1.195229
+
+
 def test_basis_blowout_lifts_perp_marks_8_percent_over_index_in_5_minutes() -> None:
     blowout = scenario("basis_blowout")
     assert blowout.basis(150) == pytest.approx(0.04)
@@ -100,6 +108,6 @@ def test_funding_follows_binance_formula() -> None:
 
 
 def test_unknown_scenario_names_the_choices() -> None:
-    with pytest.raises(ValueError, match="calm, crash, basis_blowout"):
+    with pytest.raises(ValueError, match="calm, crash, recovery, basis_blowout"):
         scenario("meltdown")
-    assert set(SCENARIOS) == {"calm", "crash", "basis_blowout"}
+    assert set(SCENARIOS) == {"calm", "crash", "recovery", "basis_blowout"}
