@@ -18,6 +18,7 @@ from dash import Input, Output, State
 
 from app.clock import now_ms
 from app.store.store import Store
+from app.web import alarm
 from app.web.context import WebContext
 from app.web.layout import VIEWS, layout
 from app.web.pages import overview
@@ -102,4 +103,5 @@ def create_app(
 
     for page, _ in VIEWS:
         page.register(app, ctx)
+    alarm.register(app, ctx)
     return app

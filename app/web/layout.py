@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from app.web.pages import classic, hedges, history, overview, positions, stress, whatif
+from app.web import alarm
+from app.web.pages import alerts, classic, hedges, history, overview, positions, stress, whatif
 
 KEY_CHECK_MS = 500  # how often a viewer asks whether a newer report exists (one indexed query)
 AGE_TICK_MS = 1000  # the data age on screen counts up every second
@@ -18,6 +19,7 @@ VIEWS = (
     (history, "History"),
     (whatif, "What-if"),
     (classic, "PM vs classic"),
+    (alerts, "Alerts"),
 )
 
 
@@ -48,6 +50,7 @@ def layout(accounts: list[str], kiosk_cycle_s: float) -> html.Div:
                 hidden=True,
             ),
             html.Div("", id="store-banner", className="store-banner", hidden=True, role="alert"),
+            alarm.layout(),
             html.Header(
                 [
                     html.Span("pmdesk", className="brand"),

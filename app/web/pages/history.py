@@ -5,6 +5,7 @@ marked on the time axis, and gaps (no data) left as gaps."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from app.export import ExportError, history_frame
+from app.store.alerts import StoredAlert
 from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample
 from app.store.store import Store, StoredEvent, StoredStatusChange
 from app.web.components import (
@@ -116,6 +118,45 @@ def load_series(store: Store, account: str, rng: Range, now_ms: int) -> Series:
     return series_of_buckets(buckets, rng.source_s)
 
 
+def _alert_traces(alerts: Sequence[StoredAlert]) -> list[dict[str, Any]]:
+    """Alerts on the events lane: a triangle when one fired (red critical, amber warn), an open
+    circle when it cleared."""
+    if not alerts:
+        return []
+    cleared = [a for a in alerts if a.cleared_at_ms is not None]
+    return [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "alert fired",
+            "x": [a.triggered_at_ms for a in alerts],
+            "y": ["ALERT"] * len(alerts),
+            "yaxis": "y3",
+            "text": [f"{a.severity.upper()} {a.title}: {a.message}" for a in alerts],
+            "marker": {
+                "size": 16,
+                "symbol": "triangle-down",
+                "color": [
+                    COLORS["danger"] if a.severity == "critical" else COLORS["watch"]
+                    for a in alerts
+                ],
+            },
+            "hovertemplate": "%{x|%H:%M:%S} UTC %{text}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "alert cleared",
+            "x": [a.cleared_at_ms for a in cleared],
+            "y": ["ALERT"] * len(cleared),
+            "yaxis": "y3",
+            "text": [f"cleared: {a.title}" for a in cleared],
+            "marker": {"size": 14, "symbol": "circle-open", "color": COLORS["ok"]},
+            "hovertemplate": "%{x|%H:%M:%S} UTC %{text}<extra></extra>",
+        },
+    ]
+
+
 def history_figure(
     series: Series,
     changes: list[StoredStatusChange],
@@ -123,6 +164,7 @@ def history_figure(
     rules: RiskRules,
     rng: Range,
     revision: str,
+    alerts: Sequence[StoredAlert] = (),
 ) -> dict[str, Any]:
     bucketed = rng.source_s != 0
     data: list[dict[str, Any]] = [
@@ -187,6 +229,7 @@ def history_figure(
                 "hovertemplate": "%{x|%H:%M:%S} UTC %{y}: %{text}<extra></extra>",
             }
         )
+    data.extend(_alert_traces(alerts))
     for name, ys, color in (
         ("adjusted equity", series.equity, COLORS["ok"]),
         ("maintenance margin", series.mm, COLORS["watch"]),
@@ -292,6 +335,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             ctx.rules,
             rng,
             f"history-{account}-{range_key}",
+            ctx.store.alerts.since(since, account),
         )
 
     @app.callback(

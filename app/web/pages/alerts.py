@@ -1,0 +1,96 @@
+"""Alert log: every alert of the last 30 days, all accounts — when it fired and cleared, what it
+said, who acknowledged it and when, and whether the team's notifications got through."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+from dash import Input, Output, html
+
+from app.store.alerts import StoredAlert, StoredDelivery
+from app.web.components import grid, num_col, panel, text_col, view
+from app.web.context import WebContext
+
+VIEW = "alerts"
+LOG_DAYS = 30
+
+
+def _utc(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _delivered(ds: list[StoredDelivery]) -> str:
+    """e.g. "trigger: json#1 ok; clear: json#1 FAILED after 5 tries"."""
+    parts = []
+    for d in ds:
+        outcome = "ok" if d.ok else f"FAILED after {d.attempts} tries"
+        parts.append(f"{d.kind}: {d.target} {outcome}")
+    return "; ".join(parts)
+
+
+def log_rows(alerts: list[StoredAlert], deliveries: list[StoredDelivery]) -> list[dict[str, Any]]:
+    sent: dict[int, list[StoredDelivery]] = defaultdict(list)
+    for d in deliveries:
+        sent[d.alert_id].append(d)
+    return [
+        {
+            "key": a.id,
+            "fired": _utc(a.triggered_at_ms),
+            "account": a.account,
+            "severity": a.severity.upper(),
+            "rule": a.title,
+            "message": a.message,
+            "cleared": _utc(a.cleared_at_ms) or "ACTIVE",
+            "minutes": (
+                None if a.cleared_at_ms is None else (a.cleared_at_ms - a.triggered_at_ms) / 60_000
+            ),
+            "acked": ("" if a.acked_by is None else f"{a.acked_by} at {_utc(a.acked_at_ms)[11:]}"),
+            "sent": _delivered(sent[a.id]),
+        }
+        for a in alerts
+    ]
+
+
+COLUMNS = [
+    text_col("fired", "Fired (UTC)", "When the rule's trigger level was crossed.", sort="desc"),
+    text_col("account", "Account", "Which account."),
+    text_col("severity", "Severity", "WARN or CRITICAL."),
+    text_col("rule", "Rule", "The rule, with its trigger level.", minWidth=260),
+    text_col("message", "Value", "The value when last seen active.", minWidth=260),
+    text_col("cleared", "Cleared (UTC)", "When it was back past the clear level long enough."),
+    num_col("minutes", "Minutes", "How long it lasted.", ",.1f"),
+    text_col("acked", "Acknowledged", "Who silenced it, and when (UTC)."),
+    text_col("sent", "Notifications", "Each delivery to the team's targets.", minWidth=260),
+]
+
+
+def layout() -> html.Div:
+    return view(
+        VIEW,
+        panel(
+            f"Alerts, last {LOG_DAYS} days",
+            "Every alert the collector raised: it fires past a rule's trigger level and clears "
+            "only back past the separate clear level, after the cooldown. Levels are in the "
+            "config file ([alerts]).",
+            grid("alerts-grid", COLUMNS, "pmdesk-alerts"),
+        ),
+    )
+
+
+def register(app: dash.Dash, ctx: WebContext) -> None:
+    @app.callback(
+        Output("alerts-grid", "rowData"),
+        Input("alerts-state", "data"),
+        Input("report-key", "data"),
+        Input("view", "value"),
+    )
+    def refresh(_state: object, _key: object, shown: str) -> list[dict[str, Any]]:
+        if shown != VIEW:
+            raise dash.exceptions.PreventUpdate
+        alerts = ctx.store.alerts.since(ctx.clock() - LOG_DAYS * 86_400_000)
+        return log_rows(alerts, ctx.store.alerts.deliveries([a.id for a in alerts]))
