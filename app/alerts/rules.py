@@ -113,7 +113,8 @@ def _usd(x: float) -> str:
 
 
 def _top_up(report: RiskReport, target: float) -> str:
-    """The suggested top-up aims at the warn level's clear level: it ends the alert."""
+    """The suggested top-up aims at the warn level's clear level (or the alert's own, if higher):
+    reaching it ends the alert."""
     need = report.top_up_to(target)
     if need <= 0:
         return "no top-up needed"
@@ -131,7 +132,7 @@ def _uni_mmr_check(
         calm=u >= level.clear,
         title=f"uniMMR below {level.trigger:g}",
         message=f"uniMMR {u:.3f}",
-        action=_top_up(report, rules.uni_mmr_warn.clear),
+        action=_top_up(report, max(rules.uni_mmr_warn.clear, level.clear)),
         value=u,
     )
 

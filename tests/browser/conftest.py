@@ -38,6 +38,7 @@ def browser() -> Iterator[Browser]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",  # after the desk's one click
             ],
         )
         yield b

@@ -1,0 +1,98 @@
+"""The alarm in a real browser: an alert raised by the collector shows as a banner on two open
+screens with its sound playing; Acknowledge on one silences both, and the store records who and
+when. Screenshots under artifacts/ (the banner at 1920×1080, and on a kiosk screen).
+
+Chromium runs with ``--autoplay-policy=no-user-gesture-required`` (tests/browser/conftest.py):
+what a desk screen has after its one-time click on "enable the alarm sound".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from app.alerts.rules import AlertRules, Level
+from app.alerts.watch import AlertWatch
+from app.collector.collector import Collector
+from app.store.store import Store
+from connectors.simulator.clock import ManualClock
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+WAIT_MS = 10_000
+
+
+def _playing(page: Page) -> bool:
+    return bool(page.evaluate("!document.getElementById('alarm-audio').paused"))
+
+
+def test_banner_sound_and_acknowledge_on_two_screens(
+    browser: Browser, dashboard_url: str, collector: Collector, store: Store, clock: ManualClock
+) -> None:
+    # The basis book sits near uniMMR 200: a warn level of 1000 makes its first report an alert.
+    rules = dataclasses.replace(AlertRules(), uni_mmr_warn=Level(1000.0, 1100.0))
+    collector.watch = AlertWatch(store.alerts, {"sim-basis": rules}, clock.now_ms)
+    assert collector.run_once().report_id is not None
+    (alert,) = store.alerts.active()
+    report = store.latest_report("sim-basis")
+    assert report is not None and alert.message == f"uniMMR {report.uni_mmr:.3f}"
+
+    screens = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark")
+        screens.append(context.new_page())
+    try:
+        for page in screens:
+            page.goto(dashboard_url)
+            row = page.locator(".alert-row")
+            expect(row).to_have_count(1, timeout=WAIT_MS)
+            expect(row).to_contain_text("WARN")
+            expect(row).to_contain_text("sim-basis")
+            expect(row).to_contain_text("uniMMR below 1000")
+            expect(row).to_contain_text(alert.message)
+            expect(row).to_contain_text(alert.action)  # the stablecoin top-up to 1100
+            page.wait_for_function("!document.getElementById('alarm-audio').paused")
+        screenshot(screens[0], "alert-banner-1920x1080")
+
+        screens[0].get_by_role("button", name="Acknowledge").click()
+        for page in screens:  # both screens: silenced, and say by whom
+            expect(page.locator(".alert-row")).to_contain_text(
+                "silenced by screen at 127.0.0.1", timeout=WAIT_MS
+            )
+            page.wait_for_function("document.getElementById('alarm-audio').paused")
+            assert not _playing(page)
+        acked = store.alerts.get(alert.id)
+        assert acked is not None
+        assert (acked.acked_by, acked.acked_at_ms) == ("screen at 127.0.0.1", clock.now_ms())
+
+        # The log view lists it, acknowledged.
+        screens[1].locator("#view").get_by_text("Alerts", exact=True).click()
+        cell = screens[1].locator(f'#alerts-grid [row-id="{alert.id}"] [col-id="acked"]')
+        expect(cell).to_contain_text("screen at 127.0.0.1", timeout=WAIT_MS)
+        expect(
+            screens[1].locator(f'#alerts-grid [row-id="{alert.id}"] [col-id="cleared"]')
+        ).to_have_text("ACTIVE")
+        screenshot(screens[1], "alert-log-1920x1080")
+    finally:
+        for page in screens:
+            page.context.close()
+
+
+def test_kiosk_screen_shows_the_alarm_large(
+    browser: Browser, dashboard_url: str, collector: Collector, store: Store, clock: ManualClock
+) -> None:
+    rules = dataclasses.replace(AlertRules(), uni_mmr_critical=Level(1000.0, 1100.0))
+    collector.watch = AlertWatch(store.alerts, {"sim-basis": rules}, clock.now_ms)
+    assert collector.run_once().report_id is not None
+    context = browser.new_context(viewport={"width": 2560, "height": 1440}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(dashboard_url + "?kiosk=1")
+        expect(page.locator(".alert-critical")).to_have_count(1, timeout=WAIT_MS)
+        expect(page.locator(".alert-critical")).to_contain_text("CRITICAL")
+        page.wait_for_function("!document.getElementById('alarm-audio').paused")
+        screenshot(page, "alert-banner-kiosk-2560x1440")
+    finally:
+        context.close()
