@@ -220,7 +220,8 @@ def _sqlite_pragmas(max_mb: float | None) -> Callable[[Any, Any], None]:
 def make_engine(url: str, max_mb: float | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        uri = parsed.query.get("uri") == "true"  # "file:…?mode=ro": SQLite's own URI form
+        if parsed.database and parsed.database != ":memory:" and not uri:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas(max_mb))

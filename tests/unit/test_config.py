@@ -116,3 +116,45 @@ def test_account_names_must_differ_and_need_a_key(tmp_path: Path) -> None:
     cfg.write_text('[[accounts]]\nname = "x"\n')
     with pytest.raises(ConfigError, match=r"accounts\[x\]: give api_key_file"):
         account_keys(load_settings(cfg))
+
+
+def test_alert_rules_from_the_file_with_per_account_changes(tmp_path: Path) -> None:
+    cfg = tmp_path / "pmdesk.toml"
+    cfg.write_text(
+        'stale_after_s = 20\nnotify_urls = ["json://127.0.0.1:9999/hook?token=s3cret"]\n'
+        "[alerts]\nuni_mmr_warn = 2.5\nuni_mmr_warn_clear = 2.8\ncooldown_s = 30\n"
+        '[[accounts]]\nname = "desk-a"\napi_key_env = "K"\napi_secret_env = "S"\n'
+        "alerts = { uni_mmr_warn = 3.0, uni_mmr_warn_clear = 3.3 }\n"
+        '[[accounts]]\nname = "desk-b"\napi_key_env = "K"\napi_secret_env = "S"\n'
+    )
+    settings = load_settings(cfg)
+    rules = settings.alert_rules(["desk-a", "desk-b"])
+    assert (rules["desk-a"].uni_mmr_warn.trigger, rules["desk-a"].uni_mmr_warn.clear) == (3.0, 3.3)
+    assert (rules["desk-b"].uni_mmr_warn.trigger, rules["desk-b"].cooldown_s) == (2.5, 30.0)
+    assert rules["desk-b"].stale_s.trigger == 20.0  # stale_s unset: the screen's limit
+    assert rules["desk-b"].uni_mmr_critical.trigger == 1.6  # default
+    assert "s3cret" not in repr(settings)  # notify URLs are secrets
+
+
+@pytest.mark.parametrize(
+    ("alerts", "message"),
+    [
+        ("uni_mmr_warn = 2.0\nuni_mmr_warn_clear = 1.9", "alerts.uni_mmr_warn: clear level"),
+        ("uni_mmr_wran = 2.0", "alerts.uni_mmr_wran"),
+    ],
+)
+def test_bad_alert_levels_are_named(tmp_path: Path, alerts: str, message: str) -> None:
+    cfg = tmp_path / "pmdesk.toml"
+    cfg.write_text(f"[alerts]\n{alerts}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(cfg).alert_rules(["main"])
+
+
+def test_bad_alert_change_of_one_account_names_it(tmp_path: Path) -> None:
+    cfg = tmp_path / "pmdesk.toml"
+    cfg.write_text(
+        '[[accounts]]\nname = "desk-a"\napi_key_env = "K"\napi_secret_env = "S"\n'
+        'alerts = { cooldown_s = "soon" }\n'
+    )
+    with pytest.raises(ConfigError, match=r"accounts\[desk-a\]\.alerts\.cooldown_s"):
+        load_settings(cfg).alert_rules(["desk-a"])
