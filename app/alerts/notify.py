@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import apprise
 from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
 
-from app.store.alerts import AlertStore
+from app.store.alerts import AlertStore, StoredDelivery
 
 log = logging.getLogger(__name__)
 logging.getLogger("apprise").setLevel(logging.ERROR)  # its lines can quote a URL
@@ -150,13 +150,15 @@ class Notifier:
         if self._store is not None and notice.alert_id is not None:
             try:
                 self._store.record_delivery(
-                    notice.alert_id,
-                    notice.kind,
-                    target.label,
-                    tries,
-                    error is None,
-                    error,
-                    self._now_ms(),
+                    StoredDelivery(
+                        notice.alert_id,
+                        notice.kind,
+                        target.label,
+                        tries,
+                        error is None,
+                        error,
+                        self._now_ms(),
+                    )
                 )
             except Exception as exc:  # the store may be full: the log says what happened
                 log.error("delivery of alert %s not recorded: %s", notice.alert_id, exc)

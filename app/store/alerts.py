@@ -3,6 +3,7 @@ acknowledged from any screen; and each notification's delivery."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select, update
@@ -38,6 +39,7 @@ class StoredDelivery:
     at_ms: int
 
 
+_DELIVERY_FIELDS = dataclasses.fields(StoredDelivery)
 _ALERT_COLUMNS = (
     AlertRow.id,
     AlertRow.account,
@@ -139,43 +141,16 @@ class AlertStore:
             row = s.execute(select(*_ALERT_COLUMNS).where(AlertRow.id == alert_id)).first()
             return None if row is None else StoredAlert(**row._asdict())
 
-    def record_delivery(
-        self,
-        alert_id: int,
-        kind: str,
-        target: str,
-        attempts: int,
-        ok: bool,
-        error: str | None,
-        at_ms: int,
-    ) -> None:
+    def record_delivery(self, delivery: StoredDelivery) -> None:
         with self._session.begin() as s:
-            s.add(
-                AlertDeliveryRow(
-                    alert_id=alert_id,
-                    kind=kind,
-                    target=target,
-                    attempts=attempts,
-                    ok=ok,
-                    error=error,
-                    at_ms=at_ms,
-                )
-            )
+            s.add(AlertDeliveryRow(**dataclasses.asdict(delivery)))
 
     def deliveries(self, alert_ids: list[int]) -> list[StoredDelivery]:
         if not alert_ids:
             return []
         with Session(self.engine) as s:
             rows = s.execute(
-                select(
-                    AlertDeliveryRow.alert_id,
-                    AlertDeliveryRow.kind,
-                    AlertDeliveryRow.target,
-                    AlertDeliveryRow.attempts,
-                    AlertDeliveryRow.ok,
-                    AlertDeliveryRow.error,
-                    AlertDeliveryRow.at_ms,
-                )
+                select(*(getattr(AlertDeliveryRow, f.name) for f in _DELIVERY_FIELDS))
                 .where(AlertDeliveryRow.alert_id.in_(alert_ids))
                 .order_by(AlertDeliveryRow.at_ms, AlertDeliveryRow.id)
             )
