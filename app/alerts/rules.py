@@ -152,7 +152,7 @@ def _liquidation_move_check(report: RiskReport, rules: AlertRules) -> Check | No
         calm=nearest >= level.clear,
         title=f"liquidation within a {level.trigger:g} % move",
         message=f"a {nearest:.1f} % {side} of every coin liquidates the account",
-        action=_top_up(report, rules.uni_mmr_warn.clear),
+        action="cut size or hedge the losing side, or add stablecoin",
         value=nearest,
     )
 

@@ -93,6 +93,7 @@ def test_liquidation_move_takes_the_nearer_side() -> None:
     assert feed(b, [(0, 3.0)], down_pct=-20.0, up_pct=40.0) == []
     assert feed(b, [(1, 3.0)], down_pct=-30.0, up_pct=12.0) == [("trigger", "liquidation_move")]
     assert "a 12.0 % rise of every coin" in b.active("a")[0].message
+    assert b.active("a")[0].action == "cut size or hedge the losing side, or add stablecoin"
     assert feed(b, [(2, 3.0)], down_pct=-16.0, up_pct=None) == []  # between 15 and 18
     assert feed(b, [(3, 3.0)], down_pct=-18.5, up_pct=None) == [("clear", "liquidation_move")]
 
