@@ -49,9 +49,13 @@ def target_label(url: str, index: int) -> str:
 
 
 class _Target:
+    """One notification URL, parsed once by apprise (a URL it does not know: ValueError)."""
+
     def __init__(self, url: str, label: str) -> None:
-        self.url = url
         self.label = label
+        self.sender = apprise.Apprise()
+        if not self.sender.add(url):
+            raise ValueError(f"notify_urls: target {label} is not a URL apprise knows")
         self.queue: queue.Queue[Notice | None] = queue.Queue()
         self.thread: threading.Thread | None = None
 
@@ -66,9 +70,6 @@ class Notifier:
         backoff_s: float = DEFAULT_BACKOFF_S,
     ) -> None:
         self._targets = [_Target(url, target_label(url, i)) for i, url in enumerate(urls)]
-        for t in self._targets:
-            if not apprise.Apprise().add(t.url):
-                raise ValueError(f"notify_urls: target {t.label} is not a URL apprise knows")
         self._store = store
         self._now_ms = now_ms
         self._attempts = attempts
@@ -132,9 +133,10 @@ class Notifier:
             ):
                 with attempt:
                     tries += 1
-                    sender = apprise.Apprise()
-                    sender.add(target.url)
-                    if not sender.notify(body=notice.body, title=notice.title, notify_type=kind):
+                    sent = target.sender.notify(
+                        body=notice.body, title=notice.title, notify_type=kind
+                    )
+                    if not sent:
                         raise DeliveryError(f"{target.label} did not accept the notification")
         except RetryError as exc:
             cause = exc.last_attempt.exception()

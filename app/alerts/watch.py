@@ -49,6 +49,7 @@ class AlertWatch:
         self.book = AlertBook(rules, now_ms())
         self._ids: dict[tuple[str, str], int] = {}
         self._updated_ms: dict[int, int] = {}
+        self._stored: dict[int, tuple[str, str, float | None]] = {}  # what the row says now
         self._adopt()
 
     def _adopt(self) -> None:
@@ -143,11 +144,13 @@ class AlertWatch:
                 )
                 self._ids[key] = alert_id
                 self._updated_ms[alert_id] = t.at_ms
+                self._stored[alert_id] = (c.message, c.action, c.value)
             else:
                 alert_id = self._ids.pop(key, None)
                 if alert_id is not None:
                     self._store.close(alert_id, t.at_ms)
                     self._updated_ms.pop(alert_id, None)
+                    self._stored.pop(alert_id, None)
         except Exception as exc:  # e.g. the store is full: the team is still told
             log.error("alert %s of %s not stored: %s", c.key, t.account, exc)
         log.warning("alert %s: %s: %s — %s", t.kind, t.account, c.title, c.message)
@@ -161,10 +164,12 @@ class AlertWatch:
             if now - self._updated_ms.get(alert_id, 0) < UPDATE_EVERY_MS:
                 continue
             check: Check | None = next((c for c in self.book.active(account) if c.key == key), None)
-            if check is None:
-                continue
+            shown = (check.message, check.action, check.value) if check is not None else None
+            if shown is None or shown == self._stored.get(alert_id):
+                continue  # gone, or the row already says it: no write
             self._updated_ms[alert_id] = now
             try:
-                self._store.update(alert_id, check.message, check.action, check.value)
+                self._store.update(alert_id, *shown)
+                self._stored[alert_id] = shown
             except Exception as exc:  # the next one may go through
                 log.debug("alert %s value not updated: %s", alert_id, exc)
