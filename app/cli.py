@@ -27,6 +27,7 @@ from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
 from app.config import ConfigError, Settings, account_keys, load_settings
 from app.export import RESOLUTIONS, ROWS, ExportError, history_frame, parse_time, write_frame
+from app.report_text import describe_report
 from app.server import (
     LanBindingRefusedError,
     add_health_route,
@@ -38,7 +39,13 @@ from app.store.retention import Pruned
 from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
 from app.web.auth import PasswordFileAuth, add_user, load_users
-from connectors.binance.capture import CaptureError, file_name, read_capture, write_capture
+from connectors.binance.capture import (
+    CaptureError,
+    file_name,
+    needed_files,
+    read_capture,
+    write_capture,
+)
 from connectors.binance.client import (
     ENDPOINTS,
     SLOW_PATHS,
@@ -50,7 +57,8 @@ from connectors.binance.client import (
 from connectors.binance.keycheck import OVERRIDE_FLAG, KeyVerdict, judge
 from connectors.binance.limits import min_poll_interval_s
 from connectors.binance.parse import (
-    ROOT_FIELD,
+    CM_LEVERAGE_BRACKET,
+    UM_LEVERAGE_BRACKET,
     KeyPermissions,
     PayloadError,
     snapshot_from_payloads,
@@ -58,7 +66,7 @@ from connectors.binance.parse import (
 from connectors.simulator.book import PRESETS
 from connectors.simulator.scenarios import SCENARIOS
 from connectors.simulator.server import CONTROL_PREFIX, Simulator, SimulatorServer
-from risk import MissingMarketDataError, evaluate
+from risk import evaluate
 from risk.serialize import report_to_dict
 
 log = logging.getLogger("pmdesk")
@@ -389,25 +397,31 @@ def cmd_capture(args: argparse.Namespace) -> None:
         print(written)
 
 
-def cmd_risk(args: argparse.Namespace) -> None:
+UNKNOWN_EXIT = 3
+"""``pmdesk risk``: exit status when some figure is UNKNOWN (the report still prints)."""
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
     settings = _settings(args)
     payloads = read_capture(args.dir)
-    try:
-        snapshot, market = snapshot_from_payloads(payloads)
-    except PayloadError as exc:
-        where = args.dir / file_name(exc.path)
-        if exc.field == ROOT_FIELD:
-            raise CliError(f"{where}: {exc.problem}") from None
-        raise CliError(f"{where}: field {exc.field!r}: {exc.problem}") from None
+    missing = needed_files(payloads)
+    if missing:
+        names = " and ".join(str(args.dir / file_name(p)) for p in missing)
+        raise CliError(f"{names}: missing (the evaluation needs it; pmdesk capture writes it)")
+    snapshot, market = snapshot_from_payloads(payloads)
+    for path, held in (
+        (UM_LEVERAGE_BRACKET, snapshot.um_positions),
+        (CM_LEVERAGE_BRACKET, snapshot.cm_positions),
+    ):
+        if held and path not in payloads:
+            raise CliError(f"{args.dir / file_name(path)}: missing (open positions need it)")
     report = evaluate(snapshot, market, settings.risk_rules())
     body = report_to_dict(report)
     if args.json:
         print(json.dumps(body, indent=2))
-        return
-    print(f"uniMMR              {body['uni_mmr'] if body['uni_mmr'] is not None else '∞'}")
-    print(f"status              {body['status']}")
-    print(f"adjusted equity USD {report.adjusted_equity_usd:,.2f}")
-    print(f"maint margin USD    {report.maint_margin.total_usd:,.2f}")
+    else:
+        print(describe_report(report))
+    return UNKNOWN_EXIT if report.state == "UNKNOWN" else 0
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -450,7 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(
-        name: str, helptext: str, fn: Callable[[argparse.Namespace], None], *, web: bool = True
+        name: str,
+        helptext: str,
+        fn: Callable[[argparse.Namespace], int | None],
+        *,
+        web: bool = True,
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
@@ -537,20 +555,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        args.func(args)
+        status = args.func(args)
     except (
         ConfigError,
         CliError,
         CaptureError,
         PayloadError,
-        MissingMarketDataError,
         LanBindingRefusedError,
         StoreSchemaError,
         ExportError,
     ) as exc:
         print(f"pmdesk: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -19,7 +19,7 @@ from pydantic_settings import (
 
 from app.alerts.rules import AlertRules, Level
 from app.store.retention import Retention
-from risk.model import RiskRules
+from risk.model import Product, RiskRules
 
 
 class ConfigError(Exception):
@@ -142,12 +142,43 @@ class Settings(BaseSettings):
     frozen_after_s: float = Field(
         30.0, gt=0, description="no price change for this long raises a 'prices frozen' event"
     )
-    margin_call_uni_mmr: float = Field(1.5, gt=0)
-    reduce_only_uni_mmr: float = Field(1.2, gt=0)
-    liquidation_uni_mmr: float = Field(1.05, gt=0)
-    loss_uni_mmr: float = Field(1.0, gt=0)
-    margin_leverage: Literal[3, 5, 10] = Field(
-        10, description="cross-margin leverage; sets the loans' MMR: 3x 10 %, 5x 8 %, 10x 5 %"
+    product: Product = Field(
+        Product.PM,
+        description="PM (Portfolio Margin, the papi endpoints: liquidation below uniMMR 1.05 "
+        "and at adjusted equity < 0) or PM_PRO (ladder 1.5 / 1.2 / 1.05 / 1.0)",
+    )
+    margin_call_uni_mmr: float | None = Field(
+        None, gt=0, description="override the product's margin-call level (PM publishes none)"
+    )
+    reduce_only_uni_mmr: float | None = Field(
+        None, gt=0, description="override the product's reduce-only level (PM publishes none)"
+    )
+    liquidation_uni_mmr: float | None = Field(
+        None, gt=0, description="override the product's liquidation level (1.05 for both)"
+    )
+    loss_uni_mmr: float | None = Field(
+        None, gt=0, description="override the product's loss-claim level (PM publishes none)"
+    )
+    margin_leverage: float = Field(
+        3.0,
+        ge=2,
+        le=20,
+        description="cross-margin leverage for the loans' initial margin when Binance does not "
+        "report the account's (margin-asset-leverage)",
+    )
+    default_loan_mmr: float = Field(
+        0.10,
+        gt=0,
+        lt=1,
+        description="loan MMR when neither Binance's leverage nor its MM tells it (the "
+        "conservative 10 %, 3x)",
+    )
+    reconcile_tolerance: float = Field(
+        0.005,
+        gt=0,
+        lt=1,
+        description="pmdesk and Binance agree when their uniMMR, equity and MM are this close "
+        "(relative); a wider gap is an alert",
     )
     top_up_target_uni_mmr: float = Field(2.0, gt=1.0, description="uniMMR the top-up aims for")
     store_max_mb: float | None = Field(
@@ -213,23 +244,38 @@ class Settings(BaseSettings):
         return out
 
     def risk_rules(self) -> RiskRules:
-        rules = RiskRules(
-            margin_call_uni_mmr=self.margin_call_uni_mmr,
-            reduce_only_uni_mmr=self.reduce_only_uni_mmr,
-            liquidation_uni_mmr=self.liquidation_uni_mmr,
-            loss_uni_mmr=self.loss_uni_mmr,
+        """The product's ladder with any level this config overrides."""
+        levels = {
+            name: getattr(self, name)
+            for name in (
+                "margin_call_uni_mmr",
+                "reduce_only_uni_mmr",
+                "liquidation_uni_mmr",
+                "loss_uni_mmr",
+            )
+            if getattr(self, name) is not None
+        }
+        rules = RiskRules.for_product(
+            self.product,
             margin_leverage=self.margin_leverage,
+            default_loan_mmr=self.default_loan_mmr,
+            reconcile_tolerance=self.reconcile_tolerance,
             top_up_target_uni_mmr=self.top_up_target_uni_mmr,
+            **levels,
         )
         ladder = [
-            rules.margin_call_uni_mmr,
-            rules.reduce_only_uni_mmr,
-            rules.liquidation_uni_mmr,
-            rules.loss_uni_mmr,
+            level
+            for level in (
+                rules.margin_call_uni_mmr,
+                rules.reduce_only_uni_mmr,
+                rules.liquidation_uni_mmr,
+                rules.loss_uni_mmr,
+            )
+            if level is not None
         ]
         if ladder != sorted(ladder, reverse=True) or len(set(ladder)) != len(ladder):
             raise ConfigError(
-                "config: uniMMR thresholds must fall strictly: margin_call > reduce_only > "
+                "config: uniMMR levels must fall strictly: margin_call > reduce_only > "
                 f"liquidation > loss (got {ladder})"
             )
         return rules

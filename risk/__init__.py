@@ -1,13 +1,11 @@
 """The Binance Portfolio Margin model: pure functions over numpy, no I/O."""
 
-from risk.book import MissingMarketDataError
 from risk.evaluate import evaluate
 from risk.model import AccountSnapshot, MarketState, RiskReport, RiskRules
 
 __all__ = [
     "AccountSnapshot",
     "MarketState",
-    "MissingMarketDataError",
     "RiskReport",
     "RiskRules",
     "evaluate",

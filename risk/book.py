@@ -8,18 +8,27 @@ floors of +∞ so a broadcast comparison finds each value's tier. Pure: no I/O.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from risk.model import AccountSnapshot, Bracket, CollateralTier, MarketState, RiskRules
+from risk.model import (
+    COLLATERAL_TABLE_PATH,
+    EQUITY,
+    FLAT,
+    MAINT,
+    TIERED,
+    AccountSnapshot,
+    Bracket,
+    CollateralTier,
+    MarketState,
+    RiskRules,
+    UnknownReason,
+)
 from risk.tiers import FloatArray
 
 IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]
-
-
-class MissingMarketDataError(ValueError):
-    """The market state lacks a price or bracket table the snapshot needs."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,10 @@ class Book:
     cm_mark: FloatArray  # (C,) USD per coin
     cm_coin: IntArray  # (C,) asset index
     cm_brackets: TierTable  # (C, K) in coin quantity
-    margin_loan_mmr: float
+    loan_mmr: FloatArray  # (A,) cross-margin loan MMR per asset
     open_loss_usd: float
+    collateral_table: str = TIERED  # FLAT or TIERED: which of Binance's tables ``collateral`` is
+    reasons: tuple[UnknownReason, ...] = ()  # why figures are unknown (empty: none is)
 
     @property
     def n_assets(self) -> int:
@@ -99,19 +110,19 @@ class Book:
         return self.assets.index(asset)
 
 
-def _tables_by_symbol(
-    symbols: list[str], tables: dict[str, tuple[Bracket, ...]], venue: str
-) -> TierTable:
+UNKNOWN_TABLE: tuple[Bracket, ...] = (Bracket(0.0, math.inf, math.nan, math.nan, math.nan),)
+"""A symbol with no usable brackets: its maintenance margin is NaN (unknown), never 0."""
+
+
+def _tables_by_symbol(symbols: list[str], tables: dict[str, tuple[Bracket, ...]]) -> TierTable:
     """Pad each distinct bracket table object once (positions of one symbol, and symbols the
-    market state maps to one shared schedule), then give every position its row."""
-    missing = [s for s in symbols if not tables.get(s)]
-    if missing:
-        raise MissingMarketDataError(f"no leverage brackets for {venue} symbol {missing[0]}")
+    market state maps to one shared schedule), then give every position its row. A symbol
+    without brackets gets NaN rates (the caller records why)."""
     distinct: dict[int, int] = {}
     first: list[tuple[Bracket, ...]] = []
     row = np.empty(len(symbols), dtype=np.intp)
     for i, s in enumerate(symbols):
-        table = tables[s]
+        table = tables.get(s) or UNKNOWN_TABLE
         j = distinct.setdefault(id(table), len(distinct))
         if j == len(first):
             first.append(table)
@@ -122,7 +133,49 @@ def _tables_by_symbol(
     return TierTable(padded.floor[row], padded.rate[row], padded.cum[row])
 
 
-def compile_book(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -> Book:
+def collateral_table(
+    market: MarketState, table: str, assets: tuple[str, ...] | list[str]
+) -> tuple[TierTable, np.ndarray]:
+    """One of Binance's two collateral tables over ``assets``, and which assets it lists."""
+    rates = market.collateral_flat if table == FLAT else market.collateral_tiers
+    rates = rates or {}
+    return (
+        _pad([collateral_rows(rates.get(a, ())) for a in assets]),
+        np.array([a in rates for a in assets], dtype=bool),
+    )
+
+
+def _relevant(reason: UnknownReason, assets: set[str], symbols: set[str], table: str) -> bool:
+    """A market problem matters when it names an asset the account holds or owes, a symbol it
+    has a position in, or no row at all (an unreadable row might be the one that matters).
+    Collateral problems matter only in the table that values the account."""
+    tables = {path: name for name, path in COLLATERAL_TABLE_PATH.items()}
+    if tables.get(reason.path, table) != table:
+        return False
+    return not reason.item or reason.item in assets or reason.item in symbols
+
+
+def compile_book(
+    snapshot: AccountSnapshot,
+    market: MarketState,
+    rules: RiskRules,
+    table: str | None = None,
+    loan_mmr: dict[str, float] | None = None,
+) -> Book:
+    """The account's arrays. ``table``: which collateral table values equity (default: the
+    rules' assumptions, else the tiered table when read, else the flat); ``loan_mmr``: per
+    borrowed asset (default: the rules' assumptions, else ``rules.default_loan_mmr``).
+
+    Never raises for missing data: a price, mark or bracket table that is missing makes the
+    figures it feeds NaN, and ``Book.reasons`` says why (with the snapshot's and the market's
+    own problems that touch this account)."""
+    if table is None:
+        if rules.assumptions is not None:
+            table = rules.assumptions.collateral_table
+        else:
+            table = TIERED if market.collateral_tiers or market.collateral_flat is None else FLAT
+    if loan_mmr is None:
+        loan_mmr = rules.assumptions.loan_mmr if rules.assumptions is not None else {}
     um = [p for p in snapshot.um_positions if p.position_amt_qty != 0.0]
     cm = [p for p in snapshot.cm_positions if p.position_amt_contracts != 0.0]
     column: dict[str, int] = {}
@@ -137,14 +190,24 @@ def compile_book(snapshot: AccountSnapshot, market: MarketState, rules: RiskRule
     um_quote = np.array([idx(p.margin_asset) for p in um], dtype=np.intp)
     cm_coin = np.array([idx(p.margin_asset) for p in cm], dtype=np.intp)
     names = list(column)
+    symbols = {p.symbol for p in um} | {p.symbol for p in cm}
+    reasons = [r for r in market.problems if _relevant(r, set(names), symbols, table)]
+    named = {r.item for r in reasons} | {r.item for r in snapshot.problems}
 
-    def mark(symbol: str) -> float:
-        try:
-            return market.mark_price[symbol]
-        except KeyError:
-            raise MissingMarketDataError(f"no mark price for symbol {symbol}") from None
+    def missing(path: str, field: str, problem: str, item: str, affects: frozenset[str]) -> None:
+        if item not in named:
+            reasons.append(UnknownReason(path, field, problem, item, affects))
+            named.add(item)
 
-    um_mark = np.array([mark(p.symbol) for p in um], dtype=np.float64)
+    def mark(symbol: str, venue: str) -> float:
+        value = market.mark_price.get(symbol)
+        if value is None or not (value > 0 and math.isfinite(value)):
+            path = "/fapi/v1/premiumIndex" if venue == "UM" else "/dapi/v1/premiumIndex"
+            missing(path, "markPrice", "no mark price", symbol, frozenset({MAINT}))
+            return math.nan
+        return value
+
+    um_mark = np.array([mark(p.symbol, "UM") for p in um], dtype=np.float64)
     first_leg = {p.base_asset: k for k, p in reversed(list(enumerate(um)))}
     price = np.zeros(len(names))
     for i, asset in enumerate(names):
@@ -155,8 +218,25 @@ def compile_book(snapshot: AccountSnapshot, market: MarketState, rules: RiskRule
         leg = first_leg.get(asset)
         quote_price = None if leg is None else market.index_price_usd.get(um[leg].margin_asset)
         if leg is None or quote_price is None:
-            raise MissingMarketDataError(f"no index price for asset {asset}")
+            missing(
+                "/sapi/v1/portfolio/asset-index-price",
+                "assetIndexPrice",
+                "no index price",
+                asset,
+                frozenset({EQUITY, MAINT}),
+            )
+            price[i] = math.nan
+            continue
         price[i] = um_mark[leg] * quote_price
+    for venue, positions, tables, path in (
+        ("UM", um, market.um_brackets, "/papi/v1/um/leverageBracket"),
+        ("CM", cm, market.cm_brackets, "/papi/v1/cm/leverageBracket"),
+    ):
+        for p in positions:
+            if not tables.get(p.symbol):
+                missing(
+                    path, "brackets", f"no {venue} leverage brackets", p.symbol, frozenset({MAINT})
+                )
 
     equity = np.zeros(len(names))
     borrowed = np.zeros(len(names))
@@ -164,29 +244,33 @@ def compile_book(snapshot: AccountSnapshot, market: MarketState, rules: RiskRule
         if b.asset in column:
             equity[column[b.asset]] += b.equity_qty
             borrowed[column[b.asset]] += b.cross_margin_borrowed_qty
-
+    collateral, listed = collateral_table(market, table, names)
     return Book(
         assets=tuple(names),
         stable=np.array([a in rules.stablecoins for a in names], dtype=bool),
         price_usd=price,
         equity_qty=equity,
         borrowed_qty=borrowed,
-        collateral=_pad([collateral_rows(market.collateral_tiers.get(a, ())) for a in names]),
-        has_collateral_rate=np.array([a in market.collateral_tiers for a in names], dtype=bool),
+        collateral=collateral,
+        has_collateral_rate=listed,
         um_symbol=tuple(p.symbol for p in um),
         um_side=tuple(p.position_side for p in um),
         um_amt_qty=np.array([p.position_amt_qty for p in um], dtype=np.float64),
         um_mark=um_mark,
         um_base=um_base,
         um_quote=um_quote,
-        um_brackets=_tables_by_symbol([p.symbol for p in um], market.um_brackets, "USDⓈ-M"),
+        um_brackets=_tables_by_symbol([p.symbol for p in um], market.um_brackets),
         cm_symbol=tuple(p.symbol for p in cm),
         cm_side=tuple(p.position_side for p in cm),
         cm_contracts=np.array([p.position_amt_contracts for p in cm], dtype=np.float64),
         cm_size_usd=np.array([p.contract_size_usd for p in cm], dtype=np.float64),
-        cm_mark=np.array([mark(p.symbol) for p in cm], dtype=np.float64),
+        cm_mark=np.array([mark(p.symbol, "CM") for p in cm], dtype=np.float64),
         cm_coin=cm_coin,
-        cm_brackets=_tables_by_symbol([p.symbol for p in cm], market.cm_brackets, "COIN-M"),
-        margin_loan_mmr=rules.margin_loan_mmr,
+        cm_brackets=_tables_by_symbol([p.symbol for p in cm], market.cm_brackets),
+        loan_mmr=np.array(
+            [loan_mmr.get(a, rules.default_loan_mmr) for a in names], dtype=np.float64
+        ),
         open_loss_usd=snapshot.open_margin_order_loss_usd,
+        collateral_table=table,
+        reasons=tuple(snapshot.problems) + tuple(reasons),
     )

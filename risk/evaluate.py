@@ -10,18 +10,24 @@ size · mark / leverage; margin borrowed / (leverage − 1).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from risk.book import Book, IntArray, MissingMarketDataError, TierTable, compile_book
+from risk.book import Book, IntArray, TierTable, compile_book
+from risk.calibrate import calibrate
 from risk.classic import ClassicComparison
 from risk.liquidation import LADDERS, liquidation_shocks
 from risk.model import (
+    EQUITY,
+    FLAT,
+    MAINT,
     AccountSnapshot,
     AssetEquity,
     AssetLiquidation,
+    CollateralTier,
     HedgeRow,
     LiquidationShock,
     MaintMargin,
@@ -34,13 +40,22 @@ from risk.model import (
     SingleAssetStress,
     StressGrid,
     TopUpBasis,
+    UnknownReason,
 )
+from risk.reconcile import reconcile
 from risk.stress import GRID_PCT, SINGLE_ASSET_SHOCKS, portfolio_scenarios
 from risk.tiers import FloatArray
 from risk.topup import reduce_fraction, stable_top_up_usd
-from risk.valuation import BaseMargins, adjusted_equity_rows, base_margins, tier_of, value_rows
+from risk.valuation import (
+    BaseMargins,
+    adjusted_equity_rows,
+    base_margins,
+    qty_usd,
+    tier_of,
+    value_rows,
+)
 
-__all__ = ["MissingMarketDataError", "evaluate"]
+__all__ = ["evaluate"]
 
 
 def _positions(
@@ -276,6 +291,10 @@ def _position_initial_usd(
     return um, cm
 
 
+def _rates(market: MarketState, table: str) -> dict[str, tuple[CollateralTier, ...]]:
+    return (market.collateral_flat or {}) if table == FLAT else market.collateral_tiers
+
+
 def _top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
     """Top up in USDT if the account uses it, else the first stablecoin it holds."""
     stables = [book.assets[a] for a in np.nonzero(book.stable)[0]]
@@ -284,31 +303,105 @@ def _top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
     if asset in book.assets:
         a = book.index(asset)
         value = float(book.equity_qty[a] * book.price_usd[a])
-    return TopUpBasis(asset, value, market.collateral_tiers.get(asset, ()))
+    return TopUpBasis(asset, value, _rates(market, book.collateral_table).get(asset, ()))
+
+
+WITHDRAW_MM_MULTIPLE = 1.2
+"""Binance FAQ 446ce2c3357a449599c82436078b0e3b: "Maxwithdraw = max(account Equity −1.2*MM, 0)"."""
+
+
+def _headline(
+    book: Book, equity: float, mm: MaintMargin
+) -> tuple[float, float, MaintMargin, list[UnknownReason]]:
+    """Fail closed: (uniMMR, adjusted equity, MM, reasons). A figure any reason touches, or
+    that came out non-finite, is NaN. Adjusted equity ≤ 0 is liquidation whatever the MM
+    (uniMMR ≤ 0: −∞ when there is no MM to divide by); no MM with positive equity is ∞."""
+    reasons = list(book.reasons)
+    for name, value, affects in (
+        ("adjusted equity", equity, EQUITY),
+        ("maintenance margin", mm.total_usd, MAINT),
+    ):
+        if not math.isfinite(value) and not any(affects in r.affects for r in reasons):
+            reasons.append(
+                UnknownReason(
+                    "evaluation", name, f"not a finite number ({value})", "", frozenset({affects})
+                )
+            )
+    equity_known = not any(EQUITY in r.affects for r in reasons)
+    mm_known = not any(MAINT in r.affects for r in reasons)
+    total = mm.total_usd
+    if not equity_known:
+        equity = math.nan
+    if not mm_known:
+        mm, total = MaintMargin(math.nan, math.nan, math.nan), math.nan
+    if equity_known and (equity < 0 or (equity == 0 and mm_known and total > 0)):
+        uni = equity / total if mm_known and total > 0 else -math.inf
+    elif not (equity_known and mm_known):
+        uni = math.nan
+    else:
+        uni = equity / total if total > 0 else math.inf
+    return uni, equity, mm, reasons
+
+
+def _unknown_stress(book: Book) -> _Stress:
+    """What stands for the stress figures when the base figures are unknown: NaN, not "safe"."""
+    risky = np.nonzero(~book.stable)[0]
+    nan = math.nan
+    n = len(GRID_PCT)
+    return _Stress(
+        StressGrid(tuple(GRID_PCT.tolist()), (nan,) * n, (nan,) * n, (nan,) * n),
+        SingleAssetStress(
+            tuple(round(100 * m) for m in SINGLE_ASSET_SHOCKS),
+            tuple(book.assets[a] for a in risky),
+            tuple((nan,) * len(SINGLE_ASSET_SHOCKS) for _ in risky),
+        ),
+        (),
+        LiquidationShock(nan, nan, None, None),
+        tuple(
+            AssetLiquidation(book.assets[a], float(book.price_usd[a]), None, None, nan, nan)
+            for a in risky
+        ),
+    )
 
 
 def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -> RiskReport:
-    """Recompute uniMMR, equity, MM, hedges, stress, liquidation distance and top-up."""
+    """Recompute uniMMR, equity, MM, hedges, stress, liquidation distance and top-up; compare
+    them with Binance's own figures. Figures that cannot be computed are NaN and the report's
+    ``unknown_reasons`` say why (state UNKNOWN, status UNKNOWN unless adjusted equity ≤ 0 is
+    known: that is liquidation whatever else is unknown)."""
     book = compile_book(snapshot, market, rules)
+    assumptions = rules.assumptions or calibrate(book, snapshot, market, rules)
+    if rules.assumptions is None:
+        book = compile_book(
+            snapshot, market, rules, assumptions.collateral_table, assumptions.loan_mmr
+        )
     base = base_margins(book)
-    value = book.equity_qty * book.price_usd
+    value = qty_usd(book.equity_qty, book.price_usd)
     adjusted_by_asset = adjusted_equity_rows(book, value[None, :])[0]
     now = value_rows(
         book, base, np.zeros((1, book.n_assets)), np.zeros(1, dtype=np.intp), np.zeros(1)
     )
-    equity = float(now.equity_usd[0])
-    mm = MaintMargin(float(now.um_mm_usd[0]), float(now.cm_mm_usd[0]), float(now.margin_mm_usd[0]))
-    uni_mmr = float(now.uni_mmr()[0])
+    raw_mm = MaintMargin(
+        float(now.um_mm_usd[0]), float(now.cm_mm_usd[0]), float(now.margin_mm_usd[0])
+    )
+    uni_mmr, equity, mm, reasons = _headline(book, float(now.equity_usd[0]), raw_mm)
+    known = not reasons
     warnings = [
         f"{asset}: no collateral rate published, counted at 0"
         for a, asset in enumerate(book.assets)
         if value[a] > 0 and not book.has_collateral_rate[a]
     ]
+    if snapshot.reported is not None and snapshot.reported.total_margin_open_loss_usd is None:
+        warnings.append("open-order loss (totalMarginOpenLoss) unavailable: counted as 0")
+    warnings += list(assumptions.notes)
     position_im = _position_initial_usd(base, snapshot)
     um_im, cm_im = float(position_im[0].sum()), float(position_im[1].sum())
     # Margin loans: borrowed / (leverage − 1) (PM trading-rules FAQ).
-    margin_im = float((book.borrowed_qty * book.price_usd).sum()) / max(
-        rules.margin_leverage - 1, 1
+    leverage = np.array(
+        [assumptions.loan_leverage.get(a, rules.margin_leverage) for a in book.assets]
+    )
+    margin_im = float(
+        (qty_usd(book.borrowed_qty, book.price_usd) / np.maximum(leverage - 1, 1)).sum()
     )
     initial = um_im + cm_im + margin_im
     adjusted_by_asset_pos = np.maximum(adjusted_by_asset, 0.0)
@@ -319,16 +412,34 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         pm_initial_usd=initial,
         non_stable_collateral_usd=float(adjusted_by_asset_pos[~book.stable].sum()),
     )
-    stress = _stress_and_liquidation(book, base, rules)
+    stress = _stress_and_liquidation(book, base, rules) if known else _unknown_stress(book)
     basis = _top_up_basis(book, market)
     target = rules.top_up_target_uni_mmr
+    positions = _positions(snapshot, book, base, raw_mm.total_usd)
+    reconciliation = reconcile(
+        book,
+        snapshot,
+        market,
+        uni_mmr,
+        equity,
+        mm,
+        positions,
+        assumptions,
+        rules.reconcile_tolerance,
+    )
+    if rules.assumptions is None:
+        assumptions = dataclasses.replace(
+            assumptions, calibrated=bool(reconciliation and reconciliation.agrees)
+        )
     return RiskReport(
         uni_mmr=uni_mmr,
         adjusted_equity_usd=equity,
         actual_equity_usd=float(now.actual_equity_usd[0]),
         maint_margin=mm,
         initial_margin_usd=initial,
-        withdrawable_usd=max(equity - initial, 0.0),
+        withdrawable_usd=max(equity - WITHDRAW_MM_MULTIPLE * mm.total_usd, 0.0)
+        if known
+        else math.nan,
         status=rules.band(uni_mmr),
         assets=tuple(
             AssetEquity(
@@ -341,7 +452,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
             )
             for a, asset in enumerate(book.assets)
         ),
-        positions=_positions(snapshot, book, base, mm.total_usd),
+        positions=positions,
         hedges=_hedges(snapshot, book, position_im, adjusted_by_asset),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
         stress=stress.grid,
@@ -350,9 +461,14 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         liquidation_shock=stress.uniform,
         asset_liquidations=stress.per_asset,
         top_up_target_uni_mmr=target,
-        top_up_usd=stable_top_up_usd(equity, mm.total_usd, target, basis.value_usd, basis.tiers),
-        reduce=_reduce(book, base, equity, mm.total_usd, target),
+        top_up_usd=stable_top_up_usd(equity, mm.total_usd, target, basis.value_usd, basis.tiers)
+        if known
+        else math.nan,
+        reduce=_reduce(book, base, equity, mm.total_usd, target) if known else None,
         top_up_basis=basis,
         classic=classic,
         warnings=tuple(warnings),
+        unknown_reasons=tuple(reasons),
+        reconciliation=reconciliation,
+        assumptions=assumptions,
     )

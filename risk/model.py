@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from risk.classic import ClassicComparison
 
@@ -96,18 +97,58 @@ class CollateralTier:
     cum_usd: float
 
 
+EQUITY, MAINT = "equity", "mm"
+"""What an unknown input makes unknown: adjusted equity, maintenance margin, or both."""
+
+
+@dataclass(frozen=True)
+class UnknownReason:
+    """Why a figure cannot be computed: the payload path, the field, and what is wrong with it.
+
+    ``item`` names the row (an asset, a symbol) where the payload has rows; ``affects`` says
+    which headline figures it makes unknown (``EQUITY``, ``MAINT`` or both).
+    """
+
+    path: str
+    field: str
+    problem: str
+    item: str = ""
+    affects: frozenset[str] = frozenset({EQUITY, MAINT})
+
+    def __str__(self) -> str:
+        row = f" {self.item}" if self.item else ""
+        return f"{self.path}{row}: {self.field}: {self.problem}"
+
+
 @dataclass(frozen=True)
 class ReportedAccount:
-    """What ``GET /papi/v1/account`` says, kept beside the recomputation for reconciliation."""
+    """What ``GET /papi/v1/account`` says, kept beside the recomputation for reconciliation.
 
-    uni_mmr: float
-    account_equity_usd: float
-    actual_equity_usd: float
-    account_maint_margin_usd: float
-    account_initial_margin_usd: float
-    account_status: str
-    total_margin_open_loss_usd: float
+    A field Binance left empty, null or out is ``None`` (unavailable), never a made-up 0.
+    ``uni_mmr`` is ∞ for Binance's "no maintenance margin" sentinel (``"99999999"``).
+    """
+
+    uni_mmr: float | None
+    account_equity_usd: float | None
+    actual_equity_usd: float | None
+    account_maint_margin_usd: float | None
+    account_initial_margin_usd: float | None
+    account_status: str | None
+    total_margin_open_loss_usd: float | None
     update_time_ms: int
+    virtual_max_withdraw_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportedPositionMargin:
+    """One position's maintenance margin as ``/papi/v1/um/account`` or ``/papi/v1/cm/account``
+    reports it, in the position's margin asset (USDⓈ-M: its quote; COIN-M: its coin)."""
+
+    venue: str  # "UM" or "CM"
+    symbol: str
+    position_side: str
+    maint_margin_qty: float
+    margin_asset: str
 
 
 @dataclass(frozen=True)
@@ -120,6 +161,9 @@ class AccountSnapshot:
     reported: ReportedAccount | None = None
     open_margin_order_loss_usd: float = 0.0
     update_time_ms: int = 0
+    # Binance's own per-position MM (um/cm account); None when those endpoints were not read.
+    reported_position_margins: tuple[ReportedPositionMargin, ...] | None = None
+    problems: tuple[UnknownReason, ...] = ()  # inputs that could not be read
 
 
 @dataclass(frozen=True)
@@ -132,19 +176,64 @@ class MarketState:
     cm_brackets: dict[str, tuple[Bracket, ...]] = field(default_factory=dict)
     collateral_tiers: dict[str, tuple[CollateralTier, ...]] = field(default_factory=dict)
     time_ms: int = 0
+    # Binance's flat table (``/sapi/v1/portfolio/collateralRate``) beside the tiered one
+    # above (``/sapi/v2``); which governs an account is calibrated (risk/calibrate.py).
+    # None: not read.
+    collateral_flat: dict[str, tuple[CollateralTier, ...]] | None = None
+    # ``/sapi/v1/portfolio/margin-asset-leverage`` (PM Pro): asset → leverage; None when the
+    # account did not answer it.
+    margin_asset_leverage: dict[str, float] | None = None
+    problems: tuple[UnknownReason, ...] = ()
 
 
 MARGIN_LOAN_MMR_BY_LEVERAGE = {3: 0.10, 5: 0.08, 10: 0.05}
+"""Cross-margin loan MMR by the account's margin leverage. The uniMMR FAQ (4868b2f1…) says "the
+MMR varies based on the chosen leverage" but its table is an image no stored copy keeps; these
+values are NOT verified by any source (binance-pm-notes.md). pmdesk uses them only to turn a
+leverage Binance reports (margin-asset-leverage) into an MMR, and says so on screen; Binance's own
+maintenance margin overrides them whenever it can (risk/calibrate.py)."""
+CONSERVATIVE_LOAN_MMR = 0.10
+"""The loan MMR assumed when Binance says nothing: the strictest of the table (3x), and the one
+the PM Pro FAQ's worked example implies (BTC loan 0.04 → MM 0.004)."""
 
 DEFAULT_STABLECOINS = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USDP", "DAI"})
+
+
+class Product(StrEnum):
+    """Which Binance product the account is: the levels it publishes differ."""
+
+    PM = "PM"  # Portfolio Margin (the papi endpoints)
+    PM_PRO = "PM_PRO"  # Portfolio Margin Pro
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The uniMMR levels a product publishes; None where it publishes none."""
+
+    margin_call: float | None
+    reduce_only: float | None
+    liquidation: float
+    loss: float | None
+
+
+LADDER_BY_PRODUCT: dict[Product, Ladder] = {
+    # PM: "Liquidation occurs when an account's uniMMR falls below 1.05" and "when your
+    # Portfolio Margin Account Adjusted Equity falls below 0" (FAQ d0c3558829fa41ea…).
+    Product.PM: Ladder(None, None, 1.05, None),
+    # PM Pro: > 1.5 trade freely, 1.2–1.5 reminder, 1.05–1.2 reduce only, 1.0–1.05 liquidation,
+    # ≤ 1.0 claim for loss (FAQ 5e33af8e6ac04d57a1d0a3398e0a0752).
+    Product.PM_PRO: Ladder(1.5, 1.2, 1.05, 1.0),
+}
 
 
 class MarginBand(StrEnum):
     """Where a uniMMR sits on the ladder.
 
-    pmdesk's own bands; Binance's ``accountStatus`` is shown verbatim beside them.
+    pmdesk's own bands; Binance's ``accountStatus`` is shown verbatim beside them. UNKNOWN: the
+    figures could not be computed (fail closed: never NORMAL).
     """
 
+    UNKNOWN = "UNKNOWN"
     NORMAL = "NORMAL"
     MARGIN_CALL = "MARGIN_CALL"
     REDUCE_ONLY = "REDUCE_ONLY"
@@ -156,38 +245,141 @@ class MarginBand(StrEnum):
 class RiskRules:
     """Thresholds and defaults; Binance publishes them and changes them, so they are settings.
 
-    Ladder defaults from the uniMMR FAQ (faq 4868b2f1aa6c4d08af973328462bb0bd): above 1.5 trade
-    freely; 1.2–1.5 reminder; 1.05–1.2 reduce only; 1.0–1.05 liquidation; at or below 1.0
-    liquidation with a possible claim for the loss.
+    The ladder is the product's (``LADDER_BY_PRODUCT``; ``for_product`` builds it). These field
+    defaults are PM Pro's published ladder, the one with every level.
     """
 
-    margin_call_uni_mmr: float = 1.5
-    reduce_only_uni_mmr: float = 1.2
+    margin_call_uni_mmr: float | None = 1.5
+    reduce_only_uni_mmr: float | None = 1.2
     liquidation_uni_mmr: float = 1.05
-    loss_uni_mmr: float = 1.0
-    # The account's cross-margin leverage: sets the loans' MMR (the margin tier, below) and their
-    # initial margin = borrowed / (leverage − 1) (PM trading-rules FAQ 174861644e7049aa…).
-    margin_leverage: float = 10.0
+    loss_uni_mmr: float | None = 1.0
+    product: Product = Product.PM_PRO
+    # The loans' initial margin = borrowed / (leverage − 1) (PM trading-rules FAQ 174861644e…)
+    # uses this leverage unless Binance reports the account's own (margin-asset-leverage).
+    margin_leverage: float = 3.0
+    # The loan MMR when Binance's figures cannot tell it: the conservative end.
+    default_loan_mmr: float = CONSERVATIVE_LOAN_MMR
+    # Calibration: a table or loan MMR "reproduces" Binance when its figure is within this
+    # relative distance of Binance's; reconciliation: pmdesk and Binance "agree" likewise.
+    calibration_tolerance: float = 0.001
+    reconcile_tolerance: float = 0.005
+    # Fixed assumptions (e.g. a poll's, reused between polls); None: calibrate per snapshot.
+    assumptions: Assumptions | None = None
     # "Top up to": the uniMMR a desk wants to be back at; above Binance's 1.5 reminder line.
     top_up_target_uni_mmr: float = 2.0
     stablecoins: frozenset[str] = DEFAULT_STABLECOINS
     betas_to_btc: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def margin_loan_mmr(self) -> float:
-        """Cross-margin loan MMR by margin leverage (uniMMR FAQ): 3x 10 %, 5x 8 %, 10x 5 %."""
-        return MARGIN_LOAN_MMR_BY_LEVERAGE[int(self.margin_leverage)]
+    @staticmethod
+    def for_product(product: Product, **changes: Any) -> RiskRules:
+        """Rules with the product's published ladder (``changes`` override any field)."""
+        ladder = LADDER_BY_PRODUCT[product]
+        levels: dict[str, Any] = {
+            "margin_call_uni_mmr": ladder.margin_call,
+            "reduce_only_uni_mmr": ladder.reduce_only,
+            "liquidation_uni_mmr": ladder.liquidation,
+            "loss_uni_mmr": ladder.loss,
+        }
+        return RiskRules(product=product, **(levels | changes))
 
     def band(self, uni_mmr: float) -> MarginBand:
-        if uni_mmr > self.margin_call_uni_mmr:
+        if math.isnan(uni_mmr):
+            return MarginBand.UNKNOWN
+        levels = (self.margin_call_uni_mmr, self.reduce_only_uni_mmr, self.liquidation_uni_mmr)
+        top = next(level for level in levels if level is not None)
+        if uni_mmr > top:
             return MarginBand.NORMAL
-        if uni_mmr > self.reduce_only_uni_mmr:
+        if self.margin_call_uni_mmr is not None and uni_mmr > (
+            self.reduce_only_uni_mmr or self.liquidation_uni_mmr
+        ):
             return MarginBand.MARGIN_CALL
         if uni_mmr > self.liquidation_uni_mmr:
             return MarginBand.REDUCE_ONLY
-        if uni_mmr > self.loss_uni_mmr:
-            return MarginBand.LIQUIDATION
-        return MarginBand.LIQUIDATION_WITH_LOSS
+        if self.loss_uni_mmr is not None and uni_mmr <= self.loss_uni_mmr:
+            return MarginBand.LIQUIDATION_WITH_LOSS
+        return MarginBand.LIQUIDATION
+
+
+FLAT, TIERED = "flat", "tiered"
+COLLATERAL_TABLE_PATH = {
+    FLAT: "/sapi/v1/portfolio/collateralRate",
+    TIERED: "/sapi/v2/portfolio/collateralRate",
+}
+"""Binance's two collateral tables, by the path that publishes each: "Classic Portfolio Margin
+Collateral Rate" (flat, MARKET_DATA) and "Portfolio Margin Pro Tiered Collateral Rate"."""
+LOAN_MMR_FROM_BINANCE = "from Binance"
+LOAN_MMR_IMPLIED = "implied by Binance's MM"
+LOAN_MMR_ASSUMED = "assumed"
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The inputs Binance does not publish per account, as pmdesk settled them, and how.
+
+    ``collateral_table``: which table values the account's equity (``FLAT`` or ``TIERED``),
+    chosen because it reproduces Binance's ``accountEquity`` (``equity_rel_diff`` per candidate
+    table). ``loan_mmr``: per borrowed asset, with ``loan_mmr_source`` one of
+    ``LOAN_MMR_FROM_BINANCE`` (margin-asset-leverage), ``LOAN_MMR_IMPLIED`` (the part of Binance's
+    ``accountMaintMargin`` its positions' own ``maintMargin`` leave) or ``LOAN_MMR_ASSUMED``.
+    ``calibrated``: every choice reproduces Binance's figures within tolerance.
+    """
+
+    product: Product
+    collateral_table: str
+    collateral_source: str
+    equity_rel_diff: dict[str, float]
+    loan_mmr: dict[str, float]
+    loan_mmr_source: str
+    loan_leverage: dict[str, float]
+    calibrated: bool
+    notes: tuple[str, ...] = ()
+
+    def loan_mmr_of(self, asset: str, default: float) -> float:
+        return self.loan_mmr.get(asset, default)
+
+
+@dataclass(frozen=True)
+class PositionReconciliation:
+    """One position's maintenance margin: pmdesk's (brackets) against Binance's, in USD."""
+
+    venue: str
+    symbol: str
+    position_side: str
+    pmdesk_mm_usd: float
+    binance_mm_usd: float | None  # None: Binance does not list the position
+
+    @property
+    def diff_usd(self) -> float | None:
+        return None if self.binance_mm_usd is None else self.pmdesk_mm_usd - self.binance_mm_usd
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """pmdesk's figures against the ones Binance reports for the same account and poll.
+
+    ``binance_*`` are None where Binance left the figure out; ``binance_uni_mmr`` is ∞ for its
+    "no maintenance margin" sentinel. ``rel_diff_*`` = (pmdesk − Binance) / |Binance|.
+    The loan MM Binance charges is what its ``accountMaintMargin`` leaves after its positions'
+    own ``maintMargin`` (``binance_loan_mm_usd``).
+    """
+
+    binance_uni_mmr: float | None
+    binance_equity_usd: float | None
+    binance_mm_usd: float | None
+    pmdesk_uni_mmr: float
+    pmdesk_equity_usd: float
+    pmdesk_mm_usd: float
+    rel_diff_uni_mmr: float | None
+    rel_diff_equity: float | None
+    rel_diff_mm: float | None
+    binance_futures_mm_usd: float | None
+    binance_loan_mm_usd: float | None
+    pmdesk_futures_mm_usd: float
+    pmdesk_loan_mm_usd: float
+    positions: tuple[PositionReconciliation, ...]
+    agrees: bool | None  # None: Binance's figures are unavailable
+    explained_by: str
+    tolerance: float
 
 
 @dataclass(frozen=True)
@@ -367,11 +559,20 @@ class RiskReport:
     top_up_basis: TopUpBasis
     classic: ClassicComparison
     warnings: tuple[str, ...] = ()
+    # Fail closed: why a figure could not be computed (empty: every figure is known).
+    unknown_reasons: tuple[UnknownReason, ...] = ()
+    reconciliation: Reconciliation | None = None
+    assumptions: Assumptions | None = None
+
+    @property
+    def state(self) -> str:
+        """``"OK"`` or ``"UNKNOWN"`` (some figure could not be computed: see the reasons)."""
+        return "UNKNOWN" if self.unknown_reasons else "OK"
 
     @property
     def no_risk(self) -> bool:
         """No maintenance margin at all: uniMMR is ∞, never an error or 0."""
-        return math.isinf(self.uni_mmr)
+        return self.uni_mmr == math.inf
 
     def top_up_to(self, target: float) -> float:
         """USD of stablecoin to add for uniMMR to reach ``target`` (0 if it already does)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 UM_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")
 
 
@@ -19,6 +21,19 @@ def cm_symbol_coin(symbol: str) -> str:
     return symbol.split("USD")[0]
 
 
-def cm_default_contract_size_usd(symbol: str) -> float:
-    """Binance COIN-M contract sizes: 100 USD for BTC, 10 USD for every other coin."""
+CM_SYMBOL = re.compile(r"^[A-Z0-9]+USD_(PERP|\d{6})$")
+
+
+def cm_contract_size_usd(symbol: str) -> float | None:
+    """Binance COIN-M contract sizes: 100 USD for BTC, 10 USD for every other coin (COIN-M
+    contract specifications FAQ; ``contractSize`` in ``/dapi/v1/exchangeInfo``); None for a
+    name that is not a COIN-M symbol (``BTCUSD_PERP``, ``ETHUSD_250328``)."""
+    if not CM_SYMBOL.match(symbol):
+        return None
     return 100.0 if cm_symbol_coin(symbol) == "BTC" else 10.0
+
+
+def cm_default_contract_size_usd(symbol: str) -> float:
+    """The contract size of a COIN-M symbol (what-if: a symbol the account may not hold)."""
+    size = cm_contract_size_usd(symbol)
+    return 10.0 if size is None else size

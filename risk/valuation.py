@@ -22,6 +22,12 @@ from risk.book import Book, IntArray, TierTable
 from risk.tiers import FloatArray
 
 
+def qty_usd(qty: FloatArray, price: FloatArray) -> FloatArray:
+    """qty · price, exactly 0 where the quantity is 0 (an asset nobody holds or owes is worth
+    nothing whatever its price, even an unknown one)."""
+    return np.where(qty != 0.0, qty * price, 0.0)
+
+
 def tier_of(values: FloatArray, item: IntArray, table: TierTable) -> IntArray:
     """Index of the tier each value falls in ([floor, cap); past the last cap, the last).
 
@@ -85,7 +91,7 @@ def base_margins(book: Book) -> BaseMargins:
     cm_notional = np.abs(book.cm_contracts) * book.cm_size_usd / book.cm_mark
     quote_p = book.price_usd[book.um_quote]
     coin_p = book.price_usd[book.cm_coin]
-    value = book.equity_qty * book.price_usd
+    value = qty_usd(book.equity_qty, book.price_usd)
     return BaseMargins(
         um_usd=um_maint_margin_qty(book, um_notional, u) * quote_p,
         cm_usd=cm_maint_margin_coin(book, cm_notional, c) * coin_p,
@@ -93,7 +99,7 @@ def base_margins(book: Book) -> BaseMargins:
         cm_notional_usd=cm_notional * coin_p,
         value_usd=value,
         adjusted_usd=adjusted_equity_rows(book, value[None, :])[0],
-        margin_mm_usd=book.borrowed_qty * book.margin_loan_mmr * book.price_usd,
+        margin_mm_usd=qty_usd(book.borrowed_qty * book.loan_mmr, book.price_usd),
     )
 
 
@@ -224,7 +230,7 @@ def value_rows(
     rc, ac = np.nonzero(changed)
     x = book.equity_qty[ac] + dx[rc, column_of[ac]]
     price = book.price_usd[ac] * factor(rc, ac)
-    value = x * price
+    value = qty_usd(x, price)
     adjusted = adjusted_equity_rows(book, value, ac)
     equity = (
         float(base.adjusted_usd.sum())
@@ -236,7 +242,7 @@ def value_rows(
     )
     margin_mm = float(base.margin_mm_usd.sum()) + np.bincount(
         rc,
-        weights=book.borrowed_qty[ac] * book.margin_loan_mmr * price - base.margin_mm_usd[ac],
+        weights=qty_usd(book.borrowed_qty[ac] * book.loan_mmr[ac], price) - base.margin_mm_usd[ac],
         minlength=n_rows,
     )
     return RowValues(

@@ -6,6 +6,7 @@ last good report stays in the store. The first successful fetch is not required 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from app.collector.feed import Failure, FeedStatus, classify
 from app.collector.gate import IpGate
 from app.store.store import CycleRecord, Store, Written, describe_write_error
 from connectors.binance.client import (
+    BRACKET_PATHS,
     ENDPOINTS,
     SLOW_PATHS,
     EndpointError,
@@ -41,9 +43,9 @@ from connectors.binance.marks import (
     relevant_symbols,
     updates_to_json,
 )
-from connectors.binance.parse import snapshot_from_payloads
+from connectors.binance.parse import snapshot_from_payloads, unbracketed_symbols
 from risk import RiskRules, evaluate
-from risk.model import MarketState
+from risk.model import Assumptions, MarketState, Reconciliation
 
 if TYPE_CHECKING:
     from app.alerts.watch import AlertWatch
@@ -69,6 +71,10 @@ class _Poll:
     fetched_at_ms: int
     simulated: bool
     relevant: frozenset[str]
+    # Settled at the poll against Binance's figures of that moment; between polls the figures
+    # move with the marks but Binance's do not, so the poll's assumptions and comparison hold.
+    assumptions: Assumptions | None = None
+    reconciliation: Reconciliation | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class Collector:
         self._clock_synced = False
         self._slow: dict[str, object] = {}
         self._slow_at_ms: int | None = None
+        self._unlisted_tried: frozenset[str] = frozenset()  # symbols a bracket read missed
         # Between polls: mark updates since the last poll, applied on arrival.
         self.hub = hub
         if hub is not None:
@@ -128,14 +135,34 @@ class Collector:
         self._frozen_reported = False
 
     def _fetch(self) -> Fetched:
-        """Fast-changing endpoints every cycle; brackets and collateral tiers hourly (cached).
-        Every stored snapshot still carries all payloads, so each one can be replayed alone."""
+        """Fast-changing endpoints every cycle; brackets, collateral tables and the margin-asset
+        leverage hourly (cached) — the brackets at once when a position in a symbol they do not
+        list appears (that account's figures are UNKNOWN only until then). Every stored
+        snapshot still carries all payloads, so each one can be replayed alone."""
         now = self._now_ms()
         fast = fetch_payloads(self.client, frozenset(ENDPOINTS) - SLOW_PATHS, self.policy)
         used = dict(fast.used_weight)
+        refresh: frozenset[str] = frozenset()
         if self._slow_at_ms is None or now - self._slow_at_ms >= SLOW_REFRESH_MS:
-            slow = fetch_payloads(self.client, SLOW_PATHS, self.policy)
-            self._slow, self._slow_at_ms = slow.payloads, now
+            refresh = SLOW_PATHS
+        else:
+            unlisted = unbracketed_symbols({**fast.payloads, **self._slow})
+            if unlisted and unlisted != self._unlisted_tried:
+                log.info(
+                    "account %s: new symbol(s) %s: reading the leverage brackets now",
+                    self.account,
+                    ", ".join(sorted(unlisted)),
+                )
+                refresh = BRACKET_PATHS
+            self._unlisted_tried = unlisted
+        if refresh:
+            slow = fetch_payloads(self.client, refresh, self.policy)
+            self._slow = {**self._slow, **slow.payloads}
+            if refresh == SLOW_PATHS:
+                self._slow_at_ms = now
+                # An optional endpoint the account refused this time is not kept from before.
+                for path in SLOW_PATHS - slow.payloads.keys():
+                    self._slow.pop(path, None)
             for fam, value in slow.used_weight.items():
                 used[fam] = max(used.get(fam, 0), value)
         self.gate.record_weight(used, self._now_ms())
@@ -212,6 +239,8 @@ class Collector:
                 fetched_at,
                 fetched.simulated,
                 relevant_symbols(fetched.payloads),
+                report.assumptions,
+                report.reconciliation,
             )
             self._marks = {}
             self._dirty = False  # marks from before this poll are in it already
@@ -287,7 +316,10 @@ class Collector:
             return
         try:
             snapshot, market = snapshot_from_payloads(apply_marks(poll.payloads, marks))
-            report = evaluate(snapshot, market, self.rules)
+            rules = dataclasses.replace(self.rules, assumptions=poll.assumptions)
+            report = dataclasses.replace(
+                evaluate(snapshot, market, rules), reconciliation=poll.reconciliation
+            )
         except Exception as exc:
             self._record_failure(exc)
             return

@@ -16,7 +16,6 @@ from connectors.binance.client import EndpointError
 from connectors.binance.keycheck import KeyRefusedError
 from connectors.binance.limits import RETRY_AFTER_HEADER
 from connectors.binance.parse import API_RESTRICTIONS, PayloadError
-from risk.evaluate import MissingMarketDataError
 
 
 class FeedStatus(StrEnum):
@@ -62,8 +61,6 @@ def classify(exc: Exception) -> Failure:
         return Failure(FeedStatus.AUTH_ERROR, API_RESTRICTIONS, None, str(exc))
     if isinstance(exc, PayloadError):
         return Failure(FeedStatus.DEGRADED, exc.path, None, f"bad payload: {exc}")
-    if isinstance(exc, MissingMarketDataError):
-        return Failure(FeedStatus.DEGRADED, None, None, f"cannot evaluate: {exc}")
     if not isinstance(exc, EndpointError):
         return Failure(FeedStatus.DEGRADED, None, None, f"{type(exc).__name__}: {exc}")
     path, cause = exc.path, exc.cause

@@ -32,6 +32,13 @@ class Sample:
     liquidation_down_pct: float | None  # negative %, None = no such move
     status: str
 
+    @property
+    def known(self) -> bool:
+        """Every figure computed (an UNKNOWN report's NaN figures are kept out of buckets)."""
+        return not any(
+            math.isnan(x) for x in (self.uni_mmr, self.equity_usd, self.maint_margin_usd)
+        )
+
 
 @dataclass(frozen=True)
 class Bucket:

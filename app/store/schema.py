@@ -91,23 +91,39 @@ class ReportRow(Base):
     # fallback) or "poll" (no stream: marks only with each account poll).
     marks_source: Mapped[str] = mapped_column(String(16))
     simulated: Mapped[bool] = mapped_column(Boolean)
-    uni_mmr: Mapped[float] = mapped_column(Float)
-    adjusted_equity_usd: Mapped[float] = mapped_column(Float)
-    actual_equity_usd: Mapped[float] = mapped_column(Float)
-    maint_margin_usd: Mapped[float] = mapped_column(Float)
-    um_maint_margin_usd: Mapped[float] = mapped_column(Float)
-    cm_maint_margin_usd: Mapped[float] = mapped_column(Float)
-    margin_maint_margin_usd: Mapped[float] = mapped_column(Float)
+    # NULL: unknown (state UNKNOWN); ±∞ are figures (∞: no MM; −∞: equity ≤ 0 with no MM).
+    uni_mmr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    adjusted_equity_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    actual_equity_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    maint_margin_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    um_maint_margin_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cm_maint_margin_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    margin_maint_margin_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[str] = mapped_column(String(32))
+    # "OK" or "UNKNOWN"; the reasons a figure is unknown, one per line.
+    state: Mapped[str] = mapped_column(String(16), server_default="OK")
+    unknown_reasons: Mapped[str | None] = mapped_column(Text, nullable=True)
     reported_uni_mmr: Mapped[float | None] = mapped_column(Float, nullable=True)
     reported_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # Uniform move of all non-stable assets to the liquidation level, in %; NULL = none found.
+    # Binance's own figures at the poll, and how pmdesk's compare (risk/reconcile.py).
+    reported_equity_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reported_maint_margin_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recon_uni_mmr_rel_diff: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recon_agrees: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    recon_explained_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The calibrated assumptions (risk/calibrate.py): which collateral table, the loan MMR's
+    # source, and whether pmdesk's figures reproduce Binance's.
+    collateral_table: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    loan_mmr_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    calibrated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Uniform move of all non-stable assets to the liquidation level, in %; NULL = none found
+    # (or unknown, when the state is UNKNOWN).
     liquidation_down_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     liquidation_up_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     btc_liquidation_down_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     btc_liquidation_up_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     top_up_target_uni_mmr: Mapped[float] = mapped_column(Float)
-    top_up_usd: Mapped[float] = mapped_column(Float)
+    top_up_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     detail_zjson: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -123,12 +139,12 @@ class ReportPositionRow(Base):
     position_side: Mapped[str] = mapped_column(String(8))
     asset: Mapped[str] = mapped_column(String(16))
     amount: Mapped[float] = mapped_column(Float)  # base quantity (UM) or contracts (CM), signed
-    entry_price: Mapped[float] = mapped_column(Float)
-    mark_price: Mapped[float] = mapped_column(Float)
-    notional_usd: Mapped[float] = mapped_column(Float)
-    unrealized_pnl_usd: Mapped[float] = mapped_column(Float)
-    maint_margin_usd: Mapped[float] = mapped_column(Float)
-    maint_margin_ratio: Mapped[float] = mapped_column(Float)
+    entry_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mark_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    notional_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unrealized_pnl_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    maint_margin_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    maint_margin_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
     bracket: Mapped[int] = mapped_column(Integer)
 
 
@@ -141,9 +157,9 @@ class ReportAssetRow(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     asset: Mapped[str] = mapped_column(String(16))
     equity_qty: Mapped[float] = mapped_column(Float)
-    index_price_usd: Mapped[float] = mapped_column(Float)
-    actual_equity_usd: Mapped[float] = mapped_column(Float)
-    adjusted_equity_usd: Mapped[float] = mapped_column(Float)
+    index_price_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    actual_equity_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    adjusted_equity_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     stable: Mapped[bool] = mapped_column(Boolean)
 
 
@@ -212,7 +228,7 @@ class StatusChangeRow(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_status: Mapped[str] = mapped_column(String(32))
-    uni_mmr: Mapped[float] = mapped_column(Float)
+    uni_mmr: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class AlertRow(Base):

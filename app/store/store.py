@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shutil
 import zlib
@@ -55,6 +56,22 @@ FIRST_REVISION = "0001"
 MIGRATION_LOCK = 0x706D6465736B  # "pmdesk": one process migrates at a time (PostgreSQL)
 # What pmdesk made before migrations (revision 0001's tables): such a store is adopted as 0001.
 UNVERSIONED_TABLES = ("snapshots", "reports", "events", "api_weight")
+ADDED_SINCE_FIRST = frozenset(
+    # Columns later migrations added to those tables (0006): a store from before migrations
+    # is judged by the first revision's columns only.
+    {
+        "reports.state",
+        "reports.unknown_reasons",
+        "reports.reported_equity_usd",
+        "reports.reported_maint_margin_usd",
+        "reports.recon_uni_mmr_rel_diff",
+        "reports.recon_agrees",
+        "reports.recon_explained_by",
+        "reports.collateral_table",
+        "reports.loan_mmr_source",
+        "reports.calibrated",
+    }
+)
 
 
 class StoreSchemaError(Exception):
@@ -107,6 +124,22 @@ class StoredReport:
     btc_liquidation_up_usd: float | None
     top_up_target_uni_mmr: float
     top_up_usd: float
+    # Fail closed: "UNKNOWN" with the reasons, figures above NaN where unknown.
+    state: str = "OK"
+    unknown_reasons: tuple[str, ...] = ()
+    # Binance's own figures at the poll and how pmdesk's compare (None: not read).
+    reported_equity_usd: float | None = None
+    reported_maint_margin_usd: float | None = None
+    recon_uni_mmr_rel_diff: float | None = None
+    recon_agrees: bool | None = None
+    recon_explained_by: str | None = None
+    collateral_table: str | None = None
+    loan_mmr_source: str | None = None
+    calibrated: bool | None = None
+
+    @property
+    def unknown(self) -> bool:
+        return self.state == "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -137,13 +170,23 @@ _SAMPLE_COLUMNS = (
 )
 
 
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _sample_of(r: Any) -> Sample:
+    """A Sample from a row of ``_SAMPLE_COLUMNS`` (NULL figures: NaN, unknown)."""
+    at, report_id, uni, equity, mm, liq, status = r
+    return Sample(at, report_id, _unknown(uni), _unknown(equity), _unknown(mm), liq, status)
+
+
 def _sample(row: ReportRow) -> Sample:
     return Sample(
         at_ms=row.data_time_ms,
         report_id=row.id,
-        uni_mmr=row.uni_mmr,
-        equity_usd=row.adjusted_equity_usd,
-        maint_margin_usd=row.maint_margin_usd,
+        uni_mmr=_unknown(row.uni_mmr),
+        equity_usd=_unknown(row.adjusted_equity_usd),
+        maint_margin_usd=_unknown(row.maint_margin_usd),
         liquidation_down_pct=row.liquidation_down_pct,
         status=row.status,
     )
@@ -162,6 +205,20 @@ def _alembic(conn: Connection) -> AlembicConfig:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
     return cfg
+
+
+def _known(value: float | None) -> float | None:
+    """NaN (an unknown figure) is stored as NULL on every backend; ±∞ are figures."""
+    return None if value is None or math.isnan(value) else value
+
+
+def _unknown(value: float | None) -> float:
+    """A stored NULL figure read back as NaN: unknown, never a number that looks safe."""
+    return math.nan if value is None else value
+
+
+def _known_row(row: dict[str, object]) -> dict[str, object]:
+    return {k: _known(v) if isinstance(v, float) else v for k, v in row.items()}
 
 
 def _position_row(report_id: int, p: PositionMargin) -> dict[str, object]:
@@ -310,8 +367,11 @@ class Store:
             f"{table}.{column.name}"
             for table in UNVERSIONED_TABLES
             for column in Base.metadata.tables[table].columns
-            if table not in present
-            or column.name not in {c["name"] for c in found.get_columns(table)}
+            if f"{table}.{column.name}" not in ADDED_SINCE_FIRST
+            and (
+                table not in present
+                or column.name not in {c["name"] for c in found.get_columns(table)}
+            )
         ]
         if missing:
             raise StoreSchemaError(
@@ -339,6 +399,7 @@ class Store:
 
     def _write_cycle(self, cycle: CycleRecord, computed_at_ms: int) -> Written:
         r = cycle.report
+        rec = r.reconciliation
         zjson = _zjson(cycle.payloads)
         with self._session.begin() as s:
             snap = SnapshotRow(
@@ -361,22 +422,32 @@ class Store:
                 ),
                 marks_source=cycle.marks_source,
                 simulated=cycle.simulated,
-                uni_mmr=r.uni_mmr,
-                adjusted_equity_usd=r.adjusted_equity_usd,
-                actual_equity_usd=r.actual_equity_usd,
-                maint_margin_usd=r.maint_margin.total_usd,
-                um_maint_margin_usd=r.maint_margin.um_usd,
-                cm_maint_margin_usd=r.maint_margin.cm_usd,
-                margin_maint_margin_usd=r.maint_margin.margin_usd,
+                uni_mmr=_known(r.uni_mmr),
+                adjusted_equity_usd=_known(r.adjusted_equity_usd),
+                actual_equity_usd=_known(r.actual_equity_usd),
+                maint_margin_usd=_known(r.maint_margin.total_usd),
+                um_maint_margin_usd=_known(r.maint_margin.um_usd),
+                cm_maint_margin_usd=_known(r.maint_margin.cm_usd),
+                margin_maint_margin_usd=_known(r.maint_margin.margin_usd),
                 status=r.status.value,
+                state=r.state,
+                unknown_reasons="\n".join(map(str, r.unknown_reasons)) or None,
                 reported_uni_mmr=cycle.reported.uni_mmr if cycle.reported else None,
                 reported_status=cycle.reported.account_status if cycle.reported else None,
-                liquidation_down_pct=r.liquidation_shock.down_pct,
-                liquidation_up_pct=r.liquidation_shock.up_pct,
-                btc_liquidation_down_usd=r.liquidation_shock.btc_down_price_usd,
-                btc_liquidation_up_usd=r.liquidation_shock.btc_up_price_usd,
+                reported_equity_usd=rec.binance_equity_usd if rec else None,
+                reported_maint_margin_usd=rec.binance_mm_usd if rec else None,
+                recon_uni_mmr_rel_diff=_finite(rec.rel_diff_uni_mmr) if rec else None,
+                recon_agrees=rec.agrees if rec else None,
+                recon_explained_by=rec.explained_by if rec else None,
+                collateral_table=r.assumptions.collateral_table if r.assumptions else None,
+                loan_mmr_source=r.assumptions.loan_mmr_source if r.assumptions else None,
+                calibrated=r.assumptions.calibrated if r.assumptions else None,
+                liquidation_down_pct=_known(r.liquidation_shock.down_pct),
+                liquidation_up_pct=_known(r.liquidation_shock.up_pct),
+                btc_liquidation_down_usd=_known(r.liquidation_shock.btc_down_price_usd),
+                btc_liquidation_up_usd=_known(r.liquidation_shock.btc_up_price_usd),
                 top_up_target_uni_mmr=r.top_up_target_uni_mmr,
-                top_up_usd=r.top_up_usd,
+                top_up_usd=_known(r.top_up_usd),
                 detail_zjson=_zjson(report_to_dict(r)),
             )
             previous = s.scalar(
@@ -391,10 +462,12 @@ class Store:
             if r.positions:
                 s.execute(
                     insert(ReportPositionRow),
-                    [_position_row(row.id, p) for p in r.positions],
+                    [_known_row(_position_row(row.id, p)) for p in r.positions],
                 )
             if r.assets:
-                s.execute(insert(ReportAssetRow), [_asset_row(row.id, a) for a in r.assets])
+                s.execute(
+                    insert(ReportAssetRow), [_known_row(_asset_row(row.id, a)) for a in r.assets]
+                )
             if previous != row.status:
                 s.add(
                     StatusChangeRow(
@@ -406,7 +479,9 @@ class Store:
                         uni_mmr=row.uni_mmr,
                     )
                 )
-            self._fold_into_rollups(s, cycle.account, _sample(row))
+            sample = _sample(row)
+            if sample.known:  # an UNKNOWN report is a gap in the history, not a low point
+                self._fold_into_rollups(s, cycle.account, sample)
             written = Written(row.id, snap.id)
         self._registered.add(cycle.account)  # only once committed: a rollback registers nothing
         return written
@@ -459,7 +534,9 @@ class Store:
                 )
             )
             for r in rows:
-                sample = Sample(*r)
+                sample = _sample_of(r)
+                if not sample.known:
+                    continue
                 for period_s in PERIODS_S:
                     b = open_.get(period_s)
                     if b is not None and b.start_ms == bucket_start_ms(sample.at_ms, period_s):
@@ -559,9 +636,9 @@ class Store:
                 positions_at_ms=row.positions_at_ms,
                 marks_source=row.marks_source,
                 simulated=row.simulated,
-                uni_mmr=row.uni_mmr,
-                adjusted_equity_usd=row.adjusted_equity_usd,
-                maint_margin_usd=row.maint_margin_usd,
+                uni_mmr=_unknown(row.uni_mmr),
+                adjusted_equity_usd=_unknown(row.adjusted_equity_usd),
+                maint_margin_usd=_unknown(row.maint_margin_usd),
                 status=row.status,
                 reported_uni_mmr=row.reported_uni_mmr,
                 reported_status=row.reported_status,
@@ -570,7 +647,17 @@ class Store:
                 btc_liquidation_down_usd=row.btc_liquidation_down_usd,
                 btc_liquidation_up_usd=row.btc_liquidation_up_usd,
                 top_up_target_uni_mmr=row.top_up_target_uni_mmr,
-                top_up_usd=row.top_up_usd,
+                top_up_usd=_unknown(row.top_up_usd),
+                state=row.state,
+                unknown_reasons=tuple((row.unknown_reasons or "").splitlines()),
+                reported_equity_usd=row.reported_equity_usd,
+                reported_maint_margin_usd=row.reported_maint_margin_usd,
+                recon_uni_mmr_rel_diff=row.recon_uni_mmr_rel_diff,
+                recon_agrees=row.recon_agrees,
+                recon_explained_by=row.recon_explained_by,
+                collateral_table=row.collateral_table,
+                loan_mmr_source=row.loan_mmr_source,
+                calibrated=row.calibrated,
             )
 
     def latest_event(self, account: str) -> StoredEvent | None:
@@ -610,7 +697,7 @@ class Store:
                 .where(ReportRow.account == account, ReportRow.data_time_ms >= since_ms)
                 .order_by(ReportRow.data_time_ms, ReportRow.id)
             )
-            return [Sample(*r) for r in rows]
+            return [_sample_of(r) for r in rows]
 
     def history_buckets(self, account: str, period_s: int, since_ms: int) -> list[Bucket]:
         """The account's ``period_s`` buckets that end after ``since_ms``, oldest first."""
@@ -639,7 +726,7 @@ class Store:
                 .where(StatusChangeRow.account == account, StatusChangeRow.at_ms >= since_ms)
                 .order_by(StatusChangeRow.at_ms)
             )
-            return [StoredStatusChange(*r) for r in rows]
+            return [StoredStatusChange(at, was, now, _unknown(u)) for at, was, now, u in rows]
 
     def events_since(self, account: str, since_ms: int, limit: int = 1000) -> list[StoredEvent]:
         """The account's collector events from ``since_ms`` on, newest ``limit``, oldest first."""

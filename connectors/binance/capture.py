@@ -24,7 +24,18 @@ KNOWN_PATHS: tuple[str, ...] = (
     parse.UM_PREMIUM_INDEX,
     parse.CM_PREMIUM_INDEX,
     parse.TICKER_PRICE,
+    parse.UM_ACCOUNT,
+    parse.CM_ACCOUNT,
+    parse.MARGIN_ASSET_LEVERAGE,
 )
+NEEDED: tuple[str, ...] = (
+    parse.BALANCE,
+    parse.ASSET_INDEX_PRICE,
+    parse.UM_POSITION_RISK,
+    parse.CM_POSITION_RISK,
+)
+"""Files an offline evaluation cannot do without (a missing positions file is never "no
+positions"); at least one of the two collateral tables is needed too."""
 
 
 class CaptureError(ValueError):
@@ -43,6 +54,15 @@ def write_capture(directory: Path, payloads: dict[str, object]) -> list[Path]:
         target.write_text(json.dumps(body, indent=1) + "\n")
         written.append(target)
     return written
+
+
+def needed_files(payloads: dict[str, object]) -> list[str]:
+    """The needed paths missing from ``payloads`` (both collateral tables when neither is)."""
+    missing = [p for p in NEEDED if p not in payloads]
+    tables = (parse.COLLATERAL_RATE_TIERED, parse.COLLATERAL_RATE_FLAT)
+    if not any(t in payloads for t in tables):
+        missing += list(tables)
+    return missing
 
 
 def read_capture(directory: Path) -> dict[str, object]:

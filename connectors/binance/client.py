@@ -56,6 +56,19 @@ def _asset_index_price(client: Client) -> object:
     return client._request_margin_api("get", "portfolio/asset-index-price", signed=False, data={})
 
 
+def _flat_collateral_rate(client: Client) -> object:
+    # "Classic Portfolio Margin Collateral Rate" (MARKET_DATA, unsigned, weight 50); python-binance
+    # names only the v2 (tiered) method.
+    return client._request_margin_api("get", "portfolio/collateralRate", signed=False, data={})
+
+
+def _margin_asset_leverage(client: Client) -> object:
+    # PM Pro "Get Margin Asset Leverage" (USER_DATA, signed, weight 50): no python-binance method.
+    return client._request_margin_api(
+        "get", "portfolio/margin-asset-leverage", signed=True, data={}
+    )
+
+
 ENDPOINTS: dict[str, Callable[[Client], object]] = {
     "/papi/v1/account": lambda c: c.papi_get_account(),
     "/papi/v1/balance": lambda c: c.papi_get_balance(),
@@ -66,6 +79,8 @@ ENDPOINTS: dict[str, Callable[[Client], object]] = {
     "/papi/v1/um/leverageBracket": lambda c: c.papi_get_um_leverage_bracket(),
     "/papi/v1/cm/leverageBracket": lambda c: c.papi_get_cm_leverage_bracket(),
     "/sapi/v2/portfolio/collateralRate": lambda c: c.margin_v2_get_portfolio_collateral_rate(),
+    "/sapi/v1/portfolio/collateralRate": _flat_collateral_rate,
+    "/sapi/v1/portfolio/margin-asset-leverage": _margin_asset_leverage,
     "/sapi/v1/portfolio/asset-index-price": _asset_index_price,
     "/fapi/v1/premiumIndex": lambda c: c.futures_mark_price(),
     "/dapi/v1/premiumIndex": lambda c: c.futures_coin_mark_price(),
@@ -96,10 +111,17 @@ SLOW_PATHS = frozenset(
         "/papi/v1/um/leverageBracket",
         "/papi/v1/cm/leverageBracket",
         "/sapi/v2/portfolio/collateralRate",
+        "/sapi/v1/portfolio/collateralRate",
+        "/sapi/v1/portfolio/margin-asset-leverage",
     }
 )
-"""Exchange parameters that change by announcement, not by the second; the tiered collateral
-rates alone weigh 50 per call. The collector reads them hourly, not every cycle."""
+"""Exchange parameters that change by announcement, not by the second; each collateral table and
+the margin-asset leverage weigh 50 per call. The collector reads them hourly, not every cycle
+(and the brackets at once when a position in a new symbol appears)."""
+BRACKET_PATHS = frozenset({"/papi/v1/um/leverageBracket", "/papi/v1/cm/leverageBracket"})
+OPTIONAL_PATHS = frozenset({"/sapi/v1/portfolio/margin-asset-leverage"})
+"""Endpoints an account may refuse (a PM Pro endpoint on a PM account): a 4xx answer leaves the
+payload out instead of failing the cycle. Rate limits (429/418) still fail it."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -154,7 +176,11 @@ def fetch_payloads(
     for path, read in ENDPOINTS.items():
         if paths is not None and path not in paths:
             continue
-        payloads[path] = call(client, path, read, policy)
+        try:
+            payloads[path] = call(client, path, read, policy)
+        except EndpointError as exc:
+            if path not in OPTIONAL_PATHS or not _refused(exc.cause):
+                raise
         response = client.response
         if response is None:
             continue
@@ -163,6 +189,14 @@ def fetch_payloads(
         if header is not None and header.isdigit():
             used[family(path)] = int(header)
     return Fetched(payloads, simulated, used)
+
+
+def _refused(cause: Exception) -> bool:
+    """An answer that this account does not serve the endpoint (not a rate limit or outage)."""
+    if not isinstance(cause, BinanceAPIException):
+        return False
+    status = int(cause.status_code)
+    return 400 <= status < 500 and status not in (418, 429)
 
 
 def read_key_permissions(client: Client, policy: RetryPolicy | None = None) -> KeyPermissions:

@@ -29,7 +29,11 @@ WEIGHTS: dict[str, int] = {
     "/papi/v1/um/leverageBracket": 1,
     "/papi/v1/cm/leverageBracket": 1,
     "/sapi/v2/portfolio/collateralRate": 50,
+    # "Classic Portfolio Margin Collateral Rate" (MARKET_DATA, unsigned): 50.
     "/sapi/v1/portfolio/collateralRate": 50,
+    # PM Pro "Get Margin Asset Leverage" (USER_DATA, signed): 50; binance-connector-js
+    # clients/derivatives-trading-portfolio-margin-pro, market-data-api.ts.
+    "/sapi/v1/portfolio/margin-asset-leverage": 50,
     # Docs page "Query Portfolio Margin Asset Index Price": 1 with ``asset``, 50 without.
     "/sapi/v1/portfolio/asset-index-price": 50,
     "/sapi/v1/account/apiRestrictions": 1,

@@ -4,6 +4,10 @@ The book keeps holdings in asset units and positions with entry prices; every re
 rendered at the market's current prices. The uniMMR it *reports* on ``/papi/v1/account`` is its
 own, deliberately separate computation (scalar, from ``params``), as Binance's would be: pmdesk's
 ``risk/`` recomputes it independently and shows the two side by side.
+
+The reported figures follow the account's ``HiddenTruth`` (``truth.py``): the collateral table that
+governs it (flat or tiered), any haircut outside both tables, and its loans' MMR. pmdesk is told
+none of these; it has to infer them from what these figures report.
 """
 
 from __future__ import annotations
@@ -20,8 +24,14 @@ from connectors.simulator.params import (
     UM_SYMBOLS,
     tier_value,
 )
+from connectors.simulator.truth import FLAT_COLLATERAL, TRUTH, HiddenTruth
 
-MARGIN_LOAN_MMR = 0.05  # the simulated account's margin leverage is 10x (uniMMR FAQ: 5 %)
+NO_MAINT_MARGIN_UNI_MMR = "99999999"
+"""What ``/papi/v1/account`` reports as ``uniMMR`` when the maintenance margin is 0 (the sentinel
+seen in a real payload; binance-pm-notes.md)."""
+NO_MAINT_MARGIN_UNI_MMR_VALUE = float(NO_MAINT_MARGIN_UNI_MMR)
+WITHDRAW_MM_MULTIPLE = 1.2
+"""Binance FAQ 446ce2c3357a449599c82436078b0e3b: "Maxwithdraw = max(account Equity −1.2*MM, 0)"."""
 
 
 def dec(value: float) -> str:
@@ -71,6 +81,7 @@ class AccountBook:
     holdings: dict[str, Holding] = field(default_factory=dict)
     um_legs: list[UmLeg] = field(default_factory=list)
     cm_legs: list[CmLeg] = field(default_factory=list)
+    truth: HiddenTruth = field(default_factory=lambda: HiddenTruth("tiered", 0.10))
 
     # ---- valuation at given prices -------------------------------------------------------
     def um_upnl_by_asset(self, q: Quote) -> dict[str, float]:
@@ -98,6 +109,30 @@ class AccountBook:
         notional = leg.notional_coin(q.mark(leg.symbol))
         return tier_value(CM_BRACKETS[leg.symbol], notional, -1.0)
 
+    def collateral_value(self, asset: str, value_usd: float) -> float:
+        """One asset's contribution to accountEquity, as the exchange counts it: a debt (value
+        ≤ 0) in full; a holding at the rate the account's hidden truth says — an extra haircut
+        if it has one for the asset, else the governing table (flat: value · rate; tiered: each
+        slice at its tier's rate, via cum)."""
+        if value_usd <= 0.0:
+            return value_usd
+        truth = self.truth
+        if asset in truth.extra_haircut:
+            return value_usd * truth.extra_haircut[asset]
+        if truth.collateral_table == "flat":
+            return value_usd * FLAT_COLLATERAL[asset]
+        return tier_value(COLLATERAL_TIERS[asset], value_usd, 1.0)
+
+    def loan_maint(self, q: Quote) -> float:
+        """Cross-margin loans' MM in USD: Σ borrowed · the account's loan MMR · index price."""
+        return sum(
+            h.cross_margin_borrowed * self.truth.loan_mmr * q.index_usd[asset]
+            for asset, h in self.holdings.items()
+        )
+
+    def borrowed_assets(self) -> list[str]:
+        return [a for a, h in self.holdings.items() if h.cross_margin_borrowed > 0.0]
+
     def reported_figures(self, q: Quote) -> dict[str, float]:
         """The exchange's own account figures: equity with and without haircut, MM, uniMMR."""
         upnl = self.um_upnl_by_asset(q)
@@ -115,7 +150,7 @@ class AccountBook:
             )
             value = x * q.index_usd[asset]
             actual_equity += value
-            account_equity += tier_value(COLLATERAL_TIERS[asset], value, 1.0) if x > 0 else value
+            account_equity += self.collateral_value(asset, value)
         maint = sum(
             self.um_leg_maint(leg, q) * q.index_usd[UM_SYMBOLS[leg.symbol][1]]
             for leg in self.um_legs
@@ -123,14 +158,11 @@ class AccountBook:
             self.cm_leg_maint(leg, q) * q.index_usd[CM_SYMBOLS[leg.symbol][0]]
             for leg in self.cm_legs
         )
-        maint += sum(
-            h.cross_margin_borrowed * MARGIN_LOAN_MMR * q.index_usd[asset]
-            for asset, h in self.holdings.items()
-        )
+        maint += self.loan_maint(q)
         initial = sum(
             abs(leg.amount * q.mark(leg.symbol)) / leg.leverage for leg in self.um_legs
         ) + sum(abs(leg.size_usd) / leg.leverage for leg in self.cm_legs)
-        uni_mmr = account_equity / maint if maint > 0 else 999.0
+        uni_mmr = account_equity / maint if maint > 0 else NO_MAINT_MARGIN_UNI_MMR_VALUE
         return {
             "account_equity": account_equity,
             "actual_equity": actual_equity,
@@ -140,17 +172,26 @@ class AccountBook:
         }
 
     # ---- Binance JSON --------------------------------------------------------------------
+    def margin_asset_leverage_json(self) -> list[dict[str, object]] | None:
+        """``/sapi/v1/portfolio/margin-asset-leverage``: one row per borrowed asset, or None when
+        the account does not answer that endpoint (its truth has no margin-asset leverage)."""
+        leverage = self.truth.margin_asset_leverage
+        if leverage is None:
+            return None
+        return [{"asset": asset, "leverage": leverage} for asset in self.borrowed_assets()]
+
     def account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
         f = self.reported_figures(q)
         available = max(f["account_equity"] - f["initial"], 0.0)
+        withdrawable = max(f["account_equity"] - WITHDRAW_MM_MULTIPLE * f["maint"], 0.0)
         return {
-            "uniMMR": dec(f["uni_mmr"]),
+            "uniMMR": dec(f["uni_mmr"]) if f["maint"] > 0 else NO_MAINT_MARGIN_UNI_MMR,
             "accountEquity": dec(f["account_equity"]),
             "actualEquity": dec(f["actual_equity"]),
             "accountInitialMargin": dec(f["initial"]),
             "accountMaintMargin": dec(f["maint"]),
             "accountStatus": account_status(f["uni_mmr"]),
-            "virtualMaxWithdrawAmount": dec(available),
+            "virtualMaxWithdrawAmount": dec(withdrawable),
             "totalAvailableBalance": dec(available),
             "totalMarginOpenLoss": dec(0.0),
             "updateTime": now_ms,
@@ -344,6 +385,7 @@ def preset_basis(index_usd: dict[str, float]) -> AccountBook:
     btc_usdt = index_usd["BTC"] / index_usd["USDT"]
     return AccountBook(
         name="basis",
+        truth=TRUTH["basis"],
         holdings={
             "BTC": Holding(cross_margin_asset=10.0),
             "USDT": Holding(cross_margin_asset=5_000.0, um_wallet=15_000.0),
@@ -356,6 +398,7 @@ def preset_directional(index_usd: dict[str, float]) -> AccountBook:
     """Overlevered long: 15,000 USDT behind 5 BTC and 60 ETH of perpetuals (≈ 30x)."""
     return AccountBook(
         name="directional",
+        truth=TRUTH["directional"],
         holdings={"USDT": Holding(um_wallet=15_000.0)},
         um_legs=[
             UmLeg("BTCUSDT", 5.0, _mark(index_usd, "BTC"), leverage=50),
@@ -371,6 +414,7 @@ def preset_coinm_hedger(index_usd: dict[str, float]) -> AccountBook:
     eth_contracts = -round(200.0 * index_usd["ETH"] / 10.0)
     return AccountBook(
         name="coinm_hedger",
+        truth=TRUTH["coinm_hedger"],
         holdings={
             "BTC": Holding(cross_margin_asset=20.0, cm_wallet=1.0),
             "ETH": Holding(cross_margin_asset=200.0),
@@ -387,6 +431,7 @@ def preset_borrower(index_usd: dict[str, float]) -> AccountBook:
     """A cross-margin USDT loan funding ETH: 100 ETH bought with 200,000 borrowed USDT."""
     return AccountBook(
         name="borrower",
+        truth=TRUTH["borrower"],
         holdings={
             "ETH": Holding(cross_margin_asset=100.0),
             "USDT": Holding(cross_margin_asset=0.0, cross_margin_borrowed=200_000.0),
@@ -399,8 +444,30 @@ def preset_near_liquidation(index_usd: dict[str, float]) -> AccountBook:
     """10 BTC long on 5,600 USDT: uniMMR ≈ 1.2, in the reduce-only band at the start prices."""
     return AccountBook(
         name="near_liquidation",
+        truth=TRUTH["near_liquidation"],
         holdings={"USDT": Holding(um_wallet=5_600.0)},
         um_legs=[UmLeg("BTCUSDT", 10.0, _mark(index_usd, "BTC"), leverage=125)],
+    )
+
+
+def preset_borrower_pro(index_usd: dict[str, float]) -> AccountBook:
+    """The borrower's holdings on a PM Pro account: it answers margin-asset-leverage (5x for
+    its USDT loan, hence 8 % loan MMR) and is valued with the tiered table."""
+    book = preset_borrower(index_usd)
+    return AccountBook(name="borrower_pro", holdings=book.holdings, truth=TRUTH["borrower_pro"])
+
+
+def preset_opaque(index_usd: dict[str, float]) -> AccountBook:
+    """200 ETH bought partly with a 100,000 USDT loan, valued by the exchange with an ETH haircut
+    (50 %) in neither published table: no table choice reproduces its accountEquity.
+    uniMMR ≈ 25 at the start prices (350,000 − 100,000 over 10,000)."""
+    return AccountBook(
+        name="opaque",
+        truth=TRUTH["opaque"],
+        holdings={
+            "ETH": Holding(cross_margin_asset=200.0),
+            "USDT": Holding(cross_margin_asset=0.0, cross_margin_borrowed=100_000.0),
+        },
     )
 
 
@@ -410,4 +477,6 @@ PRESETS: dict[str, Callable[[dict[str, float]], AccountBook]] = {
     "coinm_hedger": preset_coinm_hedger,
     "borrower": preset_borrower,
     "near_liquidation": preset_near_liquidation,
+    "borrower_pro": preset_borrower_pro,
+    "opaque": preset_opaque,
 }

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connectors.binance.limits import RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
@@ -43,6 +43,7 @@ from connectors.simulator.params import (
 )
 from connectors.simulator.scenarios import SCENARIOS
 from connectors.simulator.streams import CM_PREFIX, UM_PREFIX, MarkStreamServer
+from connectors.simulator.truth import FLAT_COLLATERAL
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ class Simulator:
             "/fapi/v1/premiumIndex": market_data(self._premium_index),
             "/dapi/v1/premiumIndex": market_data(self._coin_premium_index),
             "/sapi/v1/portfolio/asset-index-price": market_data(self._asset_index_price),
+            "/sapi/v1/portfolio/collateralRate": market_data(self._flat_collateral_rates),
             "/papi/v1/account": Route(True, priced(lambda b: b.account_json)),
             "/papi/v1/balance": Route(True, priced(lambda b: b.balance_json)),
             "/papi/v1/um/positionRisk": Route(True, priced(lambda b: b.um_position_risk_json)),
@@ -163,6 +165,7 @@ class Simulator:
             "/papi/v1/um/leverageBracket": Route(True, lambda _a: self._um_brackets()),
             "/papi/v1/cm/leverageBracket": Route(True, lambda _a: self._cm_brackets()),
             "/sapi/v2/portfolio/collateralRate": Route(True, lambda _a: self._collateral_rates()),
+            "/sapi/v1/portfolio/margin-asset-leverage": Route(True, _margin_asset_leverage),
             "/sapi/v1/account/apiRestrictions": Route(True, lambda a: dict(a.key_permissions)),
         }
 
@@ -264,6 +267,14 @@ class Simulator:
             for asset, rows in COLLATERAL_TIERS.items()
         ]
 
+    @staticmethod
+    def _flat_collateral_rates() -> Json:
+        """``/sapi/v1/portfolio/collateralRate`` ("Classic Portfolio Margin Collateral Rate")."""
+        return [
+            {"asset": asset, "collateralRate": f"{rate:.4f}"}
+            for asset, rate in FLAT_COLLATERAL.items()
+        ]
+
     # ---- HTTP ----------------------------------------------------------------------------
     def answer(self, path: str) -> Response:
         """One request as Binance would answer it, faults applied in the order they would
@@ -281,6 +292,7 @@ class Simulator:
             self.limiter.ban(ip, now, faults.ban_s * 1000)
             faults.set(ban_s=0)
         used = self.limiter.charge(ip, path, now)
+        g.used_weight = used  # Binance sends the header on refusals too (the error handler)
         _strike(faults, used)
         account = self.accounts[0]
         if route.signed:
@@ -324,6 +336,8 @@ class Simulator:
                 response.headers[RETRY_AFTER_HEADER] = str(err.retry_after_s)
                 if err.used_weight:
                     response.headers[USED_WEIGHT_HEADER] = str(err.used_weight)
+            elif "used_weight" in g:
+                response.headers[USED_WEIGHT_HEADER] = str(g.used_weight)
             return response
 
         @app.route(f"{CONTROL_PREFIX}/scenario", methods=["GET", "POST"])
@@ -361,6 +375,19 @@ class Simulator:
             return self.answer("/" + path)
 
         return app
+
+
+NOT_PM_PRO = BinanceError(400, -21001, "Request ID is not a Portfolio Margin Pro account.")
+"""Binance's answer to a PM Pro endpoint asked by an account of another type."""
+
+
+def _margin_asset_leverage(account: SimAccount) -> Json:
+    """``/sapi/v1/portfolio/margin-asset-leverage``: only an account whose hidden truth has a
+    margin-asset leverage (a PM Pro account) answers; any other is refused with -21001."""
+    rows = account.book.margin_asset_leverage_json()
+    if rows is None:
+        raise NOT_PM_PRO
+    return rows
 
 
 def premium_index_row(symbol: str, q: Quote, now_ms: int) -> dict[str, object]:

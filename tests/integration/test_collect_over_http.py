@@ -28,18 +28,21 @@ def test_one_cycle_writes_snapshot_and_report_by_hand(
 
     latest = store.latest_report("sim-basis")
     assert latest is not None and latest.simulated
-    # The basis preset at the simulator's start prices (BTC 95,000, USDT 1.00, clock not moved):
-    #   BTC:  x = 10 spot, 10 · 95,000 = 950,000 in the first tier (< 5 M) at 95 % → 902,500
+    # The basis preset at the simulator's start prices (BTC 95,000, USDT 1.00, clock not moved).
+    # Its exchange values it with the flat table (/sapi/v1/portfolio/collateralRate: BTC 0.90),
+    # not the tiered one (BTC 0.95 below 5 M); pmdesk finds that out from accountEquity:
+    #   BTC:  x = 10 spot, 10 · 95,000 = 950,000 at 90 % → 855,000
     #   USDT: x = 5,000 margin + 15,000 UM wallet + uPnL 0 (entry = mark) → 20,000 at 100 %
-    #   adjusted equity = 922,500
+    #   adjusted equity = 875,000 (the tiered table would have said 922,500)
     #   UM MM: |−10 · 95,000| = 950,000 in BTCUSDT bracket 3 [800 k, 3 M): 0.65 %, cum 1,500
     #          → 950,000 · 0.0065 − 1,500 = 4,675
-    #   uniMMR = 922,500 / 4,675 = 197.3262…
-    assert latest.adjusted_equity_usd == pytest.approx(922_500.0)
+    #   uniMMR = 875,000 / 4,675 = 187.1657…
+    assert latest.adjusted_equity_usd == pytest.approx(875_000.0)
     assert latest.maint_margin_usd == pytest.approx(4_675.0)
-    assert latest.uni_mmr == pytest.approx(922_500 / 4_675)
+    assert latest.uni_mmr == pytest.approx(875_000 / 4_675)
     assert latest.status == "NORMAL"
     assert latest.reported_status == "NORMAL"
+    assert (latest.collateral_table, latest.calibrated, latest.recon_agrees) == ("flat", True, True)
 
     with Session(store.engine) as s:
         snap = s.scalars(select(SnapshotRow)).one()

@@ -202,9 +202,10 @@ def test_used_weight_is_read_from_the_headers(h: Harness) -> None:
     used = h.gate.used_weight()
     # First cycle: papi account 20 + balance 20 + um positions 5 + cm positions 1 + um/account 5
     # + cm/account 5 + um/cm brackets 1 + 1 = 58; sapi: the start's key check
-    # (apiRestrictions) 1 + asset-index-price 50 + collateral 50 = 101.
+    # (apiRestrictions) 1 + asset-index-price 50 + tiered collateral 50 + flat collateral 50
+    # + margin-asset-leverage 50 (refused for this PM account, but counted) = 201.
     assert used["papi"] == 58
-    assert used["sapi"] == 101
+    assert used["sapi"] == 201
 
 
 def test_frozen_prices_stop_the_market_and_thaw_again(h: Harness) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.collector.collector import Collector
-from app.store.store import Store
+from app.store.store import Store, StoredReport
 from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
@@ -17,6 +17,11 @@ from risk import RiskRules
 def collect(
     preset: str, store: Store, clock: ManualClock
 ) -> tuple[float, float, float, str | None]:
+    r = collect_report(preset, store, clock)
+    return r.adjusted_equity_usd, r.maint_margin_usd, r.uni_mmr, r.reported_status
+
+
+def collect_report(preset: str, store: Store, clock: ManualClock) -> StoredReport:
     server = SimulatorServer(Simulator(preset=preset, clock=clock)).start()
     try:
         sim = server.simulator
@@ -33,7 +38,7 @@ def collect(
         assert result.failure is None, result.failure
         r = store.latest_report(preset)
         assert r is not None
-        return r.adjusted_equity_usd, r.maint_margin_usd, r.uni_mmr, r.reported_status
+        return r
     finally:
         server.stop()
 
@@ -64,13 +69,51 @@ def test_coinm_hedger(store: Store, clock: ManualClock) -> None:
 
 
 def test_borrower(store: Store, clock: ManualClock) -> None:
-    eq, mm, uni, _ = collect("borrower", store, clock)
-    # ETH 100 · 3,500 = 350,000 at 95 % = 332,500; BNB 50 · 650 = 32,500 at 95 % = 30,875;
-    # USDT x = −200,000 counts in full. Σ = 163,375.
-    # MM: loan 200,000 USDT · 5 % (10x margin leverage, pmdesk's default) = 10,000.
-    assert eq == pytest.approx(163_375.0)
-    assert mm == pytest.approx(10_000.0)
-    assert uni == pytest.approx(16.3375)
+    r = collect_report("borrower", store, clock)
+    # This account's exchange uses the flat table (/sapi/v1: ETH 0.90, BNB 0.40) and charges
+    # 8 % on its loan; neither is published for the account: pmdesk calibrates both.
+    # ETH 100 · 3,500 = 350,000 at 90 % = 315,000; BNB 50 · 650 = 32,500 at 40 % = 13,000;
+    # USDT x = −200,000 counts in full. Σ = 128,000 (the tiered table would say 163,375).
+    # MM: Binance's accountMaintMargin 16,000, its positions' MM 0 → the loan's 16,000:
+    # MMR = 16,000 / (200,000 · 1.0) = 8 % (pmdesk's default would have been 10 %: 20,000).
+    assert r.adjusted_equity_usd == pytest.approx(128_000.0)
+    assert r.maint_margin_usd == pytest.approx(16_000.0)
+    assert r.uni_mmr == pytest.approx(8.0)
+    assert (r.collateral_table, r.loan_mmr_source) == ("flat", "implied by Binance's MM")
+    assert r.calibrated is True
+
+
+def test_borrower_pro_leverage_from_binance(store: Store, clock: ManualClock) -> None:
+    r = collect_report("borrower_pro", store, clock)
+    # Answers margin-asset-leverage: USDT 5x → 8 % (the FAQ's table), which Binance's own MM
+    # confirms; tiered table. Loan MM 200,000 · 8 % = 16,000.
+    assert r.maint_margin_usd == pytest.approx(16_000.0)
+    assert (r.collateral_table, r.loan_mmr_source) == ("tiered", "from Binance")
+    assert r.calibrated is True
+
+
+@pytest.mark.parametrize(
+    "preset", ["basis", "directional", "coinm_hedger", "borrower", "borrower_pro", "near_liquidation"]
+)
+def test_every_preset_is_calibrated_to_its_hidden_truth(
+    preset: str, store: Store, clock: ManualClock
+) -> None:
+    # After one poll pmdesk's uniMMR is Binance's (the simulator's own figure) within 0.1 %.
+    r = collect_report(preset, store, clock)
+    assert r.reported_uni_mmr is not None
+    assert r.uni_mmr == pytest.approx(r.reported_uni_mmr, rel=1e-3)
+    assert (r.calibrated, r.recon_agrees, r.state) == (True, True, "OK")
+
+
+def test_a_truth_no_table_reaches_is_uncalibrated(store: Store, clock: ManualClock) -> None:
+    r = collect_report("opaque", store, clock)
+    # Binance values ETH below either published rate: neither table reproduces accountEquity.
+    # pmdesk keeps the lower (fail closed), says it is not calibrated, and by how much.
+    assert r.calibrated is False and r.recon_agrees is False
+    assert r.reported_uni_mmr is not None and r.recon_uni_mmr_rel_diff is not None
+    assert r.recon_uni_mmr_rel_diff == pytest.approx(r.uni_mmr / r.reported_uni_mmr - 1)
+    assert r.recon_uni_mmr_rel_diff > 0.005
+    assert r.recon_explained_by is not None and r.recon_explained_by.startswith("adjusted equity")
 
 
 def test_near_liquidation(store: Store, clock: ManualClock) -> None:

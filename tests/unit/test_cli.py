@@ -118,6 +118,7 @@ CAPTURE: dict[str, object] = {
             ],
         }
     ],
+    "/papi/v1/cm/positionRisk": [],
     "/sapi/v1/portfolio/collateralRate": [{"asset": "USDT", "collateralRate": "1.0000"}],
     "/sapi/v1/portfolio/asset-index-price": [
         {"asset": "USDT", "assetIndexPrice": "1.0", "time": 1}
@@ -134,13 +135,23 @@ def test_risk_dir_json_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert body["uni_mmr"] == pytest.approx(12.5)
     assert body["maint_margin"]["um_usd"] == pytest.approx(80.0)
     assert body["status"] == "NORMAL"
+    assert (body["state"], body["unknown_reasons"]) == ("OK", [])
+    assert body["reconciliation"] is None  # no papi_v1_account.json in the directory
+    assert body["assumptions"]["collateral_table"] == "flat"  # the only table captured
+    assert body["assumptions"]["product"] == "PM"
 
 
-def test_risk_dir_missing_file_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    payloads = {k: v for k, v in CAPTURE.items() if k != "/papi/v1/balance"}
+@pytest.mark.parametrize(
+    "path", ["/papi/v1/balance", "/papi/v1/um/positionRisk", "/papi/v1/cm/positionRisk"]
+)
+def test_risk_dir_missing_file_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str
+) -> None:
+    # A missing positions file is never read as "no positions": an error naming the file.
+    payloads = {k: v for k, v in CAPTURE.items() if k != path}
     write_capture(tmp_path / "cap", payloads)
     assert main(["risk", str(tmp_path / "cap")]) == 2
-    assert "papi_v1_balance.json" in capsys.readouterr().err
+    assert file_name(path) in capsys.readouterr().err
 
 
 def test_risk_dir_bad_field_names_file_and_field(
@@ -149,9 +160,13 @@ def test_risk_dir_bad_field_names_file_and_field(
     broken = json.loads(json.dumps(CAPTURE))
     broken["/papi/v1/um/positionRisk"][0]["markPrice"] = "n/a"
     write_capture(tmp_path / "cap", broken)
-    assert main(["risk", str(tmp_path / "cap")]) == 2
-    err = capsys.readouterr().err
-    assert "papi_v1_um_positionRisk.json" in err and "'markPrice'" in err
+    assert main(["risk", str(tmp_path / "cap"), "--json"]) == 3  # UNKNOWN
+    body = json.loads(capsys.readouterr().out)
+    assert (body["state"], body["status"], body["uni_mmr"]) == ("UNKNOWN", "UNKNOWN", None)
+    ((path, field, item),) = {(r["path"], r["field"], r["item"]) for r in body["unknown_reasons"]}
+    assert (field, item) == ("markPrice", "BTCUSDT")
+    # Equity did not need the mark: it is still shown.
+    assert body["adjusted_equity_usd"] == pytest.approx(1_000.0)
 
 
 def test_risk_dir_malformed_json_names_file(

@@ -31,8 +31,11 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ("colour = 'red'\n", "config: unknown setting 'colour'"),
         ("port = \n", "is not valid TOML"),
         ("poll_interval_s = -1\n", "config: poll_interval_s: Input should be greater than 0"),
-        ("reduce_only_uni_mmr = 1.6\n", "uniMMR thresholds must fall strictly"),
-        ("margin_leverage = 4\n", "config: margin_leverage: Input should be 3, 5 or 10"),
+        # PM Pro's ladder is 1.5 / 1.2 / 1.05 / 1.0: a reduce-only level above 1.5 is refused.
+        ("product = 'PM_PRO'\nreduce_only_uni_mmr = 1.6\n", "uniMMR levels must fall strictly"),
+        ("product = 'PM3'\n", "config: product: Input should be 'PM' or 'PM_PRO'"),
+        ("margin_leverage = 1\n", "config: margin_leverage: Input should be greater than or equal"),
+        ("reconcile_tolerance = 0\n", "config: reconcile_tolerance: Input should be greater than 0"),
     ],
 )
 def test_bad_file_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:

@@ -13,7 +13,8 @@ import math
 
 import pytest
 
-from connectors.binance.parse import PayloadError, snapshot_from_payloads
+from connectors.binance.parse import snapshot_from_payloads
+from risk.model import UnknownReason
 
 BALANCE = [
     {
@@ -41,9 +42,17 @@ INDEX = [
 
 
 def payloads(**extra: object) -> dict[str, object]:
-    return {"/papi/v1/balance": BALANCE, "/sapi/v1/portfolio/asset-index-price": INDEX} | {
-        k.replace("__", "/"): v for k, v in extra.items()
-    }
+    return {
+        "/papi/v1/balance": BALANCE,
+        "/sapi/v1/portfolio/asset-index-price": INDEX,
+        "/papi/v1/um/positionRisk": [],
+        "/papi/v1/cm/positionRisk": [],
+    } | {k.replace("__", "/"): v for k, v in extra.items()}
+
+
+def problems(p: dict[str, object]) -> list[UnknownReason]:
+    snap, market = snapshot_from_payloads(p)
+    return [*snap.problems, *market.problems]
 
 
 def test_balance() -> None:
@@ -85,7 +94,8 @@ def test_account() -> None:
     assert r.uni_mmr == pytest.approx(5167.92171923)
     assert r.account_status == "NORMAL"
     assert r.account_equity_usd == pytest.approx(122607.35137903)
-    assert r.total_margin_open_loss_usd == 0.0
+    assert r.total_margin_open_loss_usd is None  # "": unavailable
+    assert snap.open_margin_order_loss_usd == 0.0
     assert snap.update_time_ms == 1657707212154
 
 
@@ -223,7 +233,8 @@ def test_flat_collateral_rates() -> None:
         {"asset": "BUSD", "collateralRate": "0.9"},
     ]
     _, market = snapshot_from_payloads(payloads(**{"/sapi/v1/portfolio/collateralRate": flat}))
-    (busd,) = market.collateral_tiers["BUSD"]
+    assert market.collateral_flat is not None and market.collateral_tiers == {}
+    (busd,) = market.collateral_flat["BUSD"]
     assert busd.collateral_rate == 0.9 and math.isinf(busd.cap_usd)
 
 
@@ -234,26 +245,114 @@ def test_coin_m_premium_index() -> None:
 
 
 @pytest.mark.parametrize(
-    ("bad", "field"),
+    ("bad", "field", "item"),
     [
-        ({"/papi/v1/balance": [{"asset": "USDT"}]}, "crossMarginAsset"),
-        ({"/papi/v1/balance": [{**BALANCE[0], "umWalletBalance": "1e"}]}, "umWalletBalance"),
-        ({"/papi/v1/balance": {"code": -1000}}, "asset"),
-        ({"/papi/v1/balance": "oops"}, "<root>"),
-        ({"/sapi/v1/portfolio/asset-index-price": [{"asset": "BTC"}]}, "assetIndexPrice"),
+        ({"/papi/v1/balance": [{"asset": "USDT"}]}, "crossMarginAsset", "USDT"),
+        (
+            {"/papi/v1/balance": [{**BALANCE[0], "umWalletBalance": "1e"}]},
+            "umWalletBalance",
+            "USDT",
+        ),
+        (
+            {"/papi/v1/balance": [{**BALANCE[0], "crossMarginBorrowed": "-1"}]},
+            "crossMarginBorrowed",
+            "USDT",
+        ),
+        ({"/papi/v1/balance": {"code": -1000}}, "asset", ""),
+        ({"/papi/v1/balance": "oops"}, "<root>", ""),
+        ({"/papi/v1/balance": [BALANCE[0], BALANCE[0]]}, "asset", "USDT"),
+        ({"/sapi/v1/portfolio/asset-index-price": [{"asset": "BTC"}]}, "assetIndexPrice", "BTC"),
+        (
+            {"/sapi/v1/portfolio/asset-index-price": [{"asset": "BTC", "assetIndexPrice": "0"}]},
+            "assetIndexPrice",
+            "BTC",
+        ),
         (
             {"/papi/v1/um/positionRisk": [{"symbol": "BTCUSDT", "positionAmt": "NaN"}]},
             "positionAmt",
+            "BTCUSDT",
+        ),
+        (
+            {
+                "/papi/v1/um/positionRisk": [
+                    {"symbol": "BTCUSDT", "positionAmt": "1", "positionSide": "SHORT"}
+                ]
+            },
+            "positionSide",
+            "BTCUSDT",
+        ),
+        (
+            {"/papi/v1/um/positionRisk": [{"symbol": "BTCUSDT", "positionAmt": "1e30"}]},
+            "positionAmt",
+            "BTCUSDT",
         ),
     ],
 )
-def test_malformed_payloads_name_path_and_field(bad: dict[str, object], field: str) -> None:
-    with pytest.raises(PayloadError) as err:
-        snapshot_from_payloads(payloads() | bad)
-    assert err.value.field == field
-    assert err.value.path in bad
+def test_malformed_payloads_name_path_row_and_field(
+    bad: dict[str, object], field: str, item: str
+) -> None:
+    (path,) = bad
+    found = [(r.path, r.field, r.item) for r in problems(payloads() | bad)]
+    assert (path, field, item) in found
 
 
-def test_missing_required_payload() -> None:
-    with pytest.raises(PayloadError, match="/papi/v1/balance"):
-        snapshot_from_payloads({"/sapi/v1/portfolio/asset-index-price": INDEX})
+def test_a_missing_payload_is_a_reason_never_nothing() -> None:
+    found = problems({"/sapi/v1/portfolio/asset-index-price": INDEX})
+    paths = {r.path for r in found if r.field == "<root>"}
+    assert {"/papi/v1/balance", "/papi/v1/um/positionRisk", "/papi/v1/cm/positionRisk"} <= paths
+
+
+def test_futures_pnl_without_its_positions_file_names_the_balance() -> None:
+    # The balance shows 23.72 USDT of UM PnL; the positions were not read: never "no positions".
+    p = payloads()
+    del p["/papi/v1/um/positionRisk"]
+    found = problems(p)
+    assert any(
+        (r.path, r.field, r.item) == ("/papi/v1/balance", "umUnrealizedPNL", "USDT") for r in found
+    )
+
+
+def test_zero_rows_of_unknown_symbols_are_ignored_and_sides_tolerated() -> None:
+    um = [
+        {"symbol": "1000XYZUSDX", "positionAmt": "0", "markPrice": "0.00000000"},
+        {"symbol": "BTCUSDT", "positionAmt": "0.5", "positionSide": None, "markPrice": "30000"},
+        {"symbol": "ETHUSDT", "positionAmt": "-2", "positionSide": "SHORT", "markPrice": "2000"},
+        {"symbol": "ETHUSDT", "positionAmt": "3", "positionSide": "LONG", "markPrice": "2000"},
+    ]
+    snap, _ = snapshot_from_payloads(payloads(**{"/papi/v1/um/positionRisk": um}))
+    assert snap.problems == ()
+    assert [(p.symbol, p.position_side, p.position_amt_qty) for p in snap.um_positions] == [
+        ("BTCUSDT", "BOTH", 0.5),
+        ("ETHUSDT", "SHORT", -2.0),
+        ("ETHUSDT", "LONG", 3.0),
+    ]
+    assert math.isnan(snap.um_positions[0].leverage)  # absent: unavailable, not refused
+
+
+def test_coin_m_contract_size_is_checked_against_notional_value() -> None:
+    # ETHUSD_PERP is 10 USD a contract: 100 contracts at 2,000 → 1,000 USD / 2,000 = 0.5 ETH.
+    good = {
+        "symbol": "ETHUSD_PERP",
+        "positionAmt": "100",
+        "markPrice": "2000",
+        "notionalValue": "0.5",
+    }
+    snap, _ = snapshot_from_payloads(payloads(**{"/papi/v1/cm/positionRisk": [good]}))
+    (pos,) = snap.cm_positions
+    assert pos.contract_size_usd == 10.0 and snap.problems == ()
+    # 5 ETH would mean 100 USD contracts: a notional that cannot be trusted.
+    bad = {**good, "notionalValue": "5"}
+    snap, _ = snapshot_from_payloads(payloads(**{"/papi/v1/cm/positionRisk": [bad]}))
+    assert snap.cm_positions == ()
+    ((path, field, item),) = [(r.path, r.field, r.item) for r in snap.problems]
+    assert (path, field, item) == ("/papi/v1/cm/positionRisk", "notionalValue", "ETHUSD_PERP")
+
+
+def test_uni_mmr_sentinel_and_loose_display_fields() -> None:
+    account = {"uniMMR": "99999999", "accountEquity": "10", "accountStatus": None}
+    snap, _ = snapshot_from_payloads(payloads(**{"/papi/v1/account": account}))
+    assert snap.reported is not None
+    assert math.isinf(snap.reported.uni_mmr or 0.0)  # "no maintenance margin", not a figure
+    assert snap.reported.account_status is None
+    assert snap.reported.account_maint_margin_usd is None
+    assert snap.problems == ()

@@ -12,8 +12,8 @@ from connectors.binance.capture import file_name
 from connectors.binance.parse import (
     API_RESTRICTIONS,
     TICKER_PRICE,
-    parse_futures_maint_margin,
     parse_key_permissions,
+    parse_reported_position_margins,
     parse_ticker_prices,
     snapshot_from_payloads,
 )
@@ -61,11 +61,13 @@ def test_snapshot_from_the_documented_samples() -> None:
     assert snapshot.reported.uni_mmr == pytest.approx(5167.92171923)
     assert snapshot.reported.account_equity_usd == pytest.approx(122607.35137903)
     assert snapshot.reported.account_status == "NORMAL"
-    assert snapshot.reported.total_margin_open_loss_usd == 0.0  # "" on the page
-    (um,) = snapshot.um_positions
-    assert (um.symbol, um.position_amt_qty, um.leverage) == ("BTCUSDT", 0.0, 10.0)
-    (cm,) = snapshot.cm_positions
-    assert (cm.symbol, cm.position_amt_contracts, cm.margin_asset) == ("BTCUSD_201225", 0.0, "BTC")
+    # "" on the page: unavailable, not a made-up 0 (counted as no open loss, and said so).
+    assert snapshot.reported.total_margin_open_loss_usd is None
+    assert snapshot.open_margin_order_loss_usd == 0.0
+    # The pages' position rows are all zero (BTCUSD_201225 even with markPrice "0.00000000"):
+    # zero rows are skipped, whatever their symbol, and are no problem.
+    assert snapshot.um_positions == () and snapshot.cm_positions == ()
+    assert snapshot.problems == ()
     # Brackets: ETHUSDT [0, 10,000) at 0.65 %; BTCUSD_PERP [0, 50) coin at 0.4 %.
     (eth,) = market.um_brackets["ETHUSDT"]
     assert (eth.floor, eth.cap, eth.maint_margin_ratio, eth.cum) == (0.0, 10_000.0, 0.0065, 0.0)
@@ -86,7 +88,8 @@ def test_ticker_and_futures_account_samples() -> None:
     assert parse_ticker_prices({TICKER_PRICE: payloads[TICKER_PRICE]}) == {
         "LTCBTC": pytest.approx(4.000002)
     }
-    assert parse_futures_maint_margin(payloads) == {"BTCUSDT": 0.0, "BTCUSD_201225": 0.0}
+    # Both pages list only zero positions with no MM: nothing of Binance's to reconcile against.
+    assert parse_reported_position_margins(payloads) == ()
 
 
 def test_documented_key_can_transfer_and_trade_pm_so_is_not_read_only() -> None:

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from risk import MissingMarketDataError, RiskRules, evaluate
+from risk import RiskRules, evaluate
 from risk.model import (
     AccountSnapshot,
     Bracket,
@@ -111,12 +111,15 @@ def test_negative_balance_counts_in_full_without_haircut() -> None:
         um_positions=(),
     )
     m = market(collateral_tiers={"BTC": BTC_TIERS, "USDT": haircut_usdt})
-    report = evaluate(snapshot, m, RiskRules(margin_leverage=10))
+    report = evaluate(snapshot, m, RiskRules())
     # BTC 50,000 · 0.95 = 47,500; USDT −2,000 in full → 45,500.
     assert report.adjusted_equity_usd == pytest.approx(45_500.0)
-    # Margin loan MM at 10x leverage (MMR 5 %): 3,000 · 0.05 · 1.0 = 150 → uniMMR = 45,500 / 150.
-    assert report.maint_margin.margin_usd == pytest.approx(150.0)
-    assert report.uni_mmr == pytest.approx(45_500 / 150)
+    # Margin loan MM, nothing from Binance to tell the MMR: the conservative 10 % (3x):
+    # 3,000 · 0.10 · 1.0 = 300 → uniMMR = 45,500 / 300.
+    assert report.maint_margin.margin_usd == pytest.approx(300.0)
+    assert report.uni_mmr == pytest.approx(45_500 / 300)
+    assert report.assumptions is not None
+    assert report.assumptions.loan_mmr_source == "assumed"
 
 
 def test_coin_m_position_in_coin_brackets() -> None:
@@ -165,10 +168,13 @@ def test_ladder_bands_at_their_boundaries(uni_mmr: float, band: MarginBand) -> N
     assert RiskRules().band(uni_mmr) is band
 
 
-def test_missing_index_price_is_a_clear_error() -> None:
+def test_missing_index_price_is_unknown_never_a_figure() -> None:
     snapshot = AccountSnapshot(balances=(bal("ETH", cross_margin_asset_qty=1.0),), um_positions=())
-    with pytest.raises(MissingMarketDataError, match="ETH"):
-        evaluate(snapshot, market(), RiskRules())
+    report = evaluate(snapshot, market(), RiskRules())
+    assert report.state == "UNKNOWN" and report.status is MarginBand.UNKNOWN
+    assert math.isnan(report.uni_mmr) and math.isnan(report.adjusted_equity_usd)
+    (reason,) = report.unknown_reasons
+    assert (reason.item, reason.field) == ("ETH", "assetIndexPrice")
 
 
 def test_asset_without_collateral_rate_counts_zero_and_warns() -> None:
@@ -180,11 +186,15 @@ def test_asset_without_collateral_rate_counts_zero_and_warns() -> None:
 
 
 @pytest.mark.parametrize(("leverage", "mmr"), [(3, 0.10), (5, 0.08), (10, 0.05)])
-def test_margin_loan_mmr_by_leverage(leverage: int, mmr: float) -> None:
-    # uniMMR FAQ: cross-margin MMR 3x → 10 %, 5x → 8 %, 10x → 5 %. Loan 1,000 USDT → MM.
+def test_margin_loan_mmr_from_the_leverage_binance_reports(leverage: int, mmr: float) -> None:
+    # The account answers /sapi/v1/portfolio/margin-asset-leverage; with no MM of Binance's to
+    # confirm it, the leverage maps through the FAQ's table: 3x 10 %, 5x 8 %, 10x 5 %.
     snapshot = AccountSnapshot(
         balances=(bal("USDT", cross_margin_asset_qty=2_000.0, cross_margin_borrowed_qty=1_000.0),),
         um_positions=(),
     )
-    report = evaluate(snapshot, market(), RiskRules(margin_leverage=leverage))
+    m = market(margin_asset_leverage={"USDT": float(leverage)})
+    report = evaluate(snapshot, m, RiskRules())
     assert report.maint_margin.margin_usd == pytest.approx(1_000 * mmr)
+    assert report.assumptions is not None
+    assert report.assumptions.loan_mmr_source == "from Binance"

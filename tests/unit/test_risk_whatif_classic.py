@@ -27,9 +27,10 @@ def test_adding_usdt_and_halving_the_long() -> None:
 
 def test_borrowing_adds_margin_loan_mm() -> None:
     w = what_if(directional_long(), market(), RiskRules(), [Borrow("USDT", 10_000.0)])
-    # Equity unchanged (asset + 10,000, loan − 10,000); MM + 10,000 · 5 % = 500 → 5,000 / 700.
+    # Equity unchanged (asset + 10,000, loan − 10,000); MM + 10,000 · 10 % (the assumed loan
+    # MMR: no Binance figures here) = 1,000 → 5,000 / 1,200.
     assert w.equity_change_usd == pytest.approx(0.0)
-    assert w.after.uni_mmr == pytest.approx(5_000 / 700)
+    assert w.after.uni_mmr == pytest.approx(5_000 / 1_200)
 
 
 def test_spot_buy_costs_the_haircut() -> None:

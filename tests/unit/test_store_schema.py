@@ -7,13 +7,20 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from app.store.rollup import MINUTE_S
 from app.store.schema import Base
-from app.store.store import UNVERSIONED_TABLES, Store, StoreSchemaError
+from app.store.store import (
+    FIRST_REVISION,
+    UNVERSIONED_TABLES,
+    Store,
+    StoreSchemaError,
+    _alembic,
+)
 from tests.unit.test_store_history import T0, _cycle
 
 
@@ -22,7 +29,7 @@ def test_migrations_build_exactly_the_models(db_url: str) -> None:
     store.create_schema()
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn)
-        assert ctx.get_current_revision() == "0005"
+        assert ctx.get_current_revision() == "0006"
         assert compare_metadata(ctx, Base.metadata) == []
     store.close()
 
@@ -41,10 +48,16 @@ def test_older_store_is_refused_by_name(tmp_path: Path) -> None:
 
 def test_store_from_before_migrations_is_adopted_and_its_history_bucketed(tmp_path: Path) -> None:
     db = tmp_path / "v01.db"
-    # What pmdesk 0.1 left on disk: its four tables, no alembic_version, one report.
+    # What pmdesk 0.1 left on disk: its four tables (migration 0001 is exactly them), no
+    # alembic_version, one report.
     engine = create_engine(f"sqlite:///{db}")
-    Base.metadata.create_all(engine, tables=[Base.metadata.tables[t] for t in UNVERSIONED_TABLES])
+    with engine.begin() as conn:
+        alembic_command.upgrade(_alembic(conn), FIRST_REVISION)
+        conn.exec_driver_sql("DROP TABLE alembic_version")
     engine.dispose()
+    with sqlite3.connect(db) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == set(UNVERSIONED_TABLES)
     with sqlite3.connect(db) as con:
         con.execute("INSERT INTO snapshots VALUES (1, 'a', ?, ?, 1, x'00', NULL)", (T0, T0))
         con.execute(
@@ -60,7 +73,7 @@ def test_store_from_before_migrations_is_adopted_and_its_history_bucketed(tmp_pa
     assert store.count_reports("a") == 2
     assert [b.n for b in store.history_buckets("a", MINUTE_S, T0)] == [2]
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0005"
+        assert MigrationContext.configure(conn).get_current_revision() == "0006"
     store.close()
 
 

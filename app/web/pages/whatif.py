@@ -15,7 +15,6 @@ from app.web.components import grid, panel, text_col
 from app.web.context import WebContext
 from app.web.format import fmt_pct, fmt_signed, fmt_uni_mmr, fmt_usd
 from app.web.view import margin_usage, utc_clock
-from risk.book import MissingMarketDataError
 from risk.model import RiskReport
 from risk.whatif import (
     Borrow,
@@ -208,7 +207,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         snapshot, market = report_inputs(ctx.store, report.id)
         try:
             result = what_if(snapshot, market, ctx.rules, parsed)
-        except (WhatIfError, MissingMarketDataError) as err:
+        except WhatIfError as err:
             return items, [], "", f"cannot apply: {err}"
         basis = f"{account}, report of {utc_clock(report.data_time_ms)}"
         return items, compare_rows(result), basis, ""
