@@ -21,7 +21,7 @@ from app.alerts.notify import Notifier
 from app.alerts.watch import AlertWatch
 from app.allocator import keep_freed_memory
 from app.clock import now_ms
-from app.collector.collector import Collector
+from app.collector.collector import SERVER_TIME_PATH, Collector
 from app.collector.feed import classify
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
@@ -50,9 +50,12 @@ from connectors.binance.client import (
     ENDPOINTS,
     SLOW_PATHS,
     EndpointError,
+    RetryPolicy,
+    call,
     fetch_payloads,
     make_client,
     read_key_permissions,
+    server_time_offset_ms,
 )
 from connectors.binance.keycheck import OVERRIDE_FLAG, KeyVerdict, judge
 from connectors.binance.limits import min_poll_interval_s
@@ -360,7 +363,12 @@ def cmd_simulator(args: argparse.Namespace) -> None:
 
 
 def _permissions(client: Client) -> KeyPermissions:
+    """The key's permissions, read after measuring the exchange's clock (a signed request from
+    a machine whose clock is off is refused with -1021, as the collector knows)."""
     try:
+        client.timestamp_offset = call(
+            client, SERVER_TIME_PATH, server_time_offset_ms, RetryPolicy()
+        )
         return read_key_permissions(client)
     except EndpointError as exc:
         raise CliError(f"cannot read the key's permissions: {classify(exc).message}") from None

@@ -70,12 +70,23 @@ class AlertSettings(BaseModel):
     )
     error_after_s: float = Field(30.0, ge=0, description="critical when failing this long")
     account_status: bool = Field(True, description="alert on Binance's accountStatus")
+    reconcile_pct: float | None = Field(
+        None,
+        gt=0,
+        description="alert when pmdesk's uniMMR differs from Binance's by more than this % "
+        "(default: reconcile_tolerance)",
+    )
+    reconcile_clear_pct: float | None = Field(
+        None, gt=0, description="… and clear at or within (default: 0.8 × the trigger)"
+    )
     cooldown_s: float = Field(
         60.0, ge=0, le=3600, description="calm this long before an alert clears"
     )
 
-    def rules(self, stale_after_s: float) -> AlertRules:
+    def rules(self, stale_after_s: float, reconcile_tolerance: float) -> AlertRules:
         stale = self.stale_s or stale_after_s
+        reconcile = self.reconcile_pct or 100.0 * reconcile_tolerance
+        reconcile_clear = self.reconcile_clear_pct or 0.8 * reconcile
         try:
             return AlertRules(
                 uni_mmr_warn=Level(self.uni_mmr_warn, self.uni_mmr_warn_clear),
@@ -92,6 +103,7 @@ class AlertSettings(BaseModel):
                 stale_s=Level(stale, stale),
                 error_after_s=self.error_after_s,
                 account_status=self.account_status,
+                reconcile_pct=Level(reconcile, reconcile_clear),
                 cooldown_s=self.cooldown_s,
             ).check()
         except ValueError as exc:
@@ -240,7 +252,7 @@ class Settings(BaseSettings):
             except ValidationError as err:
                 where = f"config: accounts[{name}].alerts."
                 raise ConfigError(_describe(err).replace("config: ", where, 1)) from None
-            out[name] = merged.rules(self.stale_after_s)
+            out[name] = merged.rules(self.stale_after_s, self.reconcile_tolerance)
         return out
 
     def risk_rules(self) -> RiskRules:

@@ -209,15 +209,18 @@ def compile_book(
 
     um_mark = np.array([mark(p.symbol, "UM") for p in um], dtype=np.float64)
     first_leg = {p.base_asset: k for k, p in reversed(list(enumerate(um)))}
+    holds = {b.asset for b in snapshot.balances if b.equity_qty or b.cross_margin_borrowed_qty}
     price = np.zeros(len(names))
     for i, asset in enumerate(names):
         if asset in market.index_price_usd:
             price[i] = market.index_price_usd[asset]
             continue
-        # A perpetual's base with no index price of its own: mark · quote price.
+        # A perpetual's base that the account neither holds nor owes (not a collateral asset:
+        # no PM index price): its price only sets the direction of moves and the hedge rows,
+        # so its mark · quote price serves. An asset that is held or owed needs its own index.
         leg = first_leg.get(asset)
         quote_price = None if leg is None else market.index_price_usd.get(um[leg].margin_asset)
-        if leg is None or quote_price is None:
+        if asset in holds or leg is None or quote_price is None:
             missing(
                 "/sapi/v1/portfolio/asset-index-price",
                 "assetIndexPrice",

@@ -37,6 +37,7 @@ from risk.model import (
     AccountSnapshot,
     Assumptions,
     MarketState,
+    ReportedPositionMargin,
     RiskRules,
 )
 from risk.valuation import adjusted_equity_rows, base_margins, qty_usd
@@ -85,18 +86,24 @@ def choose_table(
     return lowest, "neither table reproduces Binance's accountEquity: the lower", diffs, False
 
 
-def binance_futures_mm_usd(book: Book, snapshot: AccountSnapshot, market: MarketState) -> float:
-    """Σ Binance's per-position ``maintMargin`` × its margin asset's index price (NaN when any
-    is unreadable or unpriced)."""
-    rows = snapshot.reported_position_margins or ()
-    total = 0.0
-    for r in rows:
+def reported_position_mm_usd(
+    book: Book, snapshot: AccountSnapshot, market: MarketState
+) -> list[tuple[ReportedPositionMargin, float]]:
+    """Binance's per-position ``maintMargin`` in USD (× its margin asset's index price; NaN
+    where unreadable or unpriced)."""
+    out = []
+    for r in snapshot.reported_position_margins or ():
         if r.margin_asset in book.assets:
             price = float(book.price_usd[book.index(r.margin_asset)])
         else:
             price = market.index_price_usd.get(r.margin_asset, math.nan)
-        total += r.maint_margin_qty * price
-    return total
+        out.append((r, r.maint_margin_qty * price))
+    return out
+
+
+def binance_futures_mm_usd(book: Book, snapshot: AccountSnapshot, market: MarketState) -> float:
+    """Σ Binance's per-position MM in USD (NaN when any is unreadable or unpriced)."""
+    return sum(usd for _r, usd in reported_position_mm_usd(book, snapshot, market))
 
 
 def implied_loan_mmr(

@@ -404,13 +404,8 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         (qty_usd(book.borrowed_qty, book.price_usd) / np.maximum(leverage - 1, 1)).sum()
     )
     initial = um_im + cm_im + margin_im
-    adjusted_by_asset_pos = np.maximum(adjusted_by_asset, 0.0)
-    classic = ClassicComparison(
-        um_initial_usd=um_im,
-        cm_initial_usd=cm_im,
-        margin_initial_usd=margin_im,
-        pm_initial_usd=initial,
-        non_stable_collateral_usd=float(adjusted_by_asset_pos[~book.stable].sum()),
+    classic = _classic_comparison(
+        snapshot, book, base, adjusted_by_asset, equity, mm, reasons, rules
     )
     stress = _stress_and_liquidation(book, base, rules) if known else _unknown_stress(book)
     basis = _top_up_basis(book, market)
@@ -471,4 +466,31 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         unknown_reasons=tuple(reasons),
         reconciliation=reconciliation,
         assumptions=assumptions,
+    )
+
+
+def _classic_comparison(
+    snapshot: AccountSnapshot,
+    book: Book,
+    base: BaseMargins,
+    adjusted_by_asset: FloatArray,
+    equity: float,
+    mm: MaintMargin,
+    reasons: list[UnknownReason],
+    rules: RiskRules,
+) -> ClassicComparison:
+    """PM vs classic (risk/classic.py): maintenance margin per classic account against PM's
+    one pool; figures an unknown input touches are NaN."""
+    from risk.classic import compare
+
+    return compare(
+        snapshot,
+        book,
+        base,
+        adjusted_by_asset,
+        equity,
+        mm.total_usd,
+        rules.liquidation_uni_mmr,
+        equity_known=not any(EQUITY in r.affects for r in reasons),
+        maint_known=not any(MAINT in r.affects for r in reasons),
     )

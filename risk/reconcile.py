@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from risk.book import Book
-from risk.calibrate import binance_futures_mm_usd, rel_diff
+from risk.calibrate import binance_futures_mm_usd, rel_diff, reported_position_mm_usd
 from risk.model import (
     AccountSnapshot,
     Assumptions,
@@ -40,13 +40,9 @@ def _positions(
     book: Book, snapshot: AccountSnapshot, market: MarketState, ours: tuple[PositionMargin, ...]
 ) -> tuple[PositionReconciliation, ...]:
     theirs: dict[tuple[str, str, str], float] = {}
-    for r in snapshot.reported_position_margins or ():
-        if r.margin_asset in book.assets:
-            price = float(book.price_usd[book.index(r.margin_asset)])
-        else:
-            price = market.index_price_usd.get(r.margin_asset, math.nan)
+    for r, usd in reported_position_mm_usd(book, snapshot, market):
         key = (r.venue, r.symbol, r.position_side)
-        theirs[key] = theirs.get(key, 0.0) + r.maint_margin_qty * price
+        theirs[key] = theirs.get(key, 0.0) + usd
     out = []
     for p in ours:
         key = (p.venue, p.symbol, p.position_side)

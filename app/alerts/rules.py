@@ -16,6 +16,7 @@ asset whose position was closed, an account status back to normal).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -48,6 +49,8 @@ class AlertRules:
     stale_s: Level = Level(10.0, 10.0)  # newest report older than, seconds
     error_after_s: float = 30.0  # collector failing for this long (a refused key: at once)
     account_status: bool = True  # Binance's accountStatus other than NORMAL
+    # pmdesk's uniMMR differs from Binance's by more than (%, relative): the figures are suspect.
+    reconcile_pct: Level = Level(0.5, 0.4)
     cooldown_s: float = 60.0  # calm this long before an alert clears
 
     def check(self) -> AlertRules:
@@ -62,7 +65,7 @@ class AlertRules:
             level: Level = getattr(self, name)
             if level.clear < level.trigger:
                 raise ValueError(f"alerts.{name}: clear level must be ≥ the trigger level")
-        for name in ("usage_rise_pct_per_min", "stale_s"):
+        for name in ("usage_rise_pct_per_min", "stale_s", "reconcile_pct"):
             level = getattr(self, name)
             if level.clear > level.trigger:
                 raise ValueError(f"alerts.{name}: clear level must be ≤ the trigger level")
@@ -101,6 +104,8 @@ FAMILY_OF = {
     "asset_liquidation": REPORT,
     "usage_rise": REPORT,
     "account_status": REPORT,
+    "figures_unavailable": REPORT,
+    "reconciliation": REPORT,
     "stale": STALE,
     "collector_error": ERRORS,
 }
@@ -184,6 +189,61 @@ def _asset_checks(report: RiskReport, rules: AlertRules) -> list[Check]:
     return out
 
 
+MAX_REASONS_SHOWN = 3
+
+
+def _unavailable_check(account: str, report: RiskReport) -> Check:
+    """Fail closed, loudly: a figure that cannot be computed is an alert of its own."""
+    reasons = [str(r) for r in report.unknown_reasons]
+    more = len(reasons) - MAX_REASONS_SHOWN
+    listed = "; ".join(reasons[:MAX_REASONS_SHOWN]) + (f"; and {more} more" if more > 0 else "")
+    return Check(
+        key="figures_unavailable",
+        severity=Severity.CRITICAL,
+        breached=report.state == "UNKNOWN",
+        calm=report.state == "OK",
+        title="figures unavailable",
+        message=f"figures unavailable for {account}: {listed}" if reasons else "figures known",
+        action="do not trust this account's figures until the named input is back: "
+        "check Binance's own uniMMR",
+    )
+
+
+def _reconcile_check(report: RiskReport, rules: AlertRules) -> Check | None:
+    """pmdesk's uniMMR against Binance's for the same poll. Critical when pmdesk is the calmer
+    one (the screen looks safer than Binance says), a warning when it is the stricter."""
+    rec = report.reconciliation
+    if rec is None or rec.rel_diff_uni_mmr is None:
+        return None
+    diff_pct = 100.0 * rec.rel_diff_uni_mmr
+    level = rules.reconcile_pct
+    calmer = diff_pct > 0
+    return Check(
+        key="reconciliation",
+        severity=Severity.CRITICAL if calmer else Severity.WARN,
+        breached=abs(diff_pct) > level.trigger,
+        calm=abs(diff_pct) <= level.clear,
+        title=f"pmdesk and Binance differ by more than {level.trigger:g} %",
+        message=(
+            f"pmdesk's uniMMR {_ratio(rec.pmdesk_uni_mmr)} vs Binance's "
+            f"{_ratio(rec.binance_uni_mmr)} ({diff_pct:+.2f} %): {rec.explained_by}"
+        ),
+        action=("trust Binance's figure, not pmdesk's: " if calmer else "pmdesk is the stricter; ")
+        + "see the Binance vs pmdesk view for the part that differs",
+        value=abs(diff_pct),
+    )
+
+
+def _ratio(u: float | None) -> str:
+    if u is None:
+        return "unavailable"
+    if u == math.inf:
+        return "∞ (no MM)"
+    if u == -math.inf:
+        return "≤ 0"
+    return f"{u:.3f}"
+
+
 def _status_check(report_status: str | None) -> Check | None:
     if report_status is None:
         return None
@@ -242,24 +302,32 @@ class AlertBook:
         state.last_report_ms = (
             at_ms if state.last_report_ms is None else max(state.last_report_ms, at_ms)
         )
-        checks = [
-            _uni_mmr_check("uni_mmr_warn", Severity.WARN, rules.uni_mmr_warn, report, rules),
-            _uni_mmr_check(
-                "uni_mmr_critical", Severity.CRITICAL, rules.uni_mmr_critical, report, rules
-            ),
-            *_asset_checks(report, rules),
-        ]
-        move = _liquidation_move_check(report, rules)
-        if move is not None:
-            checks.append(move)
-        rise = self._usage_rise(state, report, at_ms, rules)
-        if rise is not None:
-            checks.append(rise)
+        unknown = report.state == "UNKNOWN"
+        checks = [_unavailable_check(account, report)]
+        if not math.isnan(report.uni_mmr):  # known, or ≤ 0 (liquidation) though others aren't
+            checks += [
+                _uni_mmr_check("uni_mmr_warn", Severity.WARN, rules.uni_mmr_warn, report, rules),
+                _uni_mmr_check(
+                    "uni_mmr_critical", Severity.CRITICAL, rules.uni_mmr_critical, report, rules
+                ),
+            ]
+        if not unknown:
+            checks += _asset_checks(report, rules)
+            move = _liquidation_move_check(report, rules)
+            if move is not None:
+                checks.append(move)
+            rise = self._usage_rise(state, report, at_ms, rules)
+            if rise is not None:
+                checks.append(rise)
+        reconcile = _reconcile_check(report, rules)
+        if reconcile is not None:
+            checks.append(reconcile)
         if rules.account_status:
             status = _status_check(reported_status)
             if status is not None:
                 checks.append(status)
-        return self._step(account, REPORT, checks, at_ms)
+        # Unknown figures are not calm ones: alerts they would have checked stay as they are.
+        return self._step(account, REPORT, checks, at_ms, hold_unseen=unknown)
 
     def on_failure(
         self, account: str, at_ms: int, message: str, key_refused: bool = False
@@ -354,7 +422,12 @@ class AlertBook:
 
     # ---- the state machine --------------------------------------------------------------------
     def _step(
-        self, account: str, family: str, checks: list[Check], now_ms: int
+        self,
+        account: str,
+        family: str,
+        checks: list[Check],
+        now_ms: int,
+        hold_unseen: bool = False,
     ) -> list[Transition]:
         rules = self.rules[account]
         alerts = self._accounts[account].alerts
@@ -375,6 +448,9 @@ class AlertBook:
                 del alerts[c.key]
                 out.append(Transition("clear", account, c, now_ms))
         for key in [k for k in alerts if _family(k) == family and k not in seen]:
+            if hold_unseen:
+                alerts[key].calm_since_ms = None  # not seen calm: the cooldown starts again
+                continue
             if self._calm_long_enough(alerts[key], now_ms, rules):
                 out.append(Transition("clear", account, alerts.pop(key).check, now_ms))
         return out

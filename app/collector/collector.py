@@ -147,14 +147,13 @@ class Collector:
             refresh = SLOW_PATHS
         else:
             unlisted = unbracketed_symbols({**fast.payloads, **self._slow})
-            if unlisted and unlisted != self._unlisted_tried:
+            if unlisted - self._unlisted_tried:
                 log.info(
                     "account %s: new symbol(s) %s: reading the leverage brackets now",
                     self.account,
-                    ", ".join(sorted(unlisted)),
+                    ", ".join(sorted(unlisted - self._unlisted_tried)),
                 )
                 refresh = BRACKET_PATHS
-            self._unlisted_tried = unlisted
         if refresh:
             slow = fetch_payloads(self.client, refresh, self.policy)
             self._slow = {**self._slow, **slow.payloads}
@@ -165,6 +164,8 @@ class Collector:
                     self._slow.pop(path, None)
             for fam, value in slow.used_weight.items():
                 used[fam] = max(used.get(fam, 0), value)
+        # Symbols the brackets still do not list: read again only when another one appears.
+        self._unlisted_tried = unbracketed_symbols({**fast.payloads, **self._slow})
         self.gate.record_weight(used, self._now_ms())
         return Fetched({**fast.payloads, **self._slow}, fast.simulated, used)
 

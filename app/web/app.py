@@ -57,7 +57,7 @@ def create_app(
         update_title="",
         suppress_callback_exceptions=False,
     )
-    app.layout = layout(accounts, kiosk_cycle_s)
+    app.layout = layout(accounts, kiosk_cycle_s, ctx.rules)
 
     @app.callback(
         Output("report-key", "data"),

@@ -9,6 +9,8 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from app.web.format import GRID_UNKNOWN_CELL, grid_formatter
+from app.web.ladder import levels, lv
 from risk.model import RiskRules
 
 COLORS = {
@@ -22,17 +24,19 @@ COLORS = {
     "act": "#ff8c1a",
     "danger": "#ff4d4f",
     "stale": "#6b7280",
+    "unknown": "#c77dff",  # UNKNOWN: figures unavailable (distinct from every band and STALE)
+    "binance": "#e8edf4",  # Binance's own figures beside pmdesk's
+    "differs": "#ff7aa8",  # pmdesk and Binance disagree
     "long": "#3fa7ff",
     "short": "#ff7aa8",
 }
 VENUE_COLORS = {"spot": "#3fa7ff", "margin": "#b084ff", "UM": "#2ecc71", "CM": "#f5c542"}
 
-# d3-format, as dash-ag-grid exposes it to column value formatters; null reads as "—".
-_FORMAT = "params.value == null ? '—' : d3.format('{spec}')(params.value){suffix}"
 GRID_THEME = (
     "themeQuartz.withParams({backgroundColor: '#141922', foregroundColor: '#e8edf4', "
     "headerBackgroundColor: '#1b2230', headerTextColor: '#8b96a8', borderColor: '#2a3342', "
     "oddRowBackgroundColor: '#111620', accentColor: '#3fa7ff', fontSize: 17, "
+    "cellHorizontalPaddingScale: 0.6, "
     "headerFontSize: 16, fontFamily: 'DejaVu Sans, Segoe UI, Arial, sans-serif'})"
 )
 
@@ -63,23 +67,27 @@ def text_col(field: str, header: str, hint: str, **extra: Any) -> dict[str, Any]
 def num_col(
     field: str, header: str, hint: str, spec: str = ",.2f", suffix: str = "", **extra: Any
 ) -> dict[str, Any]:
-    """A right-aligned numeric column printed with d3-format ``spec`` (``+,.2f`` for PnL)."""
-    tail = f" + '{suffix}'" if suffix else ""
+    """A right-aligned numeric column printed with d3-format ``spec`` (``+,.2f`` for PnL); a
+    value the row lists as unknown (``format.mark_unknown``) reads "unknown", styled so."""
     return {
         "field": field,
         "headerName": header,
         "headerTooltip": hint,
         "type": "rightAligned",
         "filter": "agNumberColumnFilter",
-        "valueFormatter": {"function": _FORMAT.format(spec=spec, suffix=tail)},
+        "valueFormatter": {"function": grid_formatter(spec, suffix)},
         "cellClass": "num",
+        "cellClassRules": {"cell-unknown": GRID_UNKNOWN_CELL},
         **extra,
     }
 
 
-def grid(grid_id: str, columns: list[dict[str, Any]], export_name: str) -> dag.AgGrid:
+def grid(
+    grid_id: str, columns: list[dict[str, Any]], export_name: str, no_rows: str | None = None
+) -> dag.AgGrid:
     """Sortable, filterable, exportable to CSV; rows keep their identity (``key``) across
-    updates so a user's sort and filter stay put."""
+    updates so a user's sort and filter stay put. ``no_rows``: what an empty grid says."""
+    overlay = {} if no_rows is None else {"localeText": {"noRowsToShow": no_rows}}
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
@@ -92,6 +100,7 @@ def grid(grid_id: str, columns: list[dict[str, Any]], export_name: str) -> dag.A
             "domLayout": "autoHeight",
             "tooltipShowDelay": 300,
             "animateRows": False,
+            **overlay,
         },
         csvExportParams={"fileName": f"{export_name}.csv"},
         className="grid",
@@ -114,23 +123,24 @@ def uni_mmr_axis(**extra: Any) -> dict[str, Any]:
 
 
 def threshold_traces(rules: RiskRules, x: list[Any]) -> list[dict[str, Any]]:
-    """Binance's margin-call, reduce-only and liquidation levels as dashed lines across ``x``
+    """The levels the configured product publishes (``ladder.levels``: PM only liquidation,
+    PM Pro margin call, reduce only, liquidation and loss claim) as dashed lines across ``x``
     (first and last point), named in the legend so their labels never collide."""
     return [
         {
             "type": "scatter",
             "mode": "lines",
-            "name": f"{name} {level:g}",
+            "name": f"{level.name} {lv(level.uni_mmr)}",
             "x": [x[0], x[-1]],
-            "y": [level, level],
-            "line": {"color": COLORS[color], "width": 2, "dash": "dash"},
+            "y": [level.uni_mmr, level.uni_mmr],
+            "line": {
+                "color": COLORS[level.color],
+                "width": 2,
+                "dash": "dot" if level.key == "loss" else "dash",
+            },
             "hoverinfo": "skip",
         }
-        for name, level, color in (
-            ("margin call", rules.margin_call_uni_mmr, "watch"),
-            ("reduce only", rules.reduce_only_uni_mmr, "act"),
-            ("liquidation", rules.liquidation_uni_mmr, "danger"),
-        )
+        for level in levels(rules)
     ]
 
 

@@ -1,12 +1,31 @@
 """Number formats for the desk screen: one format per unit, thousands separators, fixed decimals,
-a true minus sign (−, as the grids' d3 formats print it) and +/− on PnL."""
+a true minus sign (−, as the grids' d3 formats print it) and +/− on PnL.
+
+Fail closed, said one way everywhere: a figure pmdesk could not compute (NaN) reads as
+``UNKNOWN_TEXT`` — never "nan", "$nan", "0.00" or "∞". ``None`` is a figure that does not exist
+(not reported, no such move) and reads as "—" or the caller's word. A uniMMR ≤ 0 (adjusted
+equity ≤ 0; −∞ when there is no MM to divide by) reads "≤ 0"; +∞ (no maintenance margin at
+all) reads "∞". The grids print their numbers in the browser (d3-format): ``grid_formatter`` is
+the same rule in JavaScript, keyed on each row's ``unknown`` list (``mark_unknown``).
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
+from typing import Any
 
 MINUS = "−"
 NONE = "—"
+UNKNOWN_TEXT = "unknown"
+AT_MOST_ZERO = "≤ 0"
+UNKNOWN_KEY = "unknown"  # a grid row's list of the fields whose value is unknown
+
+
+def is_unknown(value: float | None) -> bool:
+    """NaN: a figure that could not be computed (None is "does not exist", not unknown)."""
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _minus(text: str) -> str:
@@ -14,30 +33,85 @@ def _minus(text: str) -> str:
 
 
 def fmt_uni_mmr(value: float | None) -> str:
-    """uniMMR with two decimals; no maintenance margin at all reads as ∞."""
-    if value is None or (math.isinf(value) and value > 0):
+    """uniMMR with two decimals; no maintenance margin at all reads as ∞; adjusted equity ≤ 0
+    (uniMMR ≤ 0, −∞ when there is no MM to divide by) reads "≤ 0": the account is in
+    liquidation and the ratio itself means nothing more; unknown reads "unknown"; None (not
+    reported) "—"."""
+    if value is None:
+        return NONE
+    if math.isnan(value):
+        return UNKNOWN_TEXT
+    if value == math.inf:
         return "∞"
+    if value <= 0:
+        return AT_MOST_ZERO
     return _minus(f"{value:,.2f}")
+
+
+def uni_mmr_of(value: float | None, *, no_risk: bool, at_most_zero: bool) -> float:
+    """A uniMMR read back from strict JSON (null for ±∞ and NaN) with the flags that tell them
+    apart (``risk.serialize``: ``no_risk``, ``uni_mmr_at_most_zero``); otherwise unknown."""
+    if value is not None:
+        return float(value)
+    if no_risk:
+        return math.inf
+    if at_most_zero:
+        return -math.inf
+    return math.nan
 
 
 def fmt_num(value: float | None, decimals: int = 2) -> str:
     """A plain figure: ``d3.format(",.2f")`` in the grids."""
-    return NONE if value is None else _minus(f"{value:,.{decimals}f}")
+    if value is None:
+        return NONE
+    if not math.isfinite(value):
+        return UNKNOWN_TEXT
+    return _minus(f"{value:,.{decimals}f}")
 
 
 def fmt_signed(value: float | None, decimals: int = 2) -> str:
     """A change or a PnL, always signed: ``d3.format("+,.2f")`` in the grids."""
-    return NONE if value is None else _minus(f"{value:+,.{decimals}f}")
+    if value is None:
+        return NONE
+    if not math.isfinite(value):
+        return UNKNOWN_TEXT
+    return _minus(f"{value:+,.{decimals}f}")
 
 
-def fmt_usd(value: float) -> str:
+def fmt_usd(value: float | None) -> str:
+    if value is None:
+        return NONE
+    if not math.isfinite(value):
+        return UNKNOWN_TEXT
     sign = MINUS if value < 0 else ""
     return f"{sign}${abs(value):,.2f}"
 
 
+def fmt_signed_usd(value: float | None) -> str:
+    """A difference in USD, always signed: +$1,234.50 / −$5.00."""
+    if value is None:
+        return NONE
+    if not math.isfinite(value):
+        return UNKNOWN_TEXT
+    return f"{MINUS if value < 0 else '+'}${abs(value):,.2f}"
+
+
 def fmt_share(fraction: float | None, decimals: int = 1) -> str:
     """A fraction of a whole as a percentage."""
-    return NONE if fraction is None else f"{100 * fraction:,.{decimals}f} %"
+    if fraction is None:
+        return NONE
+    if not math.isfinite(fraction):
+        return UNKNOWN_TEXT
+    return f"{100 * fraction:,.{decimals}f} %"
+
+
+def fmt_rel(fraction: float | None, decimals: int = 1) -> str:
+    """A relative difference (0.032 → "+3.2 %"), signed; None → "—"."""
+    if fraction is None:
+        return NONE
+    if not math.isfinite(fraction):
+        return UNKNOWN_TEXT
+    return _minus(f"{100 * fraction:+,.{decimals}f} %")
 
 
 def fmt_age(seconds: float) -> str:
@@ -53,9 +127,45 @@ def fmt_pct(value: float | None, *, none: str = "none") -> str:
     """A signed move in %, two decimals; None (no such move) reads as ``none``."""
     if value is None:
         return none
+    if not math.isfinite(value):
+        return UNKNOWN_TEXT
     sign = MINUS if value < 0 else "+"
     return f"{sign}{abs(value):,.2f} %"
 
 
 def fmt_price(value: float | None) -> str:
     return NONE if value is None else fmt_num(value)
+
+
+_NAN_WORD = re.compile(r"(?<![\w.])[-+]?nan(?![\w.])", re.IGNORECASE)
+
+
+def plain_words(text: str) -> str:
+    """Text from another layer (an unknown reason's problem) with a bare "nan" — Python's
+    spelling of a missing number — said as "missing": the screen never shows "nan"."""
+    return _NAN_WORD.sub("missing", text)
+
+
+def mark_unknown(row: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """``row`` with ``UNKNOWN_KEY`` listing those of ``fields`` whose value is missing: the grid
+    prints them as "unknown" (``grid_formatter``) instead of "—"."""
+    row[UNKNOWN_KEY] = [f for f in fields if row.get(f) is None]
+    return row
+
+
+def grid_formatter(spec: str, suffix: str = "") -> str:
+    """The grids' value formatter (dash-ag-grid, d3-format in the browser): a value this row
+    lists as unknown reads "unknown", another null "—", a number ``d3.format(spec)``."""
+    tail = f" + '{suffix}'" if suffix else ""
+    return (
+        "params.value == null ? "
+        f"(((params.data && params.data.{UNKNOWN_KEY}) || []).includes(params.colDef.field) "
+        f"? '{UNKNOWN_TEXT}' : '{NONE}') : d3.format('{spec}')(params.value){tail}"
+    )
+
+
+GRID_UNKNOWN_CELL = (
+    f"params.value == null && ((params.data && params.data.{UNKNOWN_KEY}) || [])"
+    ".includes(params.colDef.field)"
+)
+"""The grids' cell-class rule for an unknown value (styled like the UNKNOWN band)."""

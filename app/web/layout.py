@@ -3,10 +3,23 @@ the status bar, and the timers. Each view's own layout lives in ``app.web.pages`
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from dash import dcc, html
 
 from app.web import alarm
-from app.web.pages import alerts, classic, hedges, history, overview, positions, stress, whatif
+from app.web.pages import (
+    alerts,
+    classic,
+    hedges,
+    history,
+    overview,
+    positions,
+    reconcile,
+    stress,
+    whatif,
+)
+from risk.model import RiskRules
 
 KEY_CHECK_MS = 500  # how often a viewer asks whether a newer report exists (one indexed query)
 AGE_TICK_MS = 1000  # the data age on screen counts up every second
@@ -17,6 +30,7 @@ VIEWS = (
     (positions, "Positions"),
     (stress, "Stress"),
     (history, "History"),
+    (reconcile, "Binance vs pmdesk"),
     (whatif, "What-if"),
     (classic, "PM vs classic"),
     (alerts, "Alerts"),
@@ -39,7 +53,17 @@ def _account_picker(accounts: list[str]) -> list[html.Span | dcc.Dropdown]:
     return [html.Span(accounts[0], id="account-name", className="account"), picker]
 
 
-def layout(accounts: list[str], kiosk_cycle_s: float) -> html.Div:
+RULED = (overview, stress, history, reconcile)
+"""Views whose words name Binance's levels: laid out with the configured rules."""
+
+
+def _view_layout(page: ModuleType, rules: RiskRules) -> html.Div:
+    view: html.Div = page.layout(rules) if page in RULED else page.layout()
+    return view
+
+
+def layout(accounts: list[str], kiosk_cycle_s: float, rules: RiskRules | None = None) -> html.Div:
+    rules = rules or RiskRules()
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
@@ -50,6 +74,9 @@ def layout(accounts: list[str], kiosk_cycle_s: float) -> html.Div:
                 hidden=True,
             ),
             html.Div("", id="store-banner", className="store-banner", hidden=True, role="alert"),
+            html.Div(
+                "", id="unknown-banner", className="unknown-banner", hidden=True, role="alert"
+            ),
             alarm.layout(),
             html.Header(
                 [
@@ -68,7 +95,7 @@ def layout(accounts: list[str], kiosk_cycle_s: float) -> html.Div:
                 className="view-tabs",
                 parent_className="view-tabs-bar",
             ),
-            html.Main([page.layout() for page, _ in VIEWS], className="desk"),
+            html.Main([_view_layout(page, rules) for page, _ in VIEWS], className="desk"),
             html.Footer(
                 [
                     html.Span("", id="marks-note", className="footnote"),

@@ -89,17 +89,16 @@ def index_driver(asset: str, index_symbols: Iterable[str]) -> str | None:
 def relevant_symbols(payloads: Mapping[str, object]) -> frozenset[str]:
     """The symbols whose marks can change this account's figures: its positions, and the
     index drivers of the assets it holds. Other symbols' updates are not applied (nor stored)."""
-    held = {
-        str(r.get("symbol"))
-        for p in (UM_POSITION_RISK, CM_POSITION_RISK)
-        for r in rows_of(payloads, p)
-    }
-    listed = {
-        str(r.get("symbol"))
-        for p in (UM_PREMIUM_INDEX, CM_PREMIUM_INDEX)
-        for r in rows_of(payloads, p)
-    }
-    for row in rows_of(payloads, BALANCE):
+
+    def rows(path: str) -> list[Mapping[str, Any]]:
+        try:
+            return rows_of(payloads, path)
+        except PayloadError:  # a malformed payload: the evaluation says UNKNOWN; nothing to mark
+            return []
+
+    held = {str(r.get("symbol")) for p in (UM_POSITION_RISK, CM_POSITION_RISK) for r in rows(p)}
+    listed = {str(r.get("symbol")) for p in (UM_PREMIUM_INDEX, CM_PREMIUM_INDEX) for r in rows(p)}
+    for row in rows(BALANCE):
         driver = index_driver(str(row.get("asset")), listed)
         if driver is not None:
             held.add(driver)
@@ -246,8 +245,9 @@ def updates_from_premium_index(payloads: Mapping[str, object]) -> tuple[MarkUpda
 
 def cm_pairs(payloads: Mapping[str, object]) -> tuple[str, ...]:
     """The COIN-M pairs listed in ``/dapi/v1/premiumIndex`` (what the COIN-M stream covers)."""
-    pairs = {
-        str(r.get("pair") or str(r.get("symbol", "")).split("_")[0])
-        for r in rows_of(payloads, CM_PREMIUM_INDEX)
-    }
+    try:
+        rows = rows_of(payloads, CM_PREMIUM_INDEX)
+    except PayloadError:
+        rows = []
+    pairs = {str(r.get("pair") or str(r.get("symbol", "")).split("_")[0]) for r in rows}
     return tuple(sorted(p for p in pairs if p))

@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from risk.model import (
     COLLATERAL_TABLE_PATH,
@@ -396,24 +396,45 @@ def parse_balances(
 
 
 def futures_pnl_without_positions(
-    balances: tuple[AssetBalance, ...], payloads: Mapping[str, object], problems: _Problems
+    balances: tuple[AssetBalance, ...],
+    payloads: Mapping[str, object],
+    open_in: dict[str, set[str]],
+    problems: _Problems,
 ) -> None:
-    """A balance that shows futures PnL while that venue's positions were not read: the
-    positions exist, they are just unknown (the reason ``_position_rows`` gave says so once;
-    this one names the balance that proves it)."""
+    """A balance that shows futures PnL in an asset no open position of that venue settles in:
+    the positions exist, pmdesk just does not see them (the positions file was not read, or
+    does not list them) — its MM cannot be known. Never read as "no positions"."""
     for b in balances:
-        for pnl, path in (
-            (b.um_unrealized_pnl_qty, UM_POSITION_RISK),
-            (b.cm_unrealized_pnl_qty, CM_POSITION_RISK),
+        for pnl, path, venue, field in (
+            (b.um_unrealized_pnl_qty, UM_POSITION_RISK, "UM", "umUnrealizedPNL"),
+            (b.cm_unrealized_pnl_qty, CM_POSITION_RISK, "CM", "cmUnrealizedPNL"),
         ):
-            if pnl != 0.0 and path not in payloads:
+            if pnl == 0.0 or b.asset in open_in.get(venue, set()):
+                continue
+            if path not in payloads:
                 problems.add(
                     BALANCE,
-                    "umUnrealizedPNL" if path == UM_POSITION_RISK else "cmUnrealizedPNL",
+                    field,
                     f"{pnl:+,.8g} of unrealized PnL but {path} was not read",
                     b.asset,
                     MM_ONLY,
                 )
+                continue
+            # The two payloads contradict each other: both are named.
+            problems.add(
+                BALANCE,
+                field,
+                f"{pnl:+,.8g} of unrealized PnL but {path} lists no position settling in it",
+                b.asset,
+                MM_ONLY,
+            )
+            problems.add(
+                path,
+                "positionAmt",
+                f"no open position settling in {b.asset}, whose balance shows {field} {pnl:+,.8g}",
+                b.asset,
+                MM_ONLY,
+            )
 
 
 # ---- what Binance reports --------------------------------------------------------------------
@@ -551,6 +572,55 @@ def _tier_table(
     return rows
 
 
+T = TypeVar("T")
+
+
+def _keyed(
+    payloads: Mapping[str, object],
+    path: str,
+    key_field: str,
+    affects: frozenset[str],
+    problems: _Problems,
+    read: Callable[[Mapping[str, Any]], T],
+) -> dict[str, T]:
+    """A payload of rows keyed by ``key_field`` (a symbol, an asset), each read by ``read``;
+    an unreadable key, a duplicated one or an unreadable row is a reason naming it."""
+    rows = problems.rows(payloads, path, affects)
+    if rows is None:
+        return {}
+
+    def key_of(row: Mapping[str, Any]) -> str:
+        return _key(row, key_field)
+
+    out: dict[str, T] = {}
+    for row in _unique(rows, key_of, path, key_field, problems, affects):
+        try:
+            key = key_of(row)
+        except _FieldError as bad:
+            problems.add(path, bad.field, bad.problem, affects=affects)
+            continue
+        try:
+            out[key] = read(row)
+        except _FieldError as bad:
+            problems.add(path, bad.field, bad.problem, key, affects)
+    return out
+
+
+Fields4 = tuple[str, str, str, str]
+
+
+def _tiers_of(
+    row: Mapping[str, Any], list_field: str, fields: Fields4, sign: float
+) -> list[tuple[float, float, float, float]]:
+    """A row's tier list (``brackets``, ``collateralInfo``), the list itself named when bad."""
+    try:
+        return _tier_table(row.get(list_field), fields, sign, 1.0)
+    except _FieldError as bad:
+        if bad.field == ROOT_FIELD:
+            raise _FieldError(list_field, bad.problem) from None
+        raise
+
+
 def _brackets(
     payloads: Mapping[str, object],
     path: str,
@@ -559,103 +629,48 @@ def _brackets(
     problems: _Problems,
 ) -> dict[str, tuple[Bracket, ...]]:
     """Leverage brackets by symbol: MM = notional · maintMarginRatio − cum (continuous)."""
-    rows = problems.rows(payloads, path, MM_ONLY)
-    if rows is None:
-        return {}
+    fields: Fields4 = (floor_field, cap_field, "maintMarginRatio", "cum")
 
-    def symbol_of(row: Mapping[str, Any]) -> str:
-        return _key(row, "symbol")
-
-    out: dict[str, tuple[Bracket, ...]] = {}
-    fields = (floor_field, cap_field, "maintMarginRatio", "cum")
-    for row in _unique(rows, symbol_of, path, "symbol", problems, MM_ONLY):
-        try:
-            symbol = symbol_of(row)
-        except _FieldError as bad:
-            problems.add(path, bad.field, bad.problem, affects=MM_ONLY)
-            continue
-        try:
-            table = _tier_table(row.get("brackets"), fields, -1.0, 1.0)
-        except _FieldError as bad:
-            field = "brackets" if bad.field == ROOT_FIELD else bad.field
-            problems.add(path, field, bad.problem, symbol, MM_ONLY)
-            continue
-        leverage = [
-            _display(b, "initialLeverage")
-            for b in sorted(
-                (b for b in row["brackets"] if isinstance(b, Mapping)),
-                key=lambda b: _display(b, floor_field),
-            )
-        ]
-        out[symbol] = tuple(
-            Bracket(floor=f, cap=c, maint_margin_ratio=r, cum=cum, initial_leverage=lev)
-            for (f, c, r, cum), lev in zip(table, leverage, strict=False)
+    def read(row: Mapping[str, Any]) -> tuple[Bracket, ...]:
+        table = _tiers_of(row, "brackets", fields, -1.0)
+        leverage = {
+            _display(b, floor_field): _display(b, "initialLeverage")
+            for b in row["brackets"]
+            if isinstance(b, Mapping)
+        }
+        return tuple(
+            Bracket(floor=f, cap=c, maint_margin_ratio=r, cum=cum, initial_leverage=leverage[f])
+            for f, c, r, cum in table
         )
-    return out
+
+    return _keyed(payloads, path, "symbol", MM_ONLY, problems, read)
 
 
 def _collateral_tiered(
     payloads: Mapping[str, object], problems: _Problems
 ) -> dict[str, tuple[CollateralTier, ...]]:
     """``/sapi/v2``: value in a tier counts value · collateralRate + cum (continuous)."""
-    p = COLLATERAL_RATE_TIERED
-    rows = problems.rows(payloads, p, EQUITY_ONLY)
-    if rows is None:
-        return {}
+    fields: Fields4 = ("tierFloor", "tierCap", "collateralRate", "cum")
 
-    def asset_of(row: Mapping[str, Any]) -> str:
-        return _key(row, "asset")
+    def read(row: Mapping[str, Any]) -> tuple[CollateralTier, ...]:
+        table = _tiers_of(row, "collateralInfo", fields, 1.0)
+        return tuple(CollateralTier(f, c, r, cum) for f, c, r, cum in table)
 
-    out: dict[str, tuple[CollateralTier, ...]] = {}
-    for row in _unique(rows, asset_of, p, "asset", problems, EQUITY_ONLY):
-        try:
-            asset = asset_of(row)
-        except _FieldError as bad:
-            problems.add(p, bad.field, bad.problem, affects=EQUITY_ONLY)
-            continue
-        try:
-            table = _tier_table(
-                row.get("collateralInfo"),
-                ("tierFloor", "tierCap", "collateralRate", "cum"),
-                1.0,
-                1.0,
-            )
-        except _FieldError as bad:
-            field = "collateralInfo" if bad.field == ROOT_FIELD else bad.field
-            problems.add(p, field, bad.problem, asset, EQUITY_ONLY)
-            continue
-        out[asset] = tuple(CollateralTier(f, c, r, cum) for f, c, r, cum in table)
-    return out
+    return _keyed(payloads, COLLATERAL_RATE_TIERED, "asset", EQUITY_ONLY, problems, read)
 
 
 def _collateral_flat(
     payloads: Mapping[str, object], problems: _Problems
 ) -> dict[str, tuple[CollateralTier, ...]]:
     """``/sapi/v1``: one rate per asset, as a single unbounded tier."""
-    p = COLLATERAL_RATE_FLAT
-    rows = problems.rows(payloads, p, EQUITY_ONLY)
-    if rows is None:
-        return {}
 
-    def asset_of(row: Mapping[str, Any]) -> str:
-        return _key(row, "asset")
+    def read(row: Mapping[str, Any]) -> tuple[CollateralTier, ...]:
+        rate = _nonneg(row, "collateralRate")
+        if rate > 1.0:
+            raise _FieldError("collateralRate", f"rate {row['collateralRate']!r} above 1")
+        return (CollateralTier(0.0, math.inf, rate, 0.0),)
 
-    out: dict[str, tuple[CollateralTier, ...]] = {}
-    for row in _unique(rows, asset_of, p, "asset", problems, EQUITY_ONLY):
-        try:
-            asset = asset_of(row)
-        except _FieldError as bad:
-            problems.add(p, bad.field, bad.problem, affects=EQUITY_ONLY)
-            continue
-        try:
-            rate = _nonneg(row, "collateralRate")
-            if rate > 1.0:
-                raise _FieldError("collateralRate", f"rate {row['collateralRate']!r} above 1")
-        except _FieldError as bad:
-            problems.add(p, bad.field, bad.problem, asset, EQUITY_ONLY)
-            continue
-        out[asset] = (CollateralTier(0.0, math.inf, rate, 0.0),)
-    return out
+    return _keyed(payloads, COLLATERAL_RATE_FLAT, "asset", EQUITY_ONLY, problems, read)
 
 
 def parse_index_prices(payloads: Mapping[str, object], problems: _Problems) -> dict[str, float]:
@@ -663,23 +678,9 @@ def parse_index_prices(payloads: Mapping[str, object], problems: _Problems) -> d
     if p not in payloads:
         problems.add(p, ROOT_FIELD, "not read: index prices unknown")
         return {}
-    rows = problems.rows(payloads, p)
-
-    def asset_of(row: Mapping[str, Any]) -> str:
-        return _key(row, "asset")
-
-    out: dict[str, float] = {}
-    for row in _unique(rows or [], asset_of, p, "asset", problems, BOTH_SIDES):
-        try:
-            asset = asset_of(row)
-        except _FieldError as bad:
-            problems.add(p, bad.field, bad.problem)
-            continue
-        try:
-            out[asset] = _positive(row, "assetIndexPrice")
-        except _FieldError as bad:
-            problems.add(p, bad.field, bad.problem, asset)
-    return out
+    return _keyed(
+        payloads, p, "asset", BOTH_SIDES, problems, lambda row: _positive(row, "assetIndexPrice")
+    )
 
 
 def parse_mark_prices(
@@ -703,6 +704,8 @@ def parse_mark_prices(
                 problems.add(path, bad.field, bad.problem, affects=MM_ONLY)
                 continue
             try:
+                if symbol in premium:
+                    raise _FieldError("symbol", "duplicated row")
                 premium[symbol] = _positive(row, "markPrice")
             except _FieldError as bad:
                 premium[symbol] = bad
@@ -749,7 +752,7 @@ def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnaps
     cm = parse_cm_positions(payloads, account)
     open_in = {"UM": {p.margin_asset for p in um}, "CM": {p.margin_asset for p in cm}}
     balances = parse_balances(payloads, account, open_in)
-    futures_pnl_without_positions(balances, payloads, account)
+    futures_pnl_without_positions(balances, payloads, open_in, account)
     reported = parse_reported(payloads, account)
     times = [reported.update_time_ms] if reported is not None else []
     balance_rows = payloads.get(BALANCE)

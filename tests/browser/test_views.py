@@ -4,6 +4,7 @@ needs sign-in. Each test saves screenshots under artifacts/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,13 +142,23 @@ def test_every_view_shows_the_stored_report(
     expect(_cell(page, "whatif-grid", "uniMMR", "after")).to_have_text(fmt_uni_mmr(after))
     screenshot(page, f"view-whatif-{size}")
 
+    _tab(page, "Binance vs pmdesk")
+    rec = detail["reconciliation"]
+    equity_row = page.locator('#recon-figures tr[data-key="adjusted_equity_usd"] td')
+    expect(equity_row.nth(1)).to_have_text(
+        fmt_usd(rec["binance"]["adjusted_equity_usd"]), timeout=WAIT_MS
+    )
+    expect(equity_row.nth(2)).to_have_text(fmt_usd(report.adjusted_equity_usd))
+    expect(page.locator("#recon-headline")).to_have_text(
+        "✔ matches Binance (±0.5 %)" if rec["agrees"] else re.compile("^✖ differs from Binance")
+    )
+    screenshot(page, f"view-reconcile-{size}")
+
     _tab(page, "PM vs classic")
     c = detail["classic"]
     expect(_cell(page, "classic-grid", "um", "usd")).to_have_text(
-        fmt_num(c["um_initial_usd"]), timeout=WAIT_MS
+        fmt_num(c["um_maint_usd"]), timeout=WAIT_MS
     )
-    posted = c["um_initial_usd"] + c["cm_initial_usd"] + c["margin_initial_usd"]
-    expect(_cell(page, "classic-grid", "classic", "usd")).to_have_text(fmt_num(posted))
     screenshot(page, f"view-classic-{size}")
 
 

@@ -15,8 +15,9 @@ from app.collector.collector import Collector
 from app.store.schema import ReportRow, SnapshotRow
 from app.store.store import Store
 from connectors.binance.client import make_client
+from connectors.simulator.book import UmLeg
 from connectors.simulator.clock import ManualClock
-from connectors.simulator.server import SimulatorServer
+from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
 
 
@@ -149,3 +150,70 @@ def test_no_key_or_secret_reaches_the_store(
     assert len(raw) > 0
     for secret in (sim_server.simulator.api_key, sim_server.simulator.api_secret):
         assert secret.encode() not in raw
+
+
+def hide_brackets(sim: Simulator, monkeypatch: pytest.MonkeyPatch, hidden: set[str]) -> set[str]:
+    """The exchange's bracket endpoint leaves out ``hidden`` symbols (its own figures still
+    use their brackets): a listing not yet published, as pmdesk sees it."""
+    listed = sim._um_brackets
+
+    def brackets() -> object:
+        rows = listed()
+        assert isinstance(rows, list)
+        return [r for r in rows if r["symbol"] not in hidden]
+
+    monkeypatch.setattr(sim, "_um_brackets", brackets)
+    return hidden
+
+
+def test_a_new_symbol_gets_its_brackets_at_once_not_at_the_hourly_refresh(
+    collector: Collector,
+    store: Store,
+    clock: ManualClock,
+    sim_server: SimulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = sim_server.simulator
+    reads: list[str] = []
+    sim.on_request = lambda path: reads.append(path)
+    # A symbol the exchange lists only later: not in the brackets read at start.
+    hidden = hide_brackets(sim, monkeypatch, {"SOLUSDT"})
+    assert collector.run_once().report_id is not None
+    assert reads.count("/papi/v1/um/leverageBracket") == 1
+    # The account opens a SOLUSDT position as the listing's brackets appear: the next poll sees
+    # a position its brackets do not list and reads the brackets again, in the same poll.
+    hidden.clear()
+    sol = sim.market.index_prices_usd()["SOL"]
+    sim.book.um_legs.append(UmLeg("SOLUSDT", 100.0, sol))
+    clock.advance(2)
+    assert collector.run_once().report_id is not None
+    assert reads.count("/papi/v1/um/leverageBracket") == 2
+    latest = store.latest_report("sim-basis")
+    assert latest is not None
+    assert latest.state == "OK", latest.unknown_reasons
+    # Once read, the next polls don't read them again (until the hourly refresh).
+    clock.advance(2)
+    collector.run_once()
+    assert reads.count("/papi/v1/um/leverageBracket") == 2
+
+
+def test_brackets_that_never_list_the_symbol_leave_only_that_account_unknown(
+    collector: Collector,
+    store: Store,
+    clock: ManualClock,
+    sim_server: SimulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim = sim_server.simulator
+    reads: list[str] = []
+    sim.on_request = lambda path: reads.append(path)
+    hide_brackets(sim, monkeypatch, {"SOLUSDT"})
+    sim.book.um_legs.append(UmLeg("SOLUSDT", 100.0, sim.market.index_prices_usd()["SOL"]))
+    assert collector.run_once().report_id is not None
+    latest = store.latest_report("sim-basis")
+    assert latest is not None and latest.state == "UNKNOWN" and latest.status == "UNKNOWN"
+    assert any("SOLUSDT" in r and "brackets" in r for r in latest.unknown_reasons)
+    # Tried once for that symbol, not on every poll.
+    clock.advance(2)
+    collector.run_once()
+    assert reads.count("/papi/v1/um/leverageBracket") == 1

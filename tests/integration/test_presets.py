@@ -93,7 +93,8 @@ def test_borrower_pro_leverage_from_binance(store: Store, clock: ManualClock) ->
 
 
 @pytest.mark.parametrize(
-    "preset", ["basis", "directional", "coinm_hedger", "borrower", "borrower_pro", "near_liquidation"]
+    "preset",
+    ["basis", "directional", "coinm_hedger", "borrower", "borrower_pro", "near_liquidation"],
 )
 def test_every_preset_is_calibrated_to_its_hidden_truth(
     preset: str, store: Store, clock: ManualClock

@@ -8,6 +8,7 @@ target is exactly ``target × MM − adjusted equity``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,16 @@ import pytest
 
 from app.alerts.rules import AlertBook, AlertRules, Level, Transition
 from risk.evaluate import evaluate
-from risk.model import AssetLiquidation, LiquidationShock, RiskReport, RiskRules
+from risk.model import (
+    AssetLiquidation,
+    LiquidationShock,
+    MaintMargin,
+    MarginBand,
+    Reconciliation,
+    RiskReport,
+    RiskRules,
+    UnknownReason,
+)
 from tests.unit.risk_books import basis, market
 
 T0 = 1_700_000_000_000
@@ -173,3 +183,83 @@ def test_levels_on_the_wrong_side_are_refused_by_name() -> None:
         AlertRules(uni_mmr_warn=Level(2.0, 1.9)).check()
     with pytest.raises(ValueError, match=r"alerts\.usage_rise_pct_per_min: clear level must be ≤"):
         AlertRules(usage_rise_pct_per_min=Level(10.0, 12.0)).check()
+
+
+def unknown_report() -> RiskReport:
+    """The basis book with its BTCUSDT mark unreadable: MM unknown (as risk.evaluate says it)."""
+    reason = UnknownReason(
+        "/fapi/v1/premiumIndex", "markPrice", "not a finite number: 'NaN'", "BTCUSDT"
+    )
+    nan = math.nan
+    return dataclasses.replace(
+        BASE,
+        uni_mmr=nan,
+        status=MarginBand.UNKNOWN,
+        maint_margin=MaintMargin(nan, nan, nan),
+        liquidation_shock=LiquidationShock(nan, nan, None, None),
+        unknown_reasons=(reason,),
+    )
+
+
+def test_unknown_figures_are_an_alert_and_hold_every_other_alert() -> None:
+    b = book(cooldown_s=60.0)
+    assert feed(b, [(0, 1.9)]) == [("trigger", "uni_mmr_warn")]
+    # The mark becomes unreadable: "figures unavailable" fires at once and names the input.
+    out = b.on_report("a", unknown_report(), T0 + 1_000)
+    ((kind, check),) = [(t.kind, t.check) for t in out]
+    assert (kind, check.key, check.severity) == ("trigger", "figures_unavailable", "critical")
+    assert check.message == (
+        "figures unavailable for a: /fapi/v1/premiumIndex BTCUSDT: markPrice: not a finite "
+        "number: 'NaN'"
+    )
+    # Unknown for two minutes: the uniMMR warning is not "calm" (it cannot be checked), so it
+    # stays, however long the cooldown has run.
+    for s in range(2, 120, 5):
+        assert b.on_report("a", unknown_report(), T0 + s * 1_000) == []
+    assert {c.key for c in b.active("a")} == {"uni_mmr_warn", "figures_unavailable"}
+    # Figures back and calm (2.3 ≥ 2.2): both clear only after 60 s of calm.
+    assert feed(b, [(130, 2.3), (189, 2.3)]) == []
+    assert sorted(feed(b, [(190, 2.3)])) == [
+        ("clear", "figures_unavailable"),
+        ("clear", "uni_mmr_warn"),
+    ]
+
+
+def reconciled(pmdesk_uni: float, binance_uni: float) -> RiskReport:
+    rec = Reconciliation(
+        binance_uni_mmr=binance_uni,
+        binance_equity_usd=None,
+        binance_mm_usd=None,
+        pmdesk_uni_mmr=pmdesk_uni,
+        pmdesk_equity_usd=pmdesk_uni * MM,
+        pmdesk_mm_usd=MM,
+        rel_diff_uni_mmr=(pmdesk_uni - binance_uni) / binance_uni,
+        rel_diff_equity=None,
+        rel_diff_mm=None,
+        binance_futures_mm_usd=None,
+        binance_loan_mm_usd=None,
+        pmdesk_futures_mm_usd=MM,
+        pmdesk_loan_mm_usd=0.0,
+        positions=(),
+        agrees=False,
+        explained_by="adjusted equity: pmdesk +1,000.00 USD",
+        tolerance=0.005,
+    )
+    return dataclasses.replace(report(pmdesk_uni), reconciliation=rec)
+
+
+def test_disagreeing_with_binance_is_an_alert_critical_when_pmdesk_is_the_calmer() -> None:
+    b = book(cooldown_s=0.0)  # trigger above 0.5 %, clear at or within 0.4 %
+    # 10.3 vs 10.0: pmdesk 3 % calmer than Binance — the screen looks safer than the truth.
+    out = b.on_report("a", reconciled(10.3, 10.0), T0)
+    ((t,),) = [[t for t in out if t.check.key == "reconciliation"]]
+    assert (t.kind, t.check.severity) == ("trigger", "critical")
+    assert t.check.value == pytest.approx(3.0)
+    assert "10.300 vs Binance's 10.000 (+3.00 %)" in t.check.message
+    # 0.45 %: between the levels, nothing changes; 0.3 %: clears.
+    assert b.on_report("a", reconciled(10.045, 10.0), T0 + 1_000) == []
+    out = b.on_report("a", reconciled(10.03, 10.0), T0 + 2_000)
+    assert [(t.kind, t.check.key) for t in out] == [("clear", "reconciliation")]
+    # pmdesk the stricter (−2 %): a warning, not critical.
+    out = b.on_report("a", reconciled(9.8, 10.0), T0 + 3_000)
+    assert [(t.kind, t.check.severity) for t in out] == [("trigger", "warn")]

@@ -163,7 +163,7 @@ def test_risk_dir_bad_field_names_file_and_field(
     assert main(["risk", str(tmp_path / "cap"), "--json"]) == 3  # UNKNOWN
     body = json.loads(capsys.readouterr().out)
     assert (body["state"], body["status"], body["uni_mmr"]) == ("UNKNOWN", "UNKNOWN", None)
-    ((path, field, item),) = {(r["path"], r["field"], r["item"]) for r in body["unknown_reasons"]}
+    ((_path, field, item),) = {(r["path"], r["field"], r["item"]) for r in body["unknown_reasons"]}
     assert (field, item) == ("markPrice", "BTCUSDT")
     # Equity did not need the mark: it is still shown.
     assert body["adjusted_equity_usd"] == pytest.approx(1_000.0)

@@ -35,7 +35,10 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ("product = 'PM_PRO'\nreduce_only_uni_mmr = 1.6\n", "uniMMR levels must fall strictly"),
         ("product = 'PM3'\n", "config: product: Input should be 'PM' or 'PM_PRO'"),
         ("margin_leverage = 1\n", "config: margin_leverage: Input should be greater than or equal"),
-        ("reconcile_tolerance = 0\n", "config: reconcile_tolerance: Input should be greater than 0"),
+        (
+            "reconcile_tolerance = 0\n",
+            "config: reconcile_tolerance: Input should be greater than 0",
+        ),
     ],
 )
 def test_bad_file_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:

@@ -67,7 +67,12 @@ def test_snapshot_from_the_documented_samples() -> None:
     # The pages' position rows are all zero (BTCUSD_201225 even with markPrice "0.00000000"):
     # zero rows are skipped, whatever their symbol, and are no problem.
     assert snapshot.um_positions == () and snapshot.cm_positions == ()
-    assert snapshot.problems == ()
+    # The pages do not agree with each other: the balance shows 23.72 USDT of UM PnL while the
+    # UM positions page lists no open position. pmdesk cannot know that position's MM.
+    assert {(r.path, r.field, r.item) for r in snapshot.problems} == {
+        ("/papi/v1/balance", "umUnrealizedPNL", "USDT"),
+        ("/papi/v1/um/positionRisk", "positionAmt", "USDT"),
+    }
     # Brackets: ETHUSDT [0, 10,000) at 0.65 %; BTCUSD_PERP [0, 50) coin at 0.4 %.
     (eth,) = market.um_brackets["ETHUSDT"]
     assert (eth.floor, eth.cap, eth.maint_margin_ratio, eth.cum) == (0.0, 10_000.0, 0.0065, 0.0)

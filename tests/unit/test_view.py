@@ -1,4 +1,5 @@
-"""The overview's server-side decisions: fail closed on stale or missing data."""
+"""The overview's server-side decisions: fail closed on stale, missing or unknown data; the
+words name the configured product's levels; pmdesk against Binance's own figures."""
 
 from __future__ import annotations
 
@@ -6,8 +7,18 @@ import math
 from dataclasses import replace
 
 from app.store.store import StoredEvent, StoredReport
-from app.web.format import fmt_uni_mmr, fmt_usd
-from app.web.view import build_view
+from app.web.format import (
+    fmt_num,
+    fmt_pct,
+    fmt_share,
+    fmt_signed,
+    fmt_uni_mmr,
+    fmt_usd,
+    grid_formatter,
+)
+from app.web.ladder import band_text, ladder_hint
+from app.web.view import agreement, build_view, calibration_words, reason_text
+from risk.model import Product, RiskRules
 
 NOW = 1_767_225_600_000
 
@@ -102,3 +113,188 @@ def test_weight_note_is_the_share_of_each_family_budget() -> None:
 def test_rest_fallback_is_named() -> None:
     v = build_view(replace(report(1), marks_source="rest"), None, NOW, stale_after_s=10)
     assert v.marks_note.startswith("marks: REST fallback (stream down)")
+
+
+# ---- Fail closed: UNKNOWN, ≤ 0, Binance's figures --------------------------------------------
+
+
+PM = RiskRules.for_product(Product.PM)
+PM_PRO = RiskRules.for_product(Product.PM_PRO)
+NAN = math.nan
+MARK_MISSING = {
+    "path": "/papi/v1/um/positionRisk",
+    "field": "markPrice",
+    "item": "BTCUSDT",
+    "problem": "no mark price",
+    "affects": ["mm"],
+}
+
+
+def unknown_report(age_s: float = 1, **changes: object) -> StoredReport:
+    """What the store reads back for an UNKNOWN report: NULL figures are NaN; the stress
+    figures and liquidation prices are NULL (None)."""
+    fields: dict[str, object] = {
+        "uni_mmr": NAN,
+        "adjusted_equity_usd": NAN,
+        "maint_margin_usd": NAN,
+        "status": "UNKNOWN",
+        "liquidation_down_pct": None,
+        "btc_liquidation_down_usd": None,
+        "top_up_usd": NAN,
+        "state": "UNKNOWN",
+        "unknown_reasons": ("/papi/v1/um/positionRisk BTCUSDT: markPrice: no mark price",),
+        "recon_agrees": None,
+        "recon_uni_mmr_rel_diff": None,
+        "calibrated": False,
+    }
+    return replace(report(age_s), **(fields | changes))  # type: ignore[arg-type]
+
+
+def _ours(v: object) -> list[str]:
+    """Every text of pmdesk's own (Binance's reported uniMMR and accountStatus are verbatim)."""
+    theirs = ("reported_uni_mmr", "reported_status")
+    return [x for k, x in vars(v).items() if isinstance(x, str) and k not in theirs]
+
+
+def test_unknown_shows_words_and_reasons_never_a_number() -> None:
+    v = build_view(unknown_report(), None, NOW, stale_after_s=10, rules=PM)
+    assert (v.uni_mmr, v.band_class, v.status_icon) == ("unknown", "band-unknown", "⊘")
+    assert v.status_text == "UNKNOWN — figures unavailable"
+    assert v.unknown and v.reasons == (
+        "/papi/v1/um/positionRisk BTCUSDT: markPrice: no mark price",
+    )
+    assert (v.adjusted_equity, v.maint_margin, v.margin_usage) == ("unknown",) * 3
+    assert (v.liquidation, v.top_up) == ("unknown", "unknown")
+    assert v.summary.startswith("⊘ UNKNOWN — figures unavailable · 1 s")
+    for text in _ours(v):  # never a number that looks safe, never green words
+        for bad in ("nan", "$nan", "0.00", "∞", "NORMAL", "never", "> +"):
+            assert bad not in text, (bad, text)
+    assert v.recon_mark == "— cannot compare: pmdesk's figures unknown"
+
+
+def test_unknown_reasons_in_plain_words_from_the_detail() -> None:
+    detail = {"unknown_reasons": [MARK_MISSING, MARK_MISSING | {"item": "", "affects": []}]}
+    v = build_view(unknown_report(), None, NOW, 10, rules=PM, detail=detail)
+    assert v.reasons == (
+        "/papi/v1/um/positionRisk, row BTCUSDT, field markPrice: no mark price "
+        "→ maintenance margin unknown",
+        "/papi/v1/um/positionRisk, field markPrice: no mark price",
+    )
+    assert reason_text("as stored") == "as stored"
+    # The parser's "mark nan is not a price": "nan" never reaches the screen.
+    stored = "/papi/v1/um/positionRisk BTCUSDT: markPrice: mark nan is not a price"
+    assert reason_text(stored).endswith("markPrice: mark missing is not a price")
+    assert reason_text(MARK_MISSING | {"problem": "mark -NaN"}).endswith(
+        "mark missing → maintenance margin unknown"
+    )
+
+
+def test_a_figure_still_known_stays_shown() -> None:
+    # The mark of a position is missing: MM (and so uniMMR) unknown, adjusted equity known.
+    r = unknown_report(adjusted_equity_usd=875_000.0)
+    v = build_view(r, None, NOW, stale_after_s=10, rules=PM)
+    assert (v.adjusted_equity, v.maint_margin, v.uni_mmr) == ("$875,000.00", "unknown", "unknown")
+    assert v.margin_usage == "unknown"
+
+
+def test_stale_unknown_is_grey_and_says_both() -> None:
+    v = build_view(unknown_report(age_s=30), None, NOW, stale_after_s=10, rules=PM)
+    assert v.band_class == "band-stale" and v.status_text == "STALE — last UNKNOWN"
+    assert v.uni_mmr == "unknown"
+
+
+def test_negative_equity_with_no_mm_reads_at_most_zero_and_liquidation() -> None:
+    # Adjusted equity −100 and no MM: uniMMR −∞, liquidation whatever the MM.
+    r = replace(report(1), uni_mmr=-math.inf, adjusted_equity_usd=-100.0, maint_margin_usd=0.0,
+                status="LIQUIDATION")  # fmt: skip
+    v = build_view(r, None, NOW, stale_after_s=10, rules=PM)
+    assert (v.uni_mmr, v.band_class) == ("≤ 0", "band-liquidation")
+    assert v.status_text == "LIQUIDATION — adjusted equity ≤ 0"
+    assert v.margin_usage == "> 100 %"
+    assert (v.liquidation, v.liquidation_note) == ("now", "in liquidation: adjusted equity ≤ 0")
+    assert v.summary.startswith("☠ uniMMR ≤ 0 · LIQUIDATION")
+    # Equity ≤ 0 with MM unknown: still liquidation (state UNKNOWN, the reasons listed).
+    u = unknown_report(uni_mmr=-math.inf, adjusted_equity_usd=-100.0, status="LIQUIDATION")
+    v = build_view(u, None, NOW, stale_after_s=10, rules=PM)
+    assert (v.uni_mmr, v.band_class, v.liquidation) == ("≤ 0", "band-liquidation", "now")
+    assert v.reasons and v.margin_usage == "> 100 %"
+    assert fmt_uni_mmr(-8.0) == "≤ 0" and fmt_uni_mmr(0.0) == "≤ 0"
+
+
+def test_nan_never_renders_as_a_number() -> None:
+    for f in (fmt_num, fmt_signed, fmt_usd, fmt_share, fmt_uni_mmr):
+        assert f(NAN) == "unknown"
+    assert fmt_pct(NAN) == "unknown" and fmt_pct(None, none="never") == "never"
+    assert fmt_usd(None) == fmt_num(None) == fmt_uni_mmr(None) == "—"
+    js = grid_formatter(",.2f", " %")
+    assert "'unknown'" in js and "params.data.unknown" in js and "'—'" in js
+
+
+def test_band_words_name_the_configured_levels() -> None:
+    # PM publishes only liquidation (1.05) and equity < 0: never "trade freely", never 1.5.
+    assert band_text("NORMAL", PM)[1] == "NORMAL — above 1.05 (Binance's liquidation level)"
+    assert band_text("LIQUIDATION", PM, 1.02)[1] == "LIQUIDATION — at or below 1.05"
+    hint = ladder_hint(PM)
+    assert "1.5" not in hint and "trade freely" not in hint and "1.05" in hint
+    assert "publishes no margin-call or reduce-only level" in hint
+    # PM Pro: 1.5 trade freely / 1.2 reduce only / 1.05 liquidation / 1.0 claim for loss.
+    assert band_text("NORMAL", PM_PRO)[1] == "NORMAL — above 1.5: trade freely"
+    assert (
+        band_text("REDUCE_ONLY", PM_PRO)[1] == "REDUCE ONLY — at or below 1.2: new orders refused"
+    )
+    assert band_text("LIQUIDATION_WITH_LOSS", PM_PRO, 0.9)[1] == (
+        "LIQUIDATION — at or below 1.0: loss claim possible"
+    )
+    assert all(x in ladder_hint(PM_PRO) for x in ("1.5 trade freely", "1.2", "1.05", "1.0"))
+    # A level the config sets for PM is named as such, not as Binance's.
+    own = RiskRules.for_product(Product.PM, margin_call_uni_mmr=1.3)
+    assert band_text("NORMAL", own)[1] == "NORMAL — above 1.3 (margin-call level)"
+    v = build_view(report(1), None, NOW, stale_after_s=10, rules=PM)
+    assert v.status_text == "NORMAL — above 1.05 (Binance's liquidation level)"
+
+
+def _recon(agrees: bool | None, uni: float | None, **rel: float | None) -> dict[str, object]:
+    diffs = {"uni_mmr": uni, "adjusted_equity_usd": None, "maint_margin_usd": None} | rel
+    return {
+        "binance": {"uni_mmr": 25.0, "adjusted_equity_usd": 250_000.0, "maint_margin_usd": 1e4},
+        "rel_diff": diffs,
+        "agrees": agrees,
+        "tolerance": 0.005,
+        "binance_no_mm": False,
+        "explained_by": "",
+    }
+
+
+def test_agreement_mark() -> None:
+    r = report(1)
+    ok = {"reconciliation": _recon(True, 0.001)}
+    assert agreement(r, ok, 0.005) == ("✔ matches Binance (±0.5 %)", "recon-ok")
+    # uniMMR 3.21 against Binance's 3.11: (3.21 − 3.11) / 3.11 = +3.2 %.
+    off = {"reconciliation": _recon(False, (3.21 - 3.11) / 3.11)}
+    assert agreement(r, off, 0.005) == ("✖ differs from Binance by 3.2 %", "recon-differs")
+    # uniMMR within tolerance but equity and MM both 10 % low: the largest, named.
+    both = {"reconciliation": _recon(False, 0.0, adjusted_equity_usd=-0.1, maint_margin_usd=-0.09)}
+    assert agreement(r, both, 0.005)[0] == "✖ differs from Binance by 10.0 % (adjusted equity)"
+    none = {"reconciliation": _recon(None, None)}
+    assert agreement(r, none, 0.005) == ("— Binance's figures unavailable", "recon-na")
+    # Without a detail, the stored columns.
+    stored = replace(r, recon_agrees=False, recon_uni_mmr_rel_diff=-0.25)
+    assert agreement(stored, None, 0.005)[0] == "✖ differs from Binance by 25.0 %"
+
+
+def test_uncalibrated_says_by_how_much_the_base_uni_mmr_differs() -> None:
+    # pmdesk 53.00 against Binance's 25.00: (53 − 25) / 25 = +112 %.
+    detail = {
+        "uni_mmr": 53.0,
+        "reconciliation": _recon(False, 1.12),
+        "assumptions": {"calibrated": False},
+    }
+    word, sentence = calibration_words(report(1), detail)
+    assert word == "uncalibrated"
+    assert sentence.startswith("UNCALIBRATED — stress figures and liquidation distance")
+    assert "pmdesk's base uniMMR 53.00 is 112.0 % above Binance's 25.00" in sentence
+    assert "(pmdesk is the more optimistic)" in sentence
+    v = build_view(report(1), None, NOW, 10, rules=PM, detail=detail)
+    assert v.calibration == "uncalibrated" and v.liquidation_note.endswith("· uncalibrated")
+    calibrated = detail | {"assumptions": {"calibrated": True}}
+    assert calibration_words(report(1), calibrated) == ("calibrated", "")

@@ -6,6 +6,7 @@ import dataclasses
 import math
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,19 +15,30 @@ from app.store.rollup import MINUTE_S, Sample, open_bucket
 from app.store.store import StoredEvent, StoredReport, StoredStatusChange
 from app.web.app import is_kiosk, next_account
 from app.web.auth import add_user, load_users
+from app.web.components import COLORS
 from app.web.format import fmt_num, fmt_share, fmt_signed
-from app.web.pages.classic import classic_rows
 from app.web.pages.hedges import hedge_figure, hedge_table
-from app.web.pages.history import RANGES, history_figure, series_of_buckets, series_of_samples
+from app.web.pages.history import (
+    RANGES,
+    ReportedPoint,
+    history_figure,
+    series_of_buckets,
+    series_of_samples,
+    unknown_spans,
+)
 from app.web.pages.overview import account_tiles
+from app.web.pages.overview import layout as overview_layout
 from app.web.pages.positions import balance_rows, position_rows
-from app.web.pages.stress import stress_figure
+from app.web.pages.reconcile import assumption_rows, figure_rows, render
+from app.web.pages.reconcile import position_rows as recon_positions
+from app.web.pages.stress import layout as stress_layout
+from app.web.pages.stress import scenario_rows, stress_figure
 from app.web.pages.whatif import ChangeError, compare_rows, describe, parse_change
 from risk.evaluate import evaluate
-from risk.model import RiskRules
+from risk.model import AccountSnapshot, Product, RiskRules, UmPosition
 from risk.serialize import report_to_dict
 from risk.whatif import FuturesTrade, Transfer, what_if
-from tests.unit.risk_books import BTCUSDT, basis, directional_long, market, perp
+from tests.unit.risk_books import BTCUSDT, bal, basis, directional_long, market, perp
 
 RULES = RiskRules()
 
@@ -90,23 +102,11 @@ def test_hedge_table_and_chart_for_a_basis_trade() -> None:
     assert bars["Net"] == [0] and fig["layout"]["uirevision"] == "r"
 
 
-def test_classic_rows() -> None:
-    rows = {r["key"]: r["usd"] for r in classic_rows(_detail(basis()))}
-    # Classic: the UM wallet posts 100,000 / 10 = 10,000. PM: the same 10,000 IM is covered by
-    # the 95,000 BTC collateral, so no stablecoin is needed and PM frees 10,000.
-    assert (rows["um"], rows["classic"], rows["pm_stable"], rows["saving"]) == (
-        10_000,
-        10_000,
-        0,
-        10_000,
-    )
-
-
 def test_stress_figure_marks_liquidation_and_levels() -> None:
     fig = stress_figure(_detail(directional_long()), RULES, "r")
     names = [t["name"] for t in fig["data"]]
     assert names[:2] == ["uniMMR after the move", "now"]
-    assert names[2:] == ["margin call 1.5", "reduce only 1.2", "liquidation 1.05"]
+    assert names[2:] == ["margin call 1.5", "reduce only 1.2", "liquidation 1.05", "loss claim 1.0"]
     (line,) = fig["layout"]["shapes"]
     assert line["x0"] == pytest.approx(-9.6204, abs=1e-3)  # the −9.62 % worked out above
     # At −10 %: (5,000 − 5,000) / (200 · 0.9) = 0 → not drawable on a log axis: a gap.
@@ -237,3 +237,248 @@ def test_users_file_holds_hashes_only_and_is_private(tmp_path: Path) -> None:
     (tmp_path / "bad").chmod(0o600)
     with pytest.raises(ConfigError, match="line 1: expected NAME:HASH"):
         load_users(tmp_path / "bad")
+
+
+# ---- Fail closed: UNKNOWN on every view, true labels, Binance vs pmdesk ----------------------
+
+PM = RiskRules.for_product(Product.PM)
+PM_PRO = RiskRules.for_product(Product.PM_PRO)
+
+
+def _mark_missing() -> dict[str, Any]:
+    """1 BTC long BTCUSDT whose mark price no payload gives: its notional, MM and so uniMMR
+    are unknown; the 5,000 USDT (adjusted equity) and the entry price are still known."""
+    m = dataclasses.replace(market(), mark_price={"ETHUSDT": 3_000.0})
+    position = UmPosition("BTCUSDT", "BOTH", 1.0, 50_000.0, math.nan, 0.0, "BTC", "USDT", 10.0)
+    snap = AccountSnapshot(balances=(bal("USDT", um_wallet_qty=5_000.0),), um_positions=(position,))
+    return report_to_dict(evaluate(snap, m, PM))
+
+
+def test_unknown_position_cells_say_unknown_and_known_ones_stay() -> None:
+    detail = _mark_missing()
+    assert detail["state"] == "UNKNOWN"
+    (row,) = position_rows(detail)
+    for field in ("mark", "notional_usd", "mm_usd", "mm_share_pct", "liq_down", "liq_up"):
+        assert row[field] is None and field in row["unknown"]
+    assert (row["entry"], row["amount"], row["bracket"]) == (50_000, 1, 1)  # still known
+    assert "entry" not in row["unknown"]
+    balances = {r["asset"]: r for r in balance_rows(detail)}
+    assert balances["USDT"]["adjusted_usd"] == 5_000 and balances["USDT"]["unknown"] == []
+    # Known report: a missing liquidation price is "no such move" (—), not unknown.
+    (known,) = position_rows(_detail(directional_long()))
+    assert known["liq_up"] is None and known["unknown"] == []
+
+
+def test_unknown_stress_draws_no_curve_and_says_so() -> None:
+    fig = stress_figure(_mark_missing(), PM, "r")
+    assert [t["name"] for t in fig["data"]] == ["liquidation 1.05"]  # PM's one level, no curve
+    (note,) = fig["layout"]["annotations"]
+    assert note["text"] == "⊘ UNKNOWN — stress figures unavailable"
+    assert scenario_rows(_mark_missing(), PM) == []
+
+
+def test_stress_draws_only_the_levels_the_product_publishes() -> None:
+    detail = _detail(directional_long())
+    pm = [t["name"] for t in stress_figure(detail, PM, "r")["data"]][2:]
+    assert pm == ["liquidation 1.05"]
+    pro = [t["name"] for t in stress_figure(detail, PM_PRO, "r")["data"]][2:]
+    assert pro == ["margin call 1.5", "reduce only 1.2", "liquidation 1.05", "loss claim 1.0"]
+    # Under PM a uniMMR of 25 is "above 1.05", not "trade freely".
+    assert {r["status"] for r in scenario_rows(detail, PM)} <= {"NORMAL", "LIQUIDATION"}
+
+
+def test_unknown_hedge_saving_is_unknown_and_the_chart_still_draws() -> None:
+    detail = _mark_missing()
+    (row,) = hedge_table(detail)
+    # The futures IM needs the mark: the saving is unknown; the 1 BTC long at the index is not.
+    assert row["saving_usd"] is None and row["unknown"] == ["saving_usd"]
+    assert (row["long_usd"], row["net_qty"], row["hedge_ratio_pct"]) == (50_000, 1, 0)
+    bars = {t["name"]: t["x"] for t in hedge_figure(detail, "r")["data"]}
+    assert bars["USD-M"] == [50_000]
+
+
+def test_unknown_sorts_first_with_the_liquidating_never_among_the_calm() -> None:
+    unknown = dataclasses.replace(
+        _stored("u", math.nan, "UNKNOWN", 1), state="UNKNOWN", unknown_reasons=("x",)
+    )
+    broke = _stored("b", -math.inf, "LIQUIDATION", 1)
+    tiles = account_tiles(
+        {"calm": _stored("calm", 3.0, "NORMAL", 1), "u": unknown, "b": broke, "new": None},
+        now_ms=1_000_000,
+        stale_after_s=10,
+        rules=PM,
+    )
+    assert [t.account for t in tiles] == ["new", "u", "b", "calm"]
+    assert (tiles[1].uni_mmr, tiles[1].status, tiles[1].icon) == ("unknown", "UNKNOWN", "⊘")
+    assert tiles[1].band_class == "band-unknown"
+    assert (tiles[2].uni_mmr, tiles[2].status) == ("≤ 0", "LIQUIDATION")
+
+
+def test_history_shades_unknown_periods_and_marks_the_change() -> None:
+    t0 = 1_700_000_040_000
+    changes = [
+        StoredStatusChange(t0, "NORMAL", "UNKNOWN", math.nan),
+        StoredStatusChange(t0 + 10_000, "UNKNOWN", "NORMAL", 2.0),
+    ]
+    assert unknown_spans(changes, t0 - 60_000, t0 + 60_000, "NORMAL") == [(t0, t0 + 10_000)]
+    # Unknown since before the window and still: shaded from the window's start to the end.
+    assert unknown_spans([], t0, t0 + 5_000, "UNKNOWN") == [(t0, t0 + 5_000)]
+    assert unknown_spans(changes[1:], t0, t0 + 20_000, "NORMAL") == [(t0, t0 + 10_000)]
+    samples = [
+        Sample(t0 - 2000, 1, 2.0, 1.0, 1.0, None, "NORMAL"),
+        Sample(t0, 2, math.nan, math.nan, math.nan, None, "UNKNOWN"),
+    ]
+    series = series_of_samples(samples)
+    assert series.uni_last == [2.0, None]  # unknown is a gap, never a figure
+    fig = history_figure(series, changes, [], PM, RANGES["1h"], "r", unknown=[(t0, t0 + 10_000)])
+    traces = {t["name"]: t for t in fig["data"]}
+    lane = traces["status change (events lane)"]
+    assert (lane["y"], lane["yaxis"], lane["text"]) == (["UNKNOWN"], "y3", ["NORMAL → UNKNOWN"])
+    assert traces["status change"]["text"] == ["UNKNOWN → NORMAL"]
+    (shade,) = fig["layout"]["shapes"]
+    assert (shade["x0"], shade["x1"], shade["fillcolor"]) == (t0, t0 + 10_000, COLORS["unknown"])
+    assert "UNKNOWN: figures unavailable (shaded)" in traces
+    assert [n for n in traces if n.startswith(("margin", "reduce", "liq"))] == ["liquidation 1.05"]
+
+
+def test_history_draws_binance_beside_pmdesk_and_marks_disagreement() -> None:
+    t0 = 1_700_000_040_000
+    points = [
+        ReportedPoint(t0, 8.0, 8.0, True, 0.0),
+        # pmdesk 53 against Binance's 25: (53 − 25) / 25 = +112 %.
+        ReportedPoint(t0 + 2000, 53.0, 25.0, False, 1.12),
+        ReportedPoint(t0 + 4000, None, math.inf, None, None),  # unknown; Binance: no MM
+    ]
+    series = series_of_samples([Sample(t0, 1, 8.0, 1.0, 1.0, None, "NORMAL")])
+    fig = history_figure(series, [], [], PM, RANGES["1h"], "r", reported=points)
+    traces = {t["name"]: t for t in fig["data"]}
+    assert traces["Binance's uniMMR"]["y"] == [8.0, 25.0, None]  # ∞ is not drawn: a gap
+    differs = traces["differs from Binance"]
+    assert (differs["x"], differs["y"]) == ([t0 + 2000], [53.0])
+    assert differs["text"] == ["pmdesk 53.00 vs Binance 25.00 (+112.0 %)"]
+
+
+def _recon_detail() -> dict[str, Any]:
+    """Worked by hand. Binance: accountEquity 250,000, accountMaintMargin 10,000 of which its
+    positions' maintMargin 1,000 + 1,000 = 2,000, so loan MM 8,000; uniMMR 25.
+    pmdesk: equity 530,000; MM 1,500 + 1,000 = 2,500 futures + 8,000 loan = 10,500;
+    uniMMR 530,000 / 10,500 = 50.476…"""
+    uni = 530_000 / 10_500
+    return {
+        "state": "OK",
+        "uni_mmr": uni,
+        "no_risk": False,
+        "uni_mmr_at_most_zero": False,
+        "positions": [
+            {"venue": "UM", "symbol": "BTCUSDT", "position_side": "BOTH"},
+            {"venue": "UM", "symbol": "ETHUSDT", "position_side": "BOTH"},
+        ],
+        "warnings": [],
+        "unknown_reasons": [],
+        "reconciliation": {
+            "binance": {"uni_mmr": 25.0, "adjusted_equity_usd": 250_000.0,
+                        "maint_margin_usd": 10_000.0},
+            "pmdesk": {"uni_mmr": uni, "adjusted_equity_usd": 530_000.0,
+                       "maint_margin_usd": 10_500.0},
+            "rel_diff": {"uni_mmr": (uni - 25) / 25, "adjusted_equity_usd": 280_000 / 250_000,
+                         "maint_margin_usd": 500 / 10_000},
+            "binance_no_mm": False,
+            "agrees": False,
+            "explained_by": "adjusted equity: pmdesk +280,000.00 USD (collateral: tiered table)",
+            "tolerance": 0.005,
+            "futures_mm_usd": {"binance": 2_000.0, "pmdesk": 2_500.0},
+            "loan_mm_usd": {"binance": 8_000.0, "pmdesk": 8_000.0},
+            "positions": [
+                {"venue": "UM", "symbol": "BTCUSDT", "position_side": "BOTH",
+                 "pmdesk_mm_usd": 1_500.0, "binance_mm_usd": 1_000.0},
+                {"venue": "UM", "symbol": "ETHUSDT", "position_side": "BOTH",
+                 "pmdesk_mm_usd": 1_000.0, "binance_mm_usd": None},
+                {"venue": "UM", "symbol": "XRPUSDT", "position_side": "BOTH",
+                 "pmdesk_mm_usd": 0.0, "binance_mm_usd": 1_000.0},
+            ],
+        },
+        "assumptions": {
+            "product": "PM",
+            "collateral_table": "tiered",
+            "collateral_source": "neither table reproduces Binance's accountEquity: the lower",
+            "equity_rel_diff": {"tiered": 1.12, "flat": 1.3},
+            "loan_mmr": {"USDT": 0.08},
+            "loan_mmr_source": "implied by Binance's MM",
+            "loan_leverage": {"USDT": 3.0},
+            "calibrated": False,
+            "notes": ["a note"],
+        },
+    }  # fmt: skip
+
+
+def test_reconciliation_rows_side_by_side() -> None:
+    rows = {r["key"]: r for r in figure_rows(_recon_detail())}
+    cells = {k: (r["binance"], r["pmdesk"], r["diff"], r["diff_pct"]) for k, r in rows.items()}
+    # uniMMR: 50.476 − 25 = +25.48; (50.476 − 25) / 25 = +101.90 %.
+    assert cells["uni_mmr"] == ("25.00", "50.48", "+25.48", "+101.90 %")
+    # Equity: 530,000 − 250,000 = +280,000 = +112 % of 250,000.
+    assert cells["adjusted_equity_usd"] == (
+        "$250,000.00", "$530,000.00", "+$280,000.00", "+112.00 %"
+    )  # fmt: skip
+    # MM: +500 of 10,000 = +5 %; all of it futures: +500 of 2,000 = +25 %; loans agree.
+    assert cells["maint_margin_usd"] == ("$10,000.00", "$10,500.00", "+$500.00", "+5.00 %")
+    assert cells["futures_mm_usd"] == ("$2,000.00", "$2,500.00", "+$500.00", "+25.00 %")
+    assert cells["loan_mm_usd"] == ("$8,000.00", "$8,000.00", "+$0.00", "+0.00 %")
+    assert [k for k, r in rows.items() if r["differs"]] == [
+        "uni_mmr", "adjusted_equity_usd", "maint_margin_usd", "futures_mm_usd"
+    ]  # fmt: skip
+    by_symbol = {r["symbol"]: r for r in recon_positions(_recon_detail())}
+    btc = by_symbol["BTCUSDT"]
+    assert (btc["diff_usd"], btc["diff_pct"], btc["note"]) == (500, 50, "")  # 500 / 1,000
+    assert by_symbol["ETHUSDT"]["note"] == "not listed by Binance"
+    assert by_symbol["ETHUSDT"]["unknown"] == []  # Binance's missing figure is not "unknown"
+    assert by_symbol["XRPUSDT"]["note"] == "Binance charges MM for a position pmdesk does not see"
+
+
+def test_assumptions_say_which_table_why_and_the_loan_mmr_source() -> None:
+    rows = dict(assumption_rows(_recon_detail(), PM))
+    assert rows["Product"] == "Portfolio Margin (PM)"
+    assert rows["Collateral table"] == "tiered — /sapi/v2/portfolio/collateralRate"
+    assert rows["Why this table"].startswith("neither table reproduces")
+    per_table = rows["Adjusted equity vs Binance's accountEquity, per table"]
+    assert per_table == "flat +130.00 % · tiered +112.00 % (in use)"
+    assert rows["Loan MMR"] == "USDT 8.00 %"
+    assert rows["Loan MMR source"].startswith("implied by Binance's MM")
+    assert rows["Calibrated"].startswith("NO — ") and "uncalibrated" in rows["Calibrated"]
+    assert rows["Note"] == "a note"
+    assert "trade freely" not in rows["Binance's levels"]
+
+
+def test_reconcile_view_for_an_uncalibrated_and_an_unknown_report() -> None:
+    stored = dataclasses.replace(_stored("a", 530_000 / 10_500, "NORMAL", 0), calibrated=False)
+    out = render(stored, _recon_detail(), PM)
+    assert out[0] == "✖ differs from Binance by 101.9 %"
+    assert out[2].startswith("Explained by adjusted equity: pmdesk +280,000.00 USD")
+    assert "UNCALIBRATED" in out[3] and "101.9 % above Binance's 25.00" in out[3]
+    unknown = dataclasses.replace(
+        stored, uni_mmr=math.nan, status="UNKNOWN", state="UNKNOWN", recon_agrees=None
+    )
+    detail = _mark_missing()
+    out = render(unknown, detail, PM)
+    assert out[0] == "— cannot compare: pmdesk's figures unknown"
+    assert [li.children for li in out[5]] == [
+        "/fapi/v1/premiumIndex, row BTCUSDT, field markPrice: no mark price "
+        "→ maintenance margin unknown"
+    ]
+    assert out[6] is False  # the reasons are shown
+
+
+def test_tooltips_name_the_configured_levels() -> None:
+    def titles(component: Any) -> str:
+        found = [getattr(component, "title", "") or ""]
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str):
+                found.append(titles(child))
+        return " ".join(found)
+
+    pm = titles(overview_layout(PM)) + titles(stress_layout(PM))
+    assert "Below 1.5" not in pm and "trade freely" not in pm and "1.05" in pm
+    assert "about 95 % (uniMMR 1.05)" in pm
+    pro = titles(overview_layout(PM_PRO))
+    assert "above 1.5 trade freely" in pro and "at or below 1.2 reduce only" in pro

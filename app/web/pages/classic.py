@@ -1,8 +1,11 @@
-"""PM vs classic: what this book would tie up as separate classic accounts (cross margin,
-USD-M and COIN-M futures, each posting its own collateral) against one PM pool."""
+"""PM vs classic: what the same book would need as Binance's separate classic accounts — a
+USDⓈ-M wallet in Multi-Assets mode, one COIN-M wallet per coin, a Classic cross-margin account —
+each above its own liquidation line, against PM's one pool. Maintenance margin (what
+liquidates), not initial margin; the sources are in ``risk/classic.py``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import dash
@@ -10,143 +13,541 @@ from dash import Output, html
 
 from app.web.components import (
     COLORS,
+    VENUE_COLORS,
     base_layout,
     chart,
     empty_figure,
     grid,
-    num_col,
     panel,
     text_col,
     view,
 )
 from app.web.context import WebContext, redraw_on_new_report
-from risk.classic import ClassicComparison
+from app.web.format import MINUS, UNKNOWN_TEXT, fmt_num, fmt_pct, fmt_signed_usd, fmt_usd
+from risk.classic import MULTI_ASSETS_RATE, ClassicComparison
 
 VIEW = "classic"
+MA_BTC = MULTI_ASSETS_RATE["BTC"]
+MA_STABLE = MULTI_ASSETS_RATE["USDT"]
+MULTI_ASSETS_TEXT = (
+    "stablecoin (USDT, USDC at 99.99 %), or BTC, ETH, BNB at 95 % and XRP, ADA, DOT, SOL at "
+    "90 %, moved into the wallet (Binance FAQ 29b45c48…, its older table for the 90 % coins; "
+    "transfer-in limits by VIP level)"
+)
+
+COIN_COLORS = (VENUE_COLORS["CM"], COLORS["act"], "#b084ff", COLORS["short"])
+Part = str | tuple[str, str]  # plain text, or (figure, its tooltip)
 
 
-def comparison(detail: dict[str, Any]) -> ClassicComparison:
-    return ClassicComparison(**detail["classic"])
+def _bad(value: float | None) -> bool:
+    return value is None or math.isnan(value)
 
 
-def classic_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+usd = fmt_usd  # $1,234.56; NaN (not computable) reads "unknown"
+num = fmt_num
+
+
+def signed_usd(value: float) -> str:
+    """+$1.00 / −$1.00; a change that rounds to nothing has no sign."""
+    return fmt_signed_usd(0.0 if abs(value) < 0.005 else value).replace("+$0.00", "$0.00")
+
+
+def pct(value: float) -> str:
+    return fmt_pct(value)
+
+
+def comparison(detail: dict[str, Any]) -> ClassicComparison | None:
+    return ClassicComparison.from_dict(detail.get("classic") or {})
+
+
+def _coin_qty(value: float, coin: str) -> str:
+    return f"{num(value, 4)} {coin}"
+
+
+def _pm_move(detail: dict[str, Any], classic_move: float | None) -> str:
+    """PM's liquidation move in the direction the classic figure points (down unless it is a
+    rise); stored null is "none found", or unknown when the report is UNKNOWN."""
+    shock = detail.get("liquidation_shock") or {}
+    up = classic_move is not None and not math.isnan(classic_move) and classic_move > 0
+    value = shock.get("up_pct" if up else "down_pct")
+    if value is None:
+        return UNKNOWN_TEXT if detail.get("state") == "UNKNOWN" else "none found"
+    return pct(float(value))
+
+
+def summary(detail: dict[str, Any]) -> list[list[Part]]:
+    """The comparison in sentences; each figure carries its tooltip (how it is computed)."""
     c = comparison(detail)
-    rows = [
+    if c is None:
+        return [
+            ["This report was stored before the comparison was reworked; the next one shows it."]
+        ]
+    lines: list[list[Part]] = []
+    if detail.get("state") == "UNKNOWN":
+        lines.append(
+            [
+                "Some of Binance's inputs are missing or unreadable: every figure that depends on "
+                "them reads “unknown” (the Overview says which and why)."
+            ]
+        )
+    lines.append(
+        [
+            "Classic accounts do not share collateral: each must stay above its own liquidation "
+            "line with what it accepts. Under PM one pool backs every leg, each holding at its "
+            "PM collateral rate, and a hedge's two legs offset inside that one equity."
+        ]
+    )
+    risky = [h for h in c.holdings if not h.stable]
+    if c.has_um:
+        line: list[Part] = [
+            "USD-M: under classic, this book's USD-M positions would need ",
+            (
+                usd(c.um_need_usd),
+                f"maintenance margin {usd(c.um_maint_usd)} (leverage brackets, as under PM) "
+                f"− the positions' unrealized PnL {signed_usd(c.um_upnl_usd)}",
+            ),
+            " of collateral in their own wallet (Multi-Assets mode)",
+        ]
+        if _bad(c.um_need_usd):
+            line += [": stablecoin, or BTC, ETH or BNB at 95 % moved there."]
+        else:
+            line += [
+                ": ",
+                (
+                    f"{num(c.um_need_usd / MA_STABLE)} USDT",
+                    f"{usd(c.um_need_usd)} / 99.99 %",
+                ),
+                " or ",
+                (usd(c.um_need_usd / MA_BTC), f"{usd(c.um_need_usd)} / 95 %"),
+                " of BTC, ETH or BNB moved there.",
+            ]
+        held = [h for h in risky if h.multi_assets_rate is not None]
+        if held:
+            names = ", ".join(h.asset for h in held)
+            line += [
+                f" The book's {names} cannot back it unless moved there; PM counts {names} at ",
+                (
+                    usd(sum(h.pm_counted_usd for h in held)),
+                    "Σ value × PM collateral rate of " + names,
+                ),
+                " (its collateral rate) against every leg.",
+            ]
+        lines.append(line)
+    for w in c.coin_wallets:
+        own = next((h for h in c.holdings if h.asset == w.coin), None)
+        line = [
+            f"COIN-M {w.coin}: its contracts are margined in {w.coin} only; the {w.coin} wallet "
+            "would need ",
+            (
+                _coin_qty(w.need_qty, w.coin),
+                f"maintenance margin {_coin_qty(w.maint_qty, w.coin)} − unrealized PnL "
+                f"{_coin_qty(w.upnl_qty, w.coin)}; worth {usd(w.need_usd)}",
+            ),
+            f" of {w.coin} itself.",
+        ]
+        if own is not None:
+            line += [
+                f" The book's {w.coin} counts there by quantity if moved; PM counts it at ",
+                (usd(own.pm_counted_usd), f"{num(own.qty, 4)} {w.coin} × PM collateral rate"),
+                " against every leg.",
+            ]
+        lines.append(line)
+    if c.has_loans:
+        move = c.margin_liquidation_move_pct
+        lines.append(
+            [
+                "Cross margin (Classic, 3x or 5x): loans and interest of ",
+                (usd(c.margin_debt_usd), "Σ (borrowed + interest) × index price"),
+                " need assets of at least ",
+                (
+                    usd(c.margin_need_assets_usd),
+                    f"{c.margin_liquidation_level:g} × (loans + interest): liquidation at margin "
+                    "level ≤ 1.1 (Cross Margin Pro FAQ 0b5441a1…; haircuts do not apply)",
+                ),
+                " in the margin account. The book's margin side holds ",
+                (usd(c.margin_assets_usd), "Σ cross-margin assets × index price, no haircut"),
+                ": margin level ",
+                (num(c.margin_level), "total asset / (loans + interest)"),
+                ", liquidated on a move of ",
+                (
+                    "none within −100 % … +1000 %" if move is None else pct(move),
+                    "the uniform move of every non-stable asset that takes the margin level "
+                    "to 1.1, the book's margin side as it sits",
+                ),
+                "; the PM account, the whole book in one pool, on ",
+                (
+                    _pm_move(detail, move),
+                    "the uniform move, in the same direction, that takes uniMMR to "
+                    f"{c.pm_liquidation_uni_mmr:g} (the Overview's liquidation distance)",
+                ),
+                ".",
+            ]
+        )
+    lines.append(
+        [
+            "At the liquidation lines: the classic accounts need ",
+            (
+                usd(c.classic_line_usd),
+                "USD-M MM + Σ COIN-M MM + 0.1 × (loans + interest); equity incl. unrealized PnL",
+            ),
+            " in total, each part in its own account and in what that account accepts; PM needs ",
+            (
+                usd(c.pm_line_usd),
+                f"{c.pm_liquidation_uni_mmr:g} × maintenance margin {usd(c.pm_maint_usd)} "
+                "(loans at the calibrated loan MMR)",
+            ),
+            " of adjusted equity from one pool, and the book has ",
+            (usd(c.pm_equity_usd), "adjusted equity: Σ holdings × PM collateral rates"),
+            ".",
+        ]
+    )
+    move_line: list[Part] = [f"A +{c.move_pct:g} % move of every non-stable asset: "]
+    if c.has_um:
+        move_line += [
+            "the USD-M positions' PnL of ",
+            (signed_usd(c.um_move_up_usd), "Σ amount × mark × 10 %"),
+            " lands in the USD-M wallet; ",
+        ]
+    for w in c.coin_wallets:
+        move_line += [
+            f"the COIN-M {w.coin} contracts' PnL of ",
+            (signed_usd(w.move_up_usd), "contracts × size × (1/mark − 1/mark′), × price′"),
+            f" lands in the {w.coin} wallet; ",
+        ]
+    move_line += [
+        "the holdings, net of loans, change by ",
+        (signed_usd(c.holdings_move_up_usd), "Σ non-stable holdings × price × 10 %"),
+        " where they sit (spot or margin account). PM's adjusted equity changes by ",
         (
-            "um",
-            "USD-M wallet (classic)",
-            c.um_initial_usd,
-            "Initial margin the futures wallet must hold in stablecoin: Σ size · mark / leverage.",
+            signed_usd(c.pm_equity_move_up_usd),
+            "the whole book revalued at the moved prices, collateral rates applied",
         ),
-        (
-            "cm",
-            "COIN-M wallet (classic)",
-            c.cm_initial_usd,
-            "Initial margin each COIN-M wallet must hold in its coin, in USD.",
-        ),
-        (
-            "margin",
-            "Cross margin (classic)",
-            c.margin_initial_usd,
-            "Collateral the cross-margin account needs for its loans: borrowed / (leverage − 1).",
-        ),
-        (
-            "classic",
-            "Classic total posted",
-            c.classic_posted_usd,
-            "Sum of the three: collateral that cannot back anything else.",
-        ),
-        (
-            "pm_im",
-            "PM initial margin",
-            c.pm_initial_usd,
-            "The same legs' initial margin under PM, from one pool.",
-        ),
-        (
-            "pm_collateral",
-            "PM: non-stable holdings count",
-            c.non_stable_collateral_usd,
-            "What PM counts of the non-stable holdings as collateral (after haircuts).",
-        ),
-        (
-            "pm_stable",
-            "PM: stablecoin still needed",
-            c.pm_stable_needed_usd,
-            "PM initial margin beyond what the holdings already cover.",
-        ),
-        ("saving", "PM frees", c.saving_usd, "Classic total posted − PM stablecoin needed."),
+        ": one pool, so the legs offset there." if c.has_um or c.coin_wallets else ".",
     ]
-    return [{"key": k, "line": name, "usd": v, "how": how} for k, name, v, how in rows]
+    lines.append(move_line)
+    return lines
 
 
-def classic_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
+def _render(line: list[Part]) -> html.Li:
+    return html.Li(
+        [
+            html.Span(p[0], title=p[1], style={"fontWeight": 700, "cursor": "help"})
+            if isinstance(p, tuple)
+            else p
+            for p in line
+        ]
+    )
+
+
+def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per classic account, then their total and PM's one pool."""
     c = comparison(detail)
-    return {
-        "data": [
+    if c is None:
+        return []
+    rows = []
+    if c.has_um:
+        rows.append(
             {
-                "type": "bar",
-                "name": name,
-                "x": ["Classic accounts", "Portfolio Margin"],
-                "y": values,
-                "marker": {"color": color},
-                "hovertemplate": f"{name}: %{{y:$,.2f}}<extra></extra>",
+                "key": "um",
+                "account": "USD-M wallet (Multi-Assets mode)",
+                "when": "margin balance ≤ maintenance margin",
+                "usd": num(c.um_maint_usd),
+                "usd_how": "Σ leverage-bracket MM of the USD-M positions (the same brackets as "
+                "under PM), USD",
+                "hold": f"{usd(c.um_need_usd)} counted",
+                "hold_how": f"MM − unrealized PnL ({signed_usd(c.um_upnl_usd)}): "
+                f"{num(c.um_need_usd / MA_STABLE)} USDT or {usd(c.um_need_usd / MA_BTC)} of "
+                "BTC/ETH/BNB",
+                "accepts": MULTI_ASSETS_TEXT,
             }
-            for name, values, color in (
-                ("USD-M wallet", [c.um_initial_usd, 0], COLORS["ok"]),
-                ("COIN-M wallet", [c.cm_initial_usd, 0], COLORS["watch"]),
-                ("cross margin", [c.margin_initial_usd, 0], "#b084ff"),
-                ("PM stablecoin needed", [0, c.pm_stable_needed_usd], COLORS["long"]),
+        )
+    for w in c.coin_wallets:
+        rows.append(
+            {
+                "key": f"cm:{w.coin}",
+                "account": f"COIN-M {w.coin} wallet",
+                "when": f"margin balance ≤ maintenance margin, in {w.coin}",
+                "usd": num(w.maint_usd),
+                "usd_how": f"{_coin_qty(w.maint_qty, w.coin)} (leverage brackets in coin) × "
+                f"{usd(w.price_usd)}",
+                "hold": _coin_qty(w.need_qty, w.coin),
+                "hold_how": f"MM − unrealized PnL ({_coin_qty(w.upnl_qty, w.coin)}); worth "
+                f"{usd(w.need_usd)}",
+                "accepts": f"{w.coin} only, by quantity (COIN-M FAQ a4470430…: collateralized "
+                "and settled in the coin)",
+            }
+        )
+    if c.has_loans:
+        rows.append(
+            {
+                "key": "margin",
+                "account": "Cross margin (Classic, 3x or 5x)",
+                "when": f"margin level ≤ {c.margin_liquidation_level:g} (Pro, up to 10x: ≤ 1.0)",
+                "usd": num(c.margin_need_equity_usd),
+                "usd_how": "0.1 × (loans + interest): assets beyond the debt at margin level 1.1",
+                "hold": f"assets ≥ {usd(c.margin_need_assets_usd)}",
+                "hold_how": f"1.1 × {usd(c.margin_debt_usd)} loans + interest; the book's margin "
+                f"side holds {usd(c.margin_assets_usd)} (margin level {num(c.margin_level)})",
+                "accepts": "any asset in the margin account, at full value (Classic: "
+                "“Liquidation is not affected by asset haircut”)",
+            }
+        )
+    rows.append(
+        {
+            "key": "classic",
+            "account": "Classic accounts, in total",
+            "when": "each account on its own",
+            "usd": num(c.classic_line_usd),
+            "usd_how": "Σ of the lines above; each part must sit in its own account",
+            "hold": "—",
+            "hold_how": "no account can lend to another",
+            "accepts": "—",
+        }
+    )
+    rows.append(
+        {
+            "key": "pm",
+            "account": "Portfolio Margin (one pool)",
+            "when": f"uniMMR < {c.pm_liquidation_uni_mmr:g}, or adjusted equity ≤ 0",
+            "usd": num(c.pm_line_usd),
+            "usd_how": f"{c.pm_liquidation_uni_mmr:g} × maintenance margin "
+            f"{usd(c.pm_maint_usd)} (futures brackets + loans × loan MMR)",
+            "hold": f"has {usd(c.pm_equity_usd)}",
+            "hold_how": "adjusted equity now: every holding at its PM collateral rate, "
+            "unrealized PnL included",
+            "accepts": "every holding at its PM collateral rate, against every leg",
+        }
+    )
+    return rows
+
+
+def holding_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where each holding can count, by account."""
+    c = comparison(detail)
+    if c is None:
+        return []
+    rows = []
+    for h in c.holdings:
+        ma = h.multi_assets_usd
+        rows.append(
+            {
+                "key": h.asset,
+                "asset": h.asset,
+                "value": num(h.value_usd),
+                "pm": num(h.pm_counted_usd),
+                "um": "not in the list"
+                if ma is None
+                else f"{num(ma)} ({100 * (h.multi_assets_rate or 0):g} %)",
+                "cm": f"its own {h.asset} contracts, by quantity"
+                if h.coin_m
+                else (
+                    "no: COIN-M is margined in coins"
+                    if h.stable
+                    else f"{h.asset} contracts only; none held"
+                ),
+                "margin": num(h.value_usd),
+            }
+        )
+    return rows
+
+
+def move_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
+    """Grouped bars: where a uniform move's gains and losses land under classic, against the
+    change of PM's one adjusted equity."""
+    c = comparison(detail)
+    if c is None:
+        return empty_figure(revision)
+    x = [f"{MINUS}{c.move_pct:g} %", f"+{c.move_pct:g} %"]
+
+    def bar(name: str, values: list[float], color: str, how: str) -> dict[str, Any]:
+        return {
+            "type": "bar",
+            "name": name,
+            "x": x,
+            "y": [None if _bad(v) else v for v in values],
+            "text": [signed_usd(v) for v in values],
+            "textposition": "outside",
+            "marker": {"color": color},
+            "hovertemplate": f"{name}<br>%{{x}}: %{{y:$,.2f}}<br>{how}<extra></extra>",
+        }
+
+    traces = []
+    if c.has_um:
+        traces.append(
+            bar(
+                "USD-M positions (classic: USD-M wallet)",
+                [c.um_move_down_usd, c.um_move_up_usd],
+                VENUE_COLORS["UM"],
+                "Σ amount × mark × move",
             )
-        ],
+        )
+    for k, w in enumerate(c.coin_wallets):
+        traces.append(
+            bar(
+                f"COIN-M {w.coin} contracts (classic: {w.coin} wallet)",
+                [w.move_down_usd, w.move_up_usd],
+                COIN_COLORS[k % len(COIN_COLORS)],
+                "inverse PnL in the coin, at the moved price",
+            )
+        )
+    traces.append(
+        bar(
+            "Holdings net of loans (classic: where they sit)",
+            [c.holdings_move_down_usd, c.holdings_move_up_usd],
+            VENUE_COLORS["spot"],
+            "Σ non-stable holdings × price × move",
+        )
+    )
+    traces.append(
+        bar(
+            "PM adjusted equity (one pool)",
+            [c.pm_equity_move_down_usd, c.pm_equity_move_up_usd],
+            COLORS["text"],
+            "the whole book at the moved prices, collateral rates applied",
+        )
+    )
+    return {
+        "data": traces,
         "layout": base_layout(
             revision,
-            barmode="stack",
-            annotations=[
-                {
-                    "x": x,
-                    "y": total,
-                    "text": f"${total:,.2f}",
-                    "showarrow": False,
-                    "yanchor": "bottom",
-                    "font": {"size": 20, "color": COLORS["text"]},
-                }
-                for x, total in (
-                    ("Classic accounts", c.classic_posted_usd),
-                    ("Portfolio Margin", c.pm_stable_needed_usd),
-                )
-            ],
-            yaxis={
-                "title": {"text": "collateral to post, USD"},
-                "tickformat": "$,.3s",
-                "gridcolor": COLORS["grid"],
-            },
+            barmode="group",
+            xaxis={"type": "category", "title": {"text": "move of every non-stable asset"}},
+            yaxis={"title": {"text": "change, USD"}, "tickformat": "$,.3s"},
         ),
     }
 
 
-COLUMNS = [
-    text_col("line", "", "", minWidth=260),
-    num_col("usd", "USD", "In USD at index prices."),
+def _cols(*cols: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(cols)
+
+
+ACCOUNT_COLUMNS = _cols(
     text_col(
-        "how", "How", "How the figure is computed.", minWidth=420, wrapText=True, autoHeight=True
+        "account",
+        "Account",
+        "The classic account the legs would sit in, or PM's pool.",
+        minWidth=260,
+        wrapText=True,
+        autoHeight=True,
     ),
-]
+    text_col(
+        "when",
+        "Liquidated when",
+        "Binance's liquidation line for that account.",
+        minWidth=260,
+        wrapText=True,
+        autoHeight=True,
+    ),
+    text_col(
+        "usd",
+        "At the line, USD",
+        "Equity (collateral + unrealized PnL) the account needs at its liquidation line. "
+        "Hover a figure for its arithmetic.",
+        cellClass="num",
+        tooltipField="usd_how",
+        type="rightAligned",
+        cellStyle={"textAlign": "right"},
+    ),
+    text_col(
+        "hold",
+        "Collateral to hold there",
+        "What must sit in that account to stay above its line. Hover for the arithmetic.",
+        cellClass="num",
+        tooltipField="hold_how",
+        type="rightAligned",
+        cellStyle={"textAlign": "right"},
+        minWidth=200,
+    ),
+    text_col(
+        "accepts",
+        "What counts there",
+        "The collateral that account accepts, with the source.",
+        minWidth=420,
+        wrapText=True,
+        autoHeight=True,
+        tooltipField="accepts",
+    ),
+)
+
+HOLDING_COLUMNS = _cols(
+    text_col("asset", "Holding", "An asset the book holds, net of its loan."),
+    text_col(
+        "value",
+        "Value, USD",
+        "Quantity × index price.",
+        cellClass="num",
+        type="rightAligned",
+        cellStyle={"textAlign": "right"},
+    ),
+    text_col(
+        "pm",
+        "PM counts, USD",
+        "Value × PM collateral rate (tiers applied): counts against every leg.",
+        cellClass="num",
+        type="rightAligned",
+        cellStyle={"textAlign": "right"},
+    ),
+    text_col(
+        "um",
+        "USD-M wallet counts, USD",
+        "Value × Multi-Assets rate, once moved into the USD-M wallet (FAQ 29b45c48…).",
+        cellClass="num",
+        type="rightAligned",
+        cellStyle={"textAlign": "right"},
+        minWidth=200,
+    ),
+    text_col(
+        "cm", "COIN-M", "A coin backs only the COIN-M contracts margined in it.", minWidth=220
+    ),
+    text_col(
+        "margin",
+        "Cross margin counts, USD",
+        "Full value: Classic cross margin's "
+        "liquidation is not affected by haircuts (FAQ 0b5441a1…).",
+        cellClass="num",
+        type="rightAligned",
+        cellStyle={"textAlign": "right"},
+    ),
+)
 
 
 def layout() -> html.Div:
     return view(
         VIEW,
         panel(
-            "Collateral to post: classic vs PM",
-            "Classic accounts do not share collateral: each wallet posts its own legs' "
-            "initial margin, and spot holdings cannot back a futures position. Under PM "
-            "one pool backs everything, non-stable assets at their collateral rates.",
-            chart("classic-chart", "42vh"),
+            "PM vs classic, in plain words",
+            "The same book as Binance's classic accounts (USD-M wallet in Multi-Assets mode, "
+            "COIN-M wallets, Classic cross margin), each above its own liquidation line, "
+            "against PM's one pool. Maintenance margin — what liquidates — not initial margin. "
+            "Hover a figure for its arithmetic.",
+            html.Ul(
+                id="classic-summary",
+                style={
+                    "fontSize": "clamp(1rem, 1.15vw, 1.45rem)",
+                    "lineHeight": 1.45,
+                    "margin": 0,
+                    "paddingLeft": "1.2em",
+                },
+            ),
         ),
         panel(
-            "The arithmetic",
-            "Each line of the comparison, with its formula.",
-            grid("classic-grid", COLUMNS, "pmdesk-pm-vs-classic"),
+            "What liquidates each account",
+            "Per classic account: its liquidation line, the equity it needs there and the "
+            "collateral it accepts; then PM's one line.",
+            grid("classic-grid", ACCOUNT_COLUMNS, "pmdesk-pm-vs-classic"),
+        ),
+        panel(
+            "Where each holding counts",
+            "Under PM a holding counts at its collateral rate against every leg; under classic "
+            "only in the account it sits in, at that account's rate.",
+            grid("classic-holdings", HOLDING_COLUMNS, "pmdesk-classic-holdings"),
+        ),
+        panel(
+            "A uniform move: where gains and losses land",
+            "Every non-stable asset moves by the same fraction. Under classic each leg's gain "
+            "or loss lands in its own account and cannot offset another's; under PM they net "
+            "in one adjusted equity (less the collateral haircut).",
+            chart("classic-chart", "36vh"),
         ),
     )
 
@@ -156,10 +557,17 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         app,
         ctx,
         VIEW,
-        [Output("classic-chart", "figure"), Output("classic-grid", "rowData")],
+        [
+            Output("classic-summary", "children"),
+            Output("classic-grid", "rowData"),
+            Output("classic-holdings", "rowData"),
+            Output("classic-chart", "figure"),
+        ],
         lambda account, detail: (
-            classic_figure(detail, f"classic-{account}"),
-            classic_rows(detail),
+            [_render(line) for line in summary(detail)],
+            account_rows(detail),
+            holding_rows(detail),
+            move_figure(detail, f"classic-{account}"),
         ),
-        lambda account: (empty_figure(account), []),
+        lambda account: ([], [], [], empty_figure(account)),
     )

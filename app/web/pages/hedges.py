@@ -20,6 +20,7 @@ from app.web.components import (
     view,
 )
 from app.web.context import WebContext, redraw_on_new_report
+from app.web.format import mark_unknown
 from risk.model import HedgeRow
 
 VIEW = "hedges"
@@ -27,22 +28,50 @@ VENUES = (("spot", "Spot / wallets", "spot_qty"), ("margin", "Margin loans", "ma
 FUTURES = (("UM", "USD-M", "um_qty"), ("CM", "COIN-M", "cm_qty"))
 
 
+def _usd(qty: float | None, price: float | None) -> float | None:
+    """Quantity × price; None (unknown) when either is."""
+    return None if qty is None or price is None else qty * price
+
+
 def hedge_rows(detail: dict[str, Any]) -> list[HedgeRow]:
-    return [HedgeRow(**h) for h in detail["hedges"]]
+    """The hedges whose every figure is known (a report's unknown price or margin leaves a
+    null in the stored detail)."""
+    return [HedgeRow(**h) for h in detail["hedges"] if None not in h.values()]
+
+
+def _net_qty(h: dict[str, Any]) -> float | None:
+    long_, short = h["long_qty"], h["short_qty"]
+    return None if long_ is None or short is None else long_ - short
+
+
+def _hedged_pct(h: dict[str, Any]) -> float | None:
+    """Share of the larger side the smaller side offsets (``HedgeRow.hedge_ratio``), in %."""
+    long_, short = h["long_qty"], h["short_qty"]
+    if long_ is None or short is None:
+        return None
+    big = max(long_, short)
+    return 100 * min(long_, short) / big if big > 0 else 0.0
+
+
+def _size(h: dict[str, Any]) -> float:
+    long_, short = h["long_qty"], h["short_qty"]
+    gross = None if long_ is None or short is None else _usd(long_ + short, h["price_usd"])
+    return -1.0 if gross is None else gross
 
 
 def hedge_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
     """Horizontal diverging bars in USD (quantity × index price), one trace per venue, stacked
-    left (short) and right (long) of zero; a diamond marks each asset's net."""
-    rows = sorted(hedge_rows(detail), key=lambda h: h.gross_qty * h.price_usd)
-    assets = [h.asset for h in rows]
+    left (short) and right (long) of zero; a diamond marks each asset's net. An asset whose
+    price is unknown has no bars (its row in the table says unknown)."""
+    rows = sorted(detail["hedges"], key=_size)
+    assets = [h["asset"] for h in rows]
     traces: list[dict[str, Any]] = [
         {
             "type": "bar",
             "orientation": "h",
             "name": label,
             "y": assets,
-            "x": [getattr(h, attr) * h.price_usd for h in rows],
+            "x": [_usd(h[attr], h["price_usd"]) for h in rows],
             "marker": {"color": VENUE_COLORS[venue]},
             "hovertemplate": f"{label} %{{y}}: %{{x:$,.2f}}<extra></extra>",
         }
@@ -54,7 +83,7 @@ def hedge_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
             "mode": "markers",
             "name": "Net",
             "y": assets,
-            "x": [h.net_qty * h.price_usd for h in rows],
+            "x": [_usd(_net_qty(h), h["price_usd"]) for h in rows],
             "marker": {"symbol": "diamond", "size": 18, "color": "#ffffff", "line": {"width": 2}},
             "hovertemplate": "Net %{y}: %{x:$,.2f}<extra></extra>",
         }
@@ -70,21 +99,29 @@ def hedge_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
     }
 
 
+HEDGE_FIGURES = ("price", "long_usd", "short_usd", "net_usd", "net_qty", "hedge_ratio_pct",
+                 "saving_usd")  # fmt: skip
+
+
 def hedge_table(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "key": h.asset,
-            "asset": h.asset,
-            "price": h.price_usd,
-            "long_usd": h.long_qty * h.price_usd,
-            "short_usd": h.short_qty * h.price_usd,
-            "net_usd": h.net_qty * h.price_usd,
-            "net_qty": h.net_qty,
-            "hedge_ratio_pct": 100 * h.hedge_ratio,
-            "saving_usd": h.pm_collateral_saving_usd,
+    rows = []
+    for h in detail["hedges"]:
+        price = h["price_usd"]
+        futures_im, own = h["futures_initial_usd"], h["own_collateral_usd"]
+        saving = None if futures_im is None or own is None else min(futures_im, max(own, 0.0))
+        row = {
+            "key": h["asset"],
+            "asset": h["asset"],
+            "price": price,
+            "long_usd": _usd(h["long_qty"], price),
+            "short_usd": _usd(h["short_qty"], price),
+            "net_usd": _usd(_net_qty(h), price),
+            "net_qty": _net_qty(h),
+            "hedge_ratio_pct": _hedged_pct(h),
+            "saving_usd": saving,
         }
-        for h in hedge_rows(detail)
-    ]
+        rows.append(mark_unknown(row, HEDGE_FIGURES))
+    return rows
 
 
 COLUMNS = [

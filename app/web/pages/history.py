@@ -1,20 +1,27 @@
 """History: uniMMR, equity and maintenance margin over 1 h / 24 h / 7 d / 30 d from the store,
 the worst point of every bucket drawn beside the last, status changes and collector errors
-marked on the time axis, and gaps (no data) left as gaps."""
+marked on the time axis, and gaps (no data) left as gaps. Periods whose figures were UNKNOWN are
+shaded in the UNKNOWN colour (their reports are kept out of the buckets: a gap, not a low point)
+and their start marked on the events lane. Over the last hour Binance's own uniMMR, at each
+account poll, is drawn beside pmdesk's, and polls where the two disagree are marked."""
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.export import ExportError, history_frame
 from app.store.alerts import StoredAlert
 from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample
+from app.store.schema import ReportRow, SnapshotRow
 from app.store.store import Store, StoredEvent, StoredStatusChange
 from app.web.components import (
     COLORS,
@@ -25,6 +32,8 @@ from app.web.components import (
     uni_mmr_axis,
 )
 from app.web.context import WebContext
+from app.web.format import fmt_rel, fmt_uni_mmr
+from app.web.ladder import ladder_hint
 from risk.model import MarginBand, RiskRules
 
 VIEW = "history"
@@ -49,6 +58,7 @@ STATUS_COLORS = {
     MarginBand.REDUCE_ONLY: COLORS["act"],
     MarginBand.LIQUIDATION: COLORS["danger"],
     MarginBand.LIQUIDATION_WITH_LOSS: COLORS["danger"],
+    MarginBand.UNKNOWN: COLORS["unknown"],
 }
 RAW_GAP_MS = 30_000  # between reports: longer than this is an outage, drawn as a gap
 
@@ -106,8 +116,63 @@ def series_of_buckets(buckets: list[Bucket], period_s: int) -> Series:
 
 
 def _finite(x: float | None) -> float | None:
-    """∞ (no margin) cannot be drawn on a log axis: a gap."""
-    return None if x is None or x == float("inf") or x <= 0 else x
+    """∞ (no margin), ≤ 0 and unknown (NaN) cannot be drawn on a log axis: a gap."""
+    return None if x is None or not math.isfinite(x) or x <= 0 else x
+
+
+def unknown_spans(
+    changes: Sequence[StoredStatusChange], start_ms: int, end_ms: int, current: str | None
+) -> list[tuple[int, int]]:
+    """The periods in [start, end] whose status was UNKNOWN, from the status changes (kept in
+    full by retention, so every range has them): before the first change in the window the
+    status is that change's ``from_status``, or ``current`` when nothing changed."""
+    spans = []
+    status = changes[0].from_status if changes else current
+    since = start_ms
+    for c in changes:
+        if status == MarginBand.UNKNOWN and c.at_ms > since:
+            spans.append((since, c.at_ms))
+        status, since = c.to_status, max(c.at_ms, start_ms)
+    if status == MarginBand.UNKNOWN and end_ms > since:
+        spans.append((since, end_ms))
+    return spans
+
+
+@dataclass(frozen=True)
+class ReportedPoint:
+    """One account poll: pmdesk's uniMMR beside the one Binance reported for it."""
+
+    at_ms: int
+    uni_mmr: float | None  # pmdesk's (NULL: unknown)
+    reported_uni_mmr: float | None  # Binance's (None: not reported; ∞: no MM)
+    agrees: bool | None
+    rel_diff: float | None
+
+
+def reported_points(store: Store, account: str, since_ms: int) -> list[ReportedPoint]:
+    """The account polls from ``since_ms`` on (reports between polls only move marks and carry
+    the poll's Binance figures), oldest first.
+
+    A small read of its own (the store's ``Sample`` does not carry Binance's figures); it
+    belongs in ``Store`` and should move there when the store offers it."""
+    with Session(store.engine) as s:
+        rows = s.execute(
+            select(
+                ReportRow.data_time_ms,
+                ReportRow.uni_mmr,
+                ReportRow.reported_uni_mmr,
+                ReportRow.recon_agrees,
+                ReportRow.recon_uni_mmr_rel_diff,
+            )
+            .join(SnapshotRow, SnapshotRow.id == ReportRow.snapshot_id)
+            .where(
+                ReportRow.account == account,
+                ReportRow.data_time_ms >= since_ms,
+                SnapshotRow.base_snapshot_id.is_(None),
+            )
+            .order_by(ReportRow.data_time_ms, ReportRow.id)
+        )
+        return [ReportedPoint(*r) for r in rows]
 
 
 def load_series(store: Store, account: str, rng: Range, now_ms: int) -> Series:
@@ -165,7 +230,11 @@ def history_figure(
     rng: Range,
     revision: str,
     alerts: Sequence[StoredAlert] = (),
+    unknown: Sequence[tuple[int, int]] = (),
+    reported: Sequence[ReportedPoint] = (),
 ) -> dict[str, Any]:
+    """``unknown``: the periods to shade (figures unavailable); ``reported``: the account polls
+    with Binance's own uniMMR (drawn beside pmdesk's; disagreements marked)."""
     bucketed = rng.source_s != 0
     data: list[dict[str, Any]] = [
         {
@@ -192,28 +261,47 @@ def history_figure(
                 "<extra></extra>",
             }
         )
-    if changes:
+    drawn = [c for c in changes if _finite(c.uni_mmr) is not None]
+    if drawn:
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
                 "name": "status change",
-                "x": [c.at_ms for c in changes],
-                "y": [_finite(c.uni_mmr) for c in changes],
-                "text": [
-                    f"{(c.from_status or 'start').replace('_', ' ')} → "
-                    f"{c.to_status.replace('_', ' ')}"
-                    for c in changes
-                ],
+                "x": [c.at_ms for c in drawn],
+                "y": [_finite(c.uni_mmr) for c in drawn],
+                "text": [_change_text(c) for c in drawn],
                 "marker": {
                     "size": 16,
                     "symbol": "diamond",
-                    "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in changes],
+                    "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in drawn],
                     "line": {"color": COLORS["text"], "width": 1},
                 },
                 "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
             }
         )
+    # Changes with no uniMMR to place them at (to UNKNOWN, or to ≤ 0): on the events lane.
+    lane = [c for c in changes if _finite(c.uni_mmr) is None]
+    if lane:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "status change (events lane)",
+                "x": [c.at_ms for c in lane],
+                "y": [c.to_status.replace("_", " ") for c in lane],
+                "yaxis": "y3",
+                "text": [_change_text(c) for c in lane],
+                "marker": {
+                    "size": 16,
+                    "symbol": "diamond",
+                    "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in lane],
+                    "line": {"color": COLORS["text"], "width": 1},
+                },
+                "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
+            }
+        )
+    data.extend(_reported_traces(reported))
     failures = [e for e in events if e.kind != "OK"]
     if failures:
         data.append(
@@ -249,11 +337,40 @@ def history_figure(
     times = [t for t in series.t_ms if t is not None]
     if times:
         data.extend(threshold_traces(rules, [times[0], times[-1]]))
+    shapes = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": a,
+            "x1": b,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": COLORS["unknown"],
+            "opacity": 0.28,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for a, b in unknown
+    ]
+    if unknown:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "UNKNOWN: figures unavailable (shaded)",
+                "x": [None],
+                "y": [None],
+                "marker": {"symbol": "square", "size": 16, "color": COLORS["unknown"]},
+                "hoverinfo": "skip",
+            }
+        )
     axis = {"gridcolor": COLORS["grid"], "automargin": True}
     return {
         "data": data,
         "layout": base_layout(
             revision,
+            shapes=shapes,
             xaxis={**axis, "type": "date", "anchor": "y2", "title": {"text": "UTC"}},
             yaxis=uni_mmr_axis(domain=[0.45, 1.0], title={"text": "uniMMR"}),
             yaxis3={
@@ -268,7 +385,50 @@ def history_figure(
     }
 
 
-def layout() -> html.Div:
+def _change_text(c: StoredStatusChange) -> str:
+    return f"{(c.from_status or 'start').replace('_', ' ')} → {c.to_status.replace('_', ' ')}"
+
+
+def _reported_traces(points: Sequence[ReportedPoint]) -> list[dict[str, Any]]:
+    """Binance's uniMMR at each account poll (a step line: it holds until the next poll), and a
+    mark on pmdesk's line at every poll where the two disagree."""
+    if not points:
+        return []
+    rows = _with_gaps([(p.at_ms, (_finite(p.reported_uni_mmr),)) for p in points], RAW_GAP_MS)
+    differ = [p for p in points if p.agrees is False]
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scattergl",
+            "mode": "lines",
+            "name": "Binance's uniMMR",
+            "x": [r[0] for r in rows],
+            "y": [r[1][0] for r in rows],
+            "line": {"color": COLORS["binance"], "width": 2, "dash": "dot", "shape": "hv"},
+            "hovertemplate": "%{x|%H:%M:%S} UTC: Binance's uniMMR %{y:,.2f}<extra></extra>",
+        }
+    ]
+    if differ:
+        traces.append(
+            {
+                "type": "scattergl",
+                "mode": "markers",
+                "name": "differs from Binance",
+                "x": [p.at_ms for p in differ],
+                "y": [_finite(p.uni_mmr) or _finite(p.reported_uni_mmr) for p in differ],
+                "text": [
+                    f"pmdesk {fmt_uni_mmr(math.nan if p.uni_mmr is None else p.uni_mmr)} vs "
+                    f"Binance {fmt_uni_mmr(p.reported_uni_mmr)} ({fmt_rel(p.rel_diff)})"
+                    for p in differ
+                ],
+                "marker": {"symbol": "x", "size": 11, "color": COLORS["differs"]},
+                "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
+            }
+        )
+    return traces
+
+
+def layout(rules: RiskRules | None = None) -> html.Div:
+    rules = rules or RiskRules()
     return html.Div(
         [
             panel(
@@ -276,7 +436,10 @@ def layout() -> html.Div:
                 "From the store: every report for the last hour; 1-minute buckets for a day, "
                 "10-minute for a week, hourly for a month. The dotted red line is the worst "
                 "(lowest) uniMMR inside each bucket, so a short dip never disappears. Diamonds "
-                "mark status changes, crosses collector errors; gaps are periods without data.",
+                "mark status changes, crosses collector errors; gaps are periods without data; "
+                "violet shading: figures UNKNOWN. Over 1 h the white dotted line is Binance's "
+                "own uniMMR at each account poll, pink crosses where pmdesk's differs. Dashed: "
+                f"the product's levels. {ladder_hint(rules)}",
                 html.Button(
                     "Export CSV", id="history-export", className="btn btn-right", n_clicks=0
                 ),
@@ -328,14 +491,19 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         rng = RANGES[range_key]
         now = ctx.clock()
         since = now - rng.span_s * 1000
+        changes = ctx.store.status_changes(account, since)
+        newest = ctx.store.latest_report(account)
+        end = now if newest is None else newest.data_time_ms
         return history_figure(
             load_series(ctx.store, account, rng, now),
-            ctx.store.status_changes(account, since),
+            changes,
             ctx.store.events_since(account, since),
             ctx.rules,
             rng,
             f"history-{account}-{range_key}",
             ctx.store.alerts.since(since, account),
+            unknown=unknown_spans(changes, since, end, None if newest is None else newest.status),
+            reported=reported_points(ctx.store, account, since) if rng.source_s == 0 else (),
         )
 
     @app.callback(

@@ -1,6 +1,7 @@
 """Positions and balances: every futures position with its notional, mark, PnL, maintenance
 margin and bracket, share of all MM and the (all-else-equal) liquidation price of its asset;
-every asset's equity and collateral value. Sortable, filterable, exportable to CSV."""
+every asset's equity and collateral value. Sortable, filterable, exportable to CSV. A figure
+pmdesk could not compute reads "unknown" (never a number); the others stay shown."""
 
 from __future__ import annotations
 
@@ -11,55 +12,72 @@ from dash import Input, Output, html
 
 from app.web.components import grid, num_col, panel, text_col, view
 from app.web.context import WebContext, redraw_on_new_report
+from app.web.format import mark_unknown
 
 VIEW = "positions"
 
 
+def _pct(fraction: float | None) -> float | None:
+    return None if fraction is None else 100 * fraction
+
+
+POSITION_FIGURES = ("entry", "mark", "notional_usd", "upnl_usd", "mm_usd", "mmr_pct", "bracket",
+                    "mm_share_pct")  # fmt: skip
+"""Never missing when known: a null among them is a figure pmdesk could not compute."""
+
+
 def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
     liq = {a["asset"]: a for a in detail["asset_liquidations"]}
+    # The stress figures (liquidation prices) are all unknown when the report is; otherwise a
+    # missing price is "no such move".
+    unknown = detail.get("state") == "UNKNOWN"
     rows = []
     for p in detail["positions"]:
         at = liq.get(p["asset"], {})
+        row = {
+            "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
+            "venue": p["venue"],
+            "symbol": p["symbol"],
+            "side": "LONG" if p["amount"] > 0 else "SHORT",
+            "amount": p["amount"],
+            "entry": p["entry_price"],
+            "mark": p["mark_price"],
+            "notional_usd": p["notional_usd"],
+            "upnl_usd": p["unrealized_pnl_usd"],
+            "mm_usd": p["maint_margin_usd"],
+            "mmr_pct": _pct(p["maint_margin_ratio"]),
+            "bracket": p["bracket"],
+            "mm_share_pct": _pct(p["mm_share"]),
+            "liq_down": at.get("down_price_usd"),
+            "liq_up": at.get("up_price_usd"),
+        }
         rows.append(
-            {
-                "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
-                "venue": p["venue"],
-                "symbol": p["symbol"],
-                "side": "LONG" if p["amount"] > 0 else "SHORT",
-                "amount": p["amount"],
-                "entry": p["entry_price"],
-                "mark": p["mark_price"],
-                "notional_usd": p["notional_usd"],
-                "upnl_usd": p["unrealized_pnl_usd"],
-                "mm_usd": p["maint_margin_usd"],
-                "mmr_pct": 100 * p["maint_margin_ratio"],
-                "bracket": p["bracket"],
-                "mm_share_pct": 100 * p["mm_share"],
-                "liq_down": at.get("down_price_usd"),
-                "liq_up": at.get("up_price_usd"),
-            }
+            mark_unknown(row, POSITION_FIGURES + (("liq_down", "liq_up") if unknown else ()))
         )
     return rows
 
 
 def balance_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
+    rows = []
+    for a in detail["assets"]:
+        actual, adjusted = a["actual_equity_usd"], a["adjusted_equity_usd"]
+        haircut = None
+        if actual is not None and adjusted is not None and actual > 0:
+            haircut = 100 * (1 - adjusted / actual)
+        row = {
             "key": a["asset"],
             "asset": a["asset"],
             "equity_qty": a["equity_qty"],
             "index": a["index_price_usd"],
-            "value_usd": a["actual_equity_usd"],
-            "adjusted_usd": a["adjusted_equity_usd"],
-            "haircut_pct": (
-                100 * (1 - a["adjusted_equity_usd"] / a["actual_equity_usd"])
-                if a["actual_equity_usd"] > 0
-                else None
-            ),
+            "value_usd": actual,
+            "adjusted_usd": adjusted,
+            "haircut_pct": haircut,
             "kind": "stablecoin" if a["stable"] else "",
         }
-        for a in detail["assets"]
-    ]
+        known_haircut = actual is not None and adjusted is not None
+        fields = ("equity_qty", "index", "value_usd", "adjusted_usd")
+        rows.append(mark_unknown(row, fields + (() if known_haircut else ("haircut_pct",))))
+    return rows
 
 
 LIQ_HINT = (
@@ -93,6 +111,14 @@ POSITION_COLUMNS = [
     num_col("liq_down", "Liq ↓ (asset)", LIQ_HINT),
     num_col("liq_up", "Liq ↑ (asset)", LIQ_HINT),
 ]
+# Relative widths (the grid scales them to fit): short codes narrow, figures wide enough for
+# "95,000.00" and "unknown" at 1366 px.
+POSITION_WIDTHS = {"venue": 60, "side": 92, "bracket": 62, "mmr_pct": 84, "mm_share_pct": 100,
+                   "symbol": 120, "notional_usd": 130}  # fmt: skip
+for _col in POSITION_COLUMNS:
+    _width = POSITION_WIDTHS.get(_col["field"], 112)
+    _col.update(width=_width, minWidth=min(_width, 64))
+
 BALANCE_COLUMNS = [
     text_col("asset", "Asset", "Held or owed in the PM account."),
     num_col(

@@ -1,6 +1,8 @@
 """Stress: uniMMR under a uniform move of every non-stable asset (−60 % … +60 %) with today's
-point, Binance's margin-call and liquidation lines and the root-found liquidation moves; then
-the scenario table (historical crashes, BTC-beta moves, basis breaks)."""
+point, the levels the configured product publishes (PM: liquidation only) and the root-found
+liquidation moves; then the scenario table (historical crashes, BTC-beta moves, basis breaks).
+UNKNOWN base figures draw no curve: the chart says so and why. Uncalibrated assumptions are said
+above the chart, with how far pmdesk's base uniMMR is from Binance's."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ import math
 from typing import Any
 
 import dash
-from dash import Output, html
+from dash import Input, Output, html
 
+from app.store.store import StoredReport
 from app.web.components import (
     COLORS,
     base_layout,
@@ -23,20 +26,47 @@ from app.web.components import (
     uni_mmr_axis,
     view,
 )
-from app.web.context import WebContext, redraw_on_new_report
+from app.web.context import WebContext
 from app.web.format import fmt_pct
+from app.web.ladder import band_word, ladder_hint, top_level
+from app.web.view import calibration_words, unknown_reasons
 from risk.model import RiskRules
 
 VIEW = "stress"
 Y_FLOOR = 0.5  # the log axis starts here: below liquidation, still readable
 
 
+def unknown_figure(rules: RiskRules, revision: str) -> dict[str, Any]:
+    """No curve when the base figures are unknown: the product's levels and the words."""
+    return {
+        "data": threshold_traces(rules, [-60, 60]),
+        "layout": base_layout(
+            revision,
+            annotations=[
+                {
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "text": "⊘ UNKNOWN — stress figures unavailable",
+                    "showarrow": False,
+                    "font": {"color": COLORS["unknown"], "size": 34},
+                }
+            ],
+            xaxis={"ticksuffix": " %", "range": [-61, 61], "gridcolor": COLORS["grid"]},
+            yaxis=uni_mmr_axis(range=[math.log10(Y_FLOOR), math.log10(10.0)]),
+        ),
+    }
+
+
 def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> dict[str, Any]:
+    if detail.get("state") == "UNKNOWN":
+        return unknown_figure(rules, revision)
     grid_ = detail["stress"]
     # JSON null is an infinite uniMMR (no margin at that move): drawn as a gap.
     ys = [y if y is not None and y > 0 else None for y in grid_["uni_mmr"]]
     finite = [y for y in ys if y is not None]
-    top = max([*finite, rules.margin_call_uni_mmr * 2]) if finite else 10.0
+    top = max([*finite, top_level(rules) * 2]) if finite else 10.0
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     shock = detail["liquidation_shock"]
@@ -111,14 +141,15 @@ def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> di
     }
 
 
-def scenario_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def scenario_rows(detail: dict[str, Any], rules: RiskRules | None = None) -> list[dict[str, Any]]:
+    rules = rules or RiskRules()
     return [
         {
             "key": f"{s['kind']}:{s['name']}",
             "kind": s["kind"],
             "name": s["name"],
             "uni_mmr": s["uni_mmr"],
-            "status": s["status"].replace("_", " "),
+            "status": band_word(s["status"], rules),
             "equity_usd": s["equity_usd"],
             "mm_usd": s["maint_margin_usd"],
             "source": s["source"],
@@ -143,14 +174,33 @@ SCENARIO_COLUMNS = [
 ]
 
 
-def layout() -> html.Div:
+def stress_note(report: StoredReport, detail: dict[str, Any]) -> tuple[str, str]:
+    """(words, css class) above the chart: UNKNOWN and why, or uncalibrated and by how much."""
+    if report.unknown:
+        reasons = unknown_reasons(report, detail)
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+        first = reasons[0] if reasons else "an input could not be read"
+        return (
+            f"⊘ UNKNOWN — no stress figures until every input is read: {first}{more}",
+            "stress-note note-unknown",
+        )
+    word, sentence = calibration_words(report, detail)
+    if word == "uncalibrated":
+        return sentence, "stress-note note-uncalibrated"
+    return "", "stress-note"
+
+
+def layout(rules: RiskRules | None = None) -> html.Div:
+    rules = rules or RiskRules()
     return view(
         VIEW,
         panel(
             "uniMMR under a uniform move",
             "Every non-stable asset moves by the same % at once (stablecoins hold); uniMMR "
             "is recomputed with collateral tiers and brackets at each step. The red lines "
-            "are the moves, found by root search, at which the account liquidates.",
+            "are the moves, found by root search, at which the account liquidates. Dashed: "
+            f"the levels Binance publishes for the product. {ladder_hint(rules)}",
+            html.Div("", id="stress-note", className="stress-note", hidden=True),
             chart("stress-chart", "52vh"),
         ),
         panel(
@@ -163,14 +213,29 @@ def layout() -> html.Div:
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
-    redraw_on_new_report(
-        app,
-        ctx,
-        VIEW,
-        [Output("stress-chart", "figure"), Output("scenario-grid", "rowData")],
-        lambda account, detail: (
-            stress_figure(detail, ctx.rules, f"stress-{account}"),
-            scenario_rows(detail),
-        ),
-        lambda account: (empty_figure(account), []),
+    @app.callback(
+        Output("stress-chart", "figure"),
+        Output("scenario-grid", "rowData"),
+        Output("stress-note", "children"),
+        Output("stress-note", "className"),
+        Output("stress-note", "hidden"),
+        Input("report-key", "data"),
+        Input("view", "value"),
+        Input("account", "value"),
     )
+    def refresh(_key: object, shown: str, picked: str | None) -> tuple[Any, ...]:
+        if shown != VIEW:
+            raise dash.exceptions.PreventUpdate
+        account = ctx.account(picked)
+        latest = ctx.latest(account)
+        if latest is None:
+            return empty_figure(account), [], "", "stress-note", True
+        report, detail = latest
+        note, note_class = stress_note(report, detail)
+        return (
+            stress_figure(detail, ctx.rules, f"stress-{account}"),
+            scenario_rows(detail, ctx.rules),
+            note,
+            note_class,
+            not note,
+        )

@@ -13,7 +13,7 @@ from dash import Input, Output, State, dcc, html
 from app.replay import report_inputs
 from app.web.components import grid, panel, text_col
 from app.web.context import WebContext
-from app.web.format import fmt_pct, fmt_signed, fmt_uni_mmr, fmt_usd
+from app.web.format import UNKNOWN_TEXT, fmt_pct, fmt_signed, fmt_uni_mmr, fmt_usd
 from app.web.view import margin_usage, utc_clock
 from risk.model import RiskReport
 from risk.whatif import (
@@ -37,11 +37,23 @@ KINDS = {
 }
 
 
+SIDES = {
+    "BOTH": "one-way (BOTH)",
+    "LONG": "hedge mode: LONG side",
+    "SHORT": "hedge mode: SHORT side",
+}
+UNKNOWN = UNKNOWN_TEXT
+
+
 class ChangeError(ValueError):
     """A what-if line that cannot be read; the message says what to fix."""
 
 
-def parse_change(kind: str | None, name: str | None, amount: float | None) -> Change:
+def parse_change(
+    kind: str | None, name: str | None, amount: float | None, side: str | None = "BOTH"
+) -> Change:
+    """One form line → a change. ``side``: the futures position side (hedge mode: LONG or
+    SHORT; one-way: BOTH); ignored for the other kinds."""
     name = (name or "").strip().upper()
     if kind not in KINDS:
         raise ChangeError("pick what to change")
@@ -50,7 +62,10 @@ def parse_change(kind: str | None, name: str | None, amount: float | None) -> Ch
     if amount is None or not math.isfinite(amount) or amount == 0:
         raise ChangeError("give a non-zero amount (+ buy / in / borrow, − sell / out / repay)")
     if kind in ("UM", "CM"):
-        return FuturesTrade(kind, name, amount)
+        side = side or "BOTH"
+        if side not in SIDES:
+            raise ChangeError("pick the position side: BOTH (one-way), LONG or SHORT (hedge mode)")
+        return FuturesTrade(kind, name, amount, side=side)
     if kind == "spot":
         return SpotTrade(name, amount)
     if kind == "transfer":
@@ -62,7 +77,9 @@ def describe(c: Change) -> str:
     if isinstance(c, FuturesTrade):
         verb = "buy" if c.amount > 0 else "sell"
         unit = "contracts" if c.venue == "CM" else ""
-        return f"{c.venue} {verb} {abs(c.amount):,g} {unit} {c.symbol}".replace("  ", " ")
+        side = "" if c.side == "BOTH" else f" on the {c.side} side"
+        text = f"{c.venue} {verb} {abs(c.amount):,g} {unit} {c.symbol}{side}"
+        return text.replace("  ", " ")
     if isinstance(c, SpotTrade):
         return f"spot {'buy' if c.qty > 0 else 'sell'} {abs(c.qty):,g} {c.asset} for {c.quote}"
     if isinstance(c, Transfer):
@@ -70,17 +87,42 @@ def describe(c: Change) -> str:
     return f"{'borrow' if c.qty > 0 else 'repay'} {abs(c.qty):,g} {c.asset}"
 
 
+def _bad(value: float | None) -> bool:
+    return value is not None and math.isnan(value)
+
+
+def _known(value: float, text: str) -> tuple[str, float | None]:
+    """A figure and its number for the change column; NaN (not computable) reads "unknown"."""
+    return (UNKNOWN, math.nan) if math.isnan(value) else (text, value)
+
+
+def _uni(uni: float) -> tuple[str, float | None]:
+    """uniMMR: ∞ (no maintenance margin) and "≤ 0" (adjusted equity ≤ 0 with no MM to divide
+    by) have no change to show; NaN reads "unknown"."""
+    return (fmt_uni_mmr(uni), None) if math.isinf(uni) else _known(uni, fmt_uni_mmr(uni))
+
+
 def _figures(r: RiskReport) -> dict[str, tuple[str, float | None]]:
     s = r.liquidation_shock
+    equity, mm = r.adjusted_equity_usd, r.maint_margin.total_usd
+    usage = (
+        (UNKNOWN, math.nan)
+        if math.isnan(equity) or math.isnan(mm)
+        else (margin_usage(mm, equity), None)
+    )
     return {
-        "uniMMR": (fmt_uni_mmr(r.uni_mmr), None if math.isinf(r.uni_mmr) else r.uni_mmr),
+        "uniMMR": _uni(r.uni_mmr),
         "Status": (r.status.value.replace("_", " "), None),
-        "Adjusted equity": (fmt_usd(r.adjusted_equity_usd), r.adjusted_equity_usd),
-        "Maintenance margin": (fmt_usd(r.maint_margin.total_usd), r.maint_margin.total_usd),
-        "Margin usage": (margin_usage(r.maint_margin.total_usd, r.adjusted_equity_usd), None),
-        "Liquidation ↓": (fmt_pct(s.down_pct, none="never"), s.down_pct),
-        "Liquidation ↑": (fmt_pct(s.up_pct, none="none found"), s.up_pct),
-        "Top-up to target": (fmt_usd(r.top_up_usd), r.top_up_usd),
+        "Adjusted equity": _known(equity, fmt_usd(equity)),
+        "Maintenance margin": _known(mm, fmt_usd(mm)),
+        "Margin usage": usage,
+        "Liquidation ↓": (fmt_pct(s.down_pct, none="never"), s.down_pct)
+        if not _bad(s.down_pct)
+        else (UNKNOWN, math.nan),
+        "Liquidation ↑": (fmt_pct(s.up_pct, none="none found"), s.up_pct)
+        if not _bad(s.up_pct)
+        else (UNKNOWN, math.nan),
+        "Top-up to target": _known(r.top_up_usd, fmt_usd(r.top_up_usd)),
     }
 
 
@@ -90,12 +132,30 @@ def compare_rows(result: WhatIf) -> list[dict[str, Any]]:
     for name, (b_text, b) in before.items():
         a_text, a = after[name]
         change = "" if b is None or a is None else fmt_signed(a - b)
+        if _bad(a) or _bad(b):
+            change = UNKNOWN
         if name == "Status" and b_text != a_text:
             change = "changes"
         rows.append(
             {"key": name, "figure": name, "before": b_text, "after": a_text, "change": change}
         )
     return rows
+
+
+def basis_text(account: str, data_time: str, result: WhatIf) -> str:
+    """Where the figures come from, and what the after-figures assume."""
+    text = f"{account}, report of {data_time}"
+    a = result.before.assumptions
+    if a is not None:
+        loans = ", ".join(f"{k} {v:.2%}" for k, v in sorted(a.loan_mmr.items()))
+        text += (
+            f". After: valued with the report's {a.collateral_table} collateral table"
+            + (f" and loan MMR {loans}" if loans else "")
+            + "; Binance's own figures describe the book before the change, so none are used"
+        )
+    if result.before.state == "UNKNOWN" or result.after.state == "UNKNOWN":
+        text += ". Some inputs are missing or unreadable: figures that need them read “unknown”"
+    return text
 
 
 COLUMNS = [
@@ -115,7 +175,9 @@ def layout() -> html.Div:
                 "Try a change",
                 "Futures and spot trades happen at today's mark or index price (no fee, no "
                 "slippage), so they move exposure and margin, not equity. Transfers and loans "
-                "move equity and debt. Nothing is sent to the exchange: pmdesk cannot trade.",
+                "move equity and debt. Futures side: BOTH for a one-way account; in hedge mode "
+                "LONG or SHORT changes that side's position only. Nothing is sent to the "
+                "exchange: pmdesk cannot trade.",
                 html.Div(
                     [
                         dcc.Dropdown(
@@ -124,6 +186,14 @@ def layout() -> html.Div:
                             value="UM",
                             clearable=False,
                             className="whatif-kind",
+                        ),
+                        dcc.Dropdown(
+                            id="whatif-side",
+                            options=[{"label": v, "value": k} for k, v in SIDES.items()],
+                            value="BOTH",
+                            clearable=False,
+                            className="whatif-kind",
+                            style={"minWidth": "15em"},
                         ),
                         dcc.Input(
                             id="whatif-name",
@@ -167,21 +237,29 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("whatif-add", "n_clicks"),
         Input("whatif-clear", "n_clicks"),
         State("whatif-kind", "value"),
+        State("whatif-side", "value"),
         State("whatif-name", "value"),
         State("whatif-amount", "value"),
         State("whatif-changes", "data"),
         prevent_initial_call=True,
     )
     def edit(
-        _add: int, _clear: int, kind: str, name: str, amount: float | None, changes: list[Any]
+        _add: int,
+        _clear: int,
+        kind: str,
+        side: str | None,
+        name: str,
+        amount: float | None,
+        changes: list[Any],
     ) -> tuple[list[Any], str]:
         if dash.ctx.triggered_id == "whatif-clear":
             return [], ""
         try:
-            parse_change(kind, name, amount)
+            parse_change(kind, name, amount, side)
         except ChangeError as err:
             return changes, str(err)
-        return [*changes, {"kind": kind, "name": name, "amount": amount}], ""
+        line = {"kind": kind, "name": name, "amount": amount, "side": side or "BOTH"}
+        return [*changes, line], ""
 
     @app.callback(
         Output("whatif-list", "children"),
@@ -197,7 +275,9 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         if view != VIEW:
             raise dash.exceptions.PreventUpdate
         account = ctx.account(picked)
-        parsed = [parse_change(c["kind"], c["name"], c["amount"]) for c in changes]
+        parsed = [
+            parse_change(c["kind"], c["name"], c["amount"], c.get("side", "BOTH")) for c in changes
+        ]
         items = [html.Li(describe(c)) for c in parsed] or [
             html.Li("no change yet", className="muted")
         ]
@@ -209,5 +289,5 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             result = what_if(snapshot, market, ctx.rules, parsed)
         except WhatIfError as err:
             return items, [], "", f"cannot apply: {err}"
-        basis = f"{account}, report of {utc_clock(report.data_time_ms)}"
+        basis = basis_text(account, utc_clock(report.data_time_ms), result)
         return items, compare_rows(result), basis, ""

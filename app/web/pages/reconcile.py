@@ -1,0 +1,421 @@
+"""Binance vs pmdesk: each headline figure as Binance reports it beside pmdesk's recomputation
+(uniMMR, adjusted equity, maintenance margin, its futures and loan parts), the difference in USD
+and in %, which part explains it; each position's maintenance margin on both sides; and the
+assumptions pmdesk had to settle because Binance does not publish them per account (which
+collateral table, the margin-loan MMR), with how each was settled. When those assumptions do not
+reproduce Binance's figures the stress figures are *uncalibrated*, and the view says by how much.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dash
+from dash import Input, Output, html
+
+from app.store.store import StoredReport
+from app.web.components import grid, num_col, panel, text_col, view
+from app.web.context import WebContext
+from app.web.format import (
+    NONE,
+    UNKNOWN_TEXT,
+    fmt_rel,
+    fmt_share,
+    fmt_signed,
+    fmt_signed_usd,
+    fmt_uni_mmr,
+    fmt_usd,
+    is_unknown,
+    mark_unknown,
+)
+from app.web.ladder import PRODUCT_NAME, ladder_hint
+from app.web.view import (
+    agreement,
+    binance_uni_mmr,
+    calibration_words,
+    detail_uni_mmr,
+    unknown_reasons,
+    utc_clock,
+)
+from risk.calibrate import rel_diff
+from risk.model import (
+    COLLATERAL_TABLE_PATH,
+    LOAN_MMR_ASSUMED,
+    LOAN_MMR_FROM_BINANCE,
+    LOAN_MMR_IMPLIED,
+    Product,
+    RiskRules,
+)
+
+VIEW = "reconcile"
+NOT_REPORTED = "not reported"
+
+LOAN_SOURCE_WORDS = {
+    LOAN_MMR_FROM_BINANCE: "from Binance (the leverage /sapi/v1/portfolio/margin-asset-leverage "
+    "reports, through the uniMMR FAQ's leverage → MMR table)",
+    LOAN_MMR_IMPLIED: "implied by Binance's MM (accountMaintMargin − its positions' "
+    "maintMargin, over the loans at index price)",
+    LOAN_MMR_ASSUMED: "assumed (pmdesk's conservative default: Binance's figures could not "
+    "tell it)",
+}
+FIGURES = (
+    (
+        "uni_mmr",
+        "uniMMR",
+        "Binance: uniMMR of /papi/v1/account. pmdesk: adjusted equity ÷ maintenance margin.",
+    ),
+    (
+        "adjusted_equity_usd",
+        "Adjusted equity",
+        "Binance: accountEquity. pmdesk: Σ equity × index price × collateral rate of the "
+        "table in use; debts in full.",
+    ),
+    (
+        "maint_margin_usd",
+        "Maintenance margin",
+        "Binance: accountMaintMargin. pmdesk: futures bracket MM + loan MM.",
+    ),
+    (
+        "futures_mm_usd",
+        "  of which futures MM",
+        "Binance: Σ each position's maintMargin (/papi/v1/um/account, /papi/v1/cm/account) "
+        "at its margin asset's index price. pmdesk: from the leverage brackets.",
+    ),
+    (
+        "loan_mm_usd",
+        "  of which loan MM",
+        "Binance: the residual — accountMaintMargin minus its positions' maintMargin. "
+        "pmdesk: Σ loan × index price × loan MMR (see the assumptions).",
+    ),
+)
+
+
+def _usd_or_unknown(value: float | None) -> float:
+    """pmdesk's own USD figure from the stored detail: JSON null is unknown (NaN)."""
+    return math.nan if value is None else float(value)
+
+
+def _row(
+    key: str,
+    label: str,
+    hint: str,
+    binance: float | None,
+    pmdesk: float,
+    rel: float | None,
+    tolerance: float,
+    fmt: Any,
+) -> dict[str, Any]:
+    both = binance is not None and math.isfinite(binance) and math.isfinite(pmdesk)
+    diff = pmdesk - binance if both and binance is not None else None
+    differs = rel is not None and math.isfinite(rel) and abs(rel) > tolerance
+    if binance is not None and not is_unknown(pmdesk) and rel is None:
+        # One side ∞ (no MM) and the other not: they differ, with no % to say it.
+        differs = differs or (math.isinf(binance) != math.isinf(pmdesk))
+    signed = fmt_signed if key == "uni_mmr" else fmt_signed_usd
+    diff_text = NONE if diff is None else signed(diff)
+    if is_unknown(pmdesk):
+        diff_text = UNKNOWN_TEXT
+    return {
+        "key": key,
+        "figure": label,
+        "hint": hint,
+        "binance": NOT_REPORTED if binance is None else fmt(binance),
+        "pmdesk": fmt(pmdesk),
+        "diff": diff_text,
+        "diff_pct": UNKNOWN_TEXT if is_unknown(pmdesk) else fmt_rel(rel, 2),
+        "differs": differs,
+    }
+
+
+def figure_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each figure on both sides, its difference (pmdesk − Binance) in its unit and relative to
+    Binance's (``rel_diff``: over |Binance|, at least 1 USD), and whether it is beyond the
+    tolerance. Empty when Binance's figures were not read."""
+    rec = detail.get("reconciliation")
+    if rec is None:
+        return []
+    tol = float(rec["tolerance"])
+    out = []
+    for key, label, hint in FIGURES:
+        if key == "uni_mmr":
+            b: float | None = binance_uni_mmr(rec)
+            p = detail_uni_mmr(detail)
+            rel = rec["rel_diff"]["uni_mmr"]
+            out.append(_row(key, label, hint, b, p, rel, tol, fmt_uni_mmr))
+            continue
+        if key in ("adjusted_equity_usd", "maint_margin_usd"):
+            b, p = rec["binance"][key], _usd_or_unknown(rec["pmdesk"][key])
+            rel = rec["rel_diff"][key]
+        else:
+            b, p = rec[key]["binance"], _usd_or_unknown(rec[key]["pmdesk"])
+            rel = rel_diff(p, b) if b is not None and math.isfinite(p) else None
+        out.append(_row(key, label, hint, b, p, rel, tol, fmt_usd))
+    return out
+
+
+def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each position's maintenance margin: pmdesk's (brackets) against Binance's maintMargin."""
+    rec = detail.get("reconciliation")
+    if rec is None:
+        return []
+    ours = {(p["venue"], p["symbol"], p["position_side"]) for p in detail.get("positions", [])}
+    rows = []
+    for p in rec["positions"]:
+        key = (p["venue"], p["symbol"], p["position_side"])
+        mine, theirs = p["pmdesk_mm_usd"], p["binance_mm_usd"]
+        diff = None if mine is None or theirs is None else mine - theirs
+        note = ""
+        if theirs is None:
+            note = "not listed by Binance"
+        elif key not in ours:
+            note = "Binance charges MM for a position pmdesk does not see"
+        rows.append(
+            mark_unknown(
+                {
+                    "key": ":".join(key),
+                    "venue": p["venue"],
+                    "symbol": p["symbol"],
+                    "side": p["position_side"],
+                    "pmdesk_mm": mine,
+                    "binance_mm": theirs,
+                    "diff_usd": diff,
+                    "diff_pct": None if diff is None else 100 * rel_diff(mine, theirs),
+                    "note": note,
+                },
+                ["pmdesk_mm"] + (["diff_usd", "diff_pct"] if theirs is not None else []),
+            )
+        )
+    return rows
+
+
+def _pct_of(rate: float) -> str:
+    return f"{100 * rate:,.2f} %"
+
+
+def assumption_rows(detail: dict[str, Any], rules: RiskRules) -> list[tuple[str, str]]:
+    """(what, how pmdesk settled it) for every input Binance does not publish per account."""
+    a = detail.get("assumptions")
+    if a is None:
+        return [("Assumptions", "not recorded with this report")]
+    product = Product(a["product"])
+    table = a["collateral_table"]
+    diffs = a.get("equity_rel_diff") or {}
+    per_table = " · ".join(
+        f"{t} {fmt_rel(d, 2)}" + (" (in use)" if t == table else "")
+        for t, d in sorted(diffs.items())
+    )
+    loans = a.get("loan_mmr") or {}
+    leverage = a.get("loan_leverage") or {}
+    source = a.get("loan_mmr_source") or NONE
+    rows = [
+        ("Product", f"{PRODUCT_NAME[product]} ({product.value})"),
+        ("Binance's levels", ladder_hint(rules)),
+        (
+            "Collateral table",
+            f"{table} — {COLLATERAL_TABLE_PATH.get(table, 'unknown path')}",
+        ),
+        ("Why this table", a.get("collateral_source") or NONE),
+        (
+            "Adjusted equity vs Binance's accountEquity, per table",
+            per_table or "not compared: Binance's accountEquity unavailable",
+        ),
+        (
+            "Loan MMR",
+            " · ".join(f"{asset} {_pct_of(r)}" for asset, r in sorted(loans.items())) or "no loans",
+        ),
+        ("Loan MMR source", LOAN_SOURCE_WORDS.get(source, source)),
+    ]
+    if leverage:
+        whose = (
+            "as Binance reports it"
+            if source == LOAN_MMR_FROM_BINANCE
+            else "pmdesk's setting (margin_leverage): Binance does not report it for this account"
+        )
+        rows.append(
+            (
+                "Loan leverage (initial margin only)",
+                " · ".join(f"{asset} {x:g}x" for asset, x in sorted(leverage.items()))
+                + f" — {whose}",
+            )
+        )
+    rec = detail.get("reconciliation")
+    tol = fmt_share(rec["tolerance"] if rec else rules.reconcile_tolerance)
+    rows.append(
+        (
+            "Calibrated",
+            f"yes — these choices reproduce Binance's figures within ±{tol}"
+            if a["calibrated"]
+            else f"NO — these choices do not reproduce Binance's figures within ±{tol}: the "
+            "stress figures are uncalibrated",
+        )
+    )
+    rows += [("Note", n) for n in a.get("notes") or ()]
+    rows += [("Warning", w) for w in detail.get("warnings") or ()]
+    return rows
+
+
+def calibration_line(report: StoredReport, detail: dict[str, Any]) -> tuple[str, str]:
+    """(words, css class) for the calibration: what it rests on, or by how much it is off."""
+    word, sentence = calibration_words(report, detail)
+    if word == "uncalibrated":
+        return sentence, "recon-calibration recon-uncalibrated"
+    if word == "calibrated":
+        a = detail.get("assumptions") or {}
+        return (
+            f"CALIBRATED — the {a.get('collateral_table', '?')} collateral table and the loan "
+            f"MMR ({a.get('loan_mmr_source', '?')}) reproduce Binance's figures: the stress "
+            "figures rest on them.",
+            "recon-calibration recon-calibrated",
+        )
+    return "Calibration not recorded with this report.", "recon-calibration"
+
+
+def _figure_table(rows: list[dict[str, Any]]) -> list[html.Tr]:
+    head = html.Tr(
+        [
+            html.Th("Figure"),
+            html.Th("Binance"),
+            html.Th("pmdesk"),
+            html.Th("Difference"),
+            html.Th("Difference %"),
+        ]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(r["figure"], className="recon-figure"),
+                html.Td(r["binance"], className="num"),
+                html.Td(
+                    r["pmdesk"],
+                    className="num cell-unknown" if r["pmdesk"] == UNKNOWN_TEXT else "num",
+                ),
+                html.Td(r["diff"], className="num"),
+                html.Td(r["diff_pct"], className="num"),
+            ],
+            title=r["hint"],
+            className="recon-row recon-row-differs" if r["differs"] else "recon-row",
+            **{"data-key": r["key"]},
+        )
+        for r in rows
+    ]
+    return [head, *body]
+
+
+POSITION_COLUMNS = [
+    text_col("venue", "Venue", "UM = USD-M futures, CM = COIN-M futures."),
+    text_col("symbol", "Symbol", "The contract."),
+    text_col("side", "Side", "Position side (BOTH in one-way mode)."),
+    num_col("pmdesk_mm", "pmdesk MM", "pmdesk's maintenance margin from the brackets, USD."),
+    num_col(
+        "binance_mm",
+        "Binance MM",
+        "Binance's maintMargin for the position, at its margin asset's index price, USD.",
+    ),
+    num_col("diff_usd", "Diff (USD)", "pmdesk − Binance, USD.", spec="+,.2f"),
+    num_col("diff_pct", "Diff %", "(pmdesk − Binance) ÷ Binance.", spec="+,.2f", suffix=" %"),
+    text_col("note", "Note", "A position one side lists and the other does not.", minWidth=260),
+]
+
+
+def layout(rules: RiskRules | None = None) -> html.Div:
+    rules = rules or RiskRules()
+    tol = f"±{100 * rules.reconcile_tolerance:g} %"
+    return view(
+        VIEW,
+        panel(
+            "Binance vs pmdesk",
+            "pmdesk recomputes every figure from Binance's published rules; Binance reports "
+            "its own for the same account poll (/papi/v1/account, and each position's "
+            f"maintMargin). They match when each is within {tol}. A difference says which "
+            "side of the formula explains it; the assumptions below say what pmdesk had to "
+            "settle itself.",
+            html.Div("—", id="recon-headline", className="recon-headline recon-na"),
+            html.Div("", id="recon-explained", className="recon-explained"),
+            html.Div("", id="recon-calibration", className="recon-calibration"),
+            html.Ul([], id="recon-reasons", className="unknown-reasons", hidden=True),
+            html.Table([], id="recon-figures", className="recon-table"),
+            html.Div("", id="recon-asof", className="muted recon-asof"),
+        ),
+        panel(
+            "Maintenance margin per position",
+            "Each futures position's maintenance margin: pmdesk's from the leverage brackets, "
+            "Binance's maintMargin from /papi/v1/um/account and /papi/v1/cm/account.",
+            grid(
+                "recon-positions-grid",
+                POSITION_COLUMNS,
+                "pmdesk-vs-binance-positions",
+                no_rows="No futures positions on either side",
+            ),
+        ),
+        panel(
+            "Assumptions",
+            "What Binance does not publish per account, and how pmdesk settled it: the "
+            "collateral table whose adjusted equity reproduces Binance's accountEquity, and the "
+            "margin-loan MMR (from Binance, implied by its MM, or assumed).",
+            html.Table([], id="recon-assumptions", className="recon-assumptions"),
+        ),
+    )
+
+
+def render(
+    report: StoredReport | None, detail: dict[str, Any] | None, rules: RiskRules
+) -> tuple[Any, ...]:
+    """Every output of the view, from the newest report and its detail."""
+    if report is None or detail is None:
+        return ("— no data yet", "recon-headline recon-na", "", "", "recon-calibration",
+                [], True, [], [], [], "")  # fmt: skip
+    mark, mark_class = agreement(report, detail, rules.reconcile_tolerance)
+    rec = detail.get("reconciliation")
+    explained = ""  # agreeing: the mark says it all
+    if rec is None:
+        explained = "/papi/v1/account was not read: nothing of Binance's to compare"
+    elif rec["agrees"] is False:
+        explained = f"Explained by {rec['explained_by']}"
+    elif rec["agrees"] is None:
+        explained = rec["explained_by"]
+    calibration, calibration_class = calibration_line(report, detail)
+    reasons = unknown_reasons(report, detail) if report.unknown else ()
+    assumptions = [
+        html.Tr([html.Th(what), html.Td(how)], className=f"assume-{what.split()[0].lower()}")
+        for what, how in assumption_rows(detail, rules)
+    ]
+    return (
+        mark,
+        f"recon-headline {mark_class}",
+        explained,
+        calibration,
+        calibration_class,
+        [html.Li(r) for r in reasons],
+        not reasons,
+        _figure_table(figure_rows(detail)),
+        position_rows(detail),
+        assumptions,
+        f"Binance's figures from the account poll of {utc_clock(report.positions_at_ms)}; "
+        f"pmdesk's from the report of {utc_clock(report.data_time_ms)}.",
+    )
+
+
+def register(app: dash.Dash, ctx: WebContext) -> None:
+    @app.callback(
+        Output("recon-headline", "children"),
+        Output("recon-headline", "className"),
+        Output("recon-explained", "children"),
+        Output("recon-calibration", "children"),
+        Output("recon-calibration", "className"),
+        Output("recon-reasons", "children"),
+        Output("recon-reasons", "hidden"),
+        Output("recon-figures", "children"),
+        Output("recon-positions-grid", "rowData"),
+        Output("recon-assumptions", "children"),
+        Output("recon-asof", "children"),
+        Input("report-key", "data"),
+        Input("view", "value"),
+        Input("account", "value"),
+    )
+    def refresh(_key: object, shown: str, picked: str | None) -> tuple[Any, ...]:
+        if shown != VIEW:
+            raise dash.exceptions.PreventUpdate
+        latest = ctx.latest(ctx.account(picked))
+        report, detail = latest if latest is not None else (None, None)
+        return render(report, detail, ctx.rules)
