@@ -7,6 +7,7 @@ floors of +∞ so a broadcast comparison finds each value's tier. Pure: no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -153,6 +154,26 @@ def _relevant(reason: UnknownReason, assets: set[str], symbols: set[str], table:
     if tables.get(reason.path, table) != table:
         return False
     return not reason.item or reason.item in assets or reason.item in symbols
+
+
+def with_collateral_table(book: Book, market: MarketState, table: str) -> Book:
+    """The same book valued with Binance's other collateral table: its rates, and its
+    problems instead of the first table's (the brackets and prices stay as compiled)."""
+    collateral, listed = collateral_table(market, table, book.assets)
+    paths = set(COLLATERAL_TABLE_PATH.values())
+    symbols = set(book.um_symbol) | set(book.cm_symbol)
+    reasons = [r for r in book.reasons if r.path not in paths] + [
+        r
+        for r in market.problems
+        if r.path == COLLATERAL_TABLE_PATH[table] and _relevant(r, set(book.assets), symbols, table)
+    ]
+    return dataclasses.replace(
+        book,
+        collateral=collateral,
+        has_collateral_rate=listed,
+        collateral_table=table,
+        reasons=tuple(reasons),
+    )
 
 
 def compile_book(

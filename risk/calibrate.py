@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from risk.book import Book, collateral_table
+from risk.book import Book, collateral_table, with_collateral_table
 from risk.model import (
     FLAT,
     LOAN_MMR_ASSUMED,
@@ -191,9 +191,7 @@ def calibrate(
     """The collateral table and loan MMR for this account, and how each was settled.
     ``calibrated`` is set by the evaluation, once pmdesk's figures are compared with Binance's."""
     table, how, diffs, _reproduces = choose_table(book, snapshot, market, rules.reconcile_tolerance)
-    chosen = dataclasses.replace(
-        book, collateral=collateral_table(market, table, book.assets)[0], collateral_table=table
-    )
+    chosen = with_collateral_table(book, market, table)
     loan_mmr, source, leverage, notes = choose_loan_mmr(chosen, snapshot, market, rules)
     return Assumptions(
         product=rules.product,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from risk.book import Book, IntArray, TierTable, compile_book
+from risk.book import Book, IntArray, TierTable, compile_book, with_collateral_table
 from risk.calibrate import calibrate
 from risk.classic import ClassicComparison
 from risk.liquidation import LADDERS, liquidation_shocks
@@ -372,9 +372,10 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
     book = compile_book(snapshot, market, rules)
     assumptions = rules.assumptions or calibrate(book, snapshot, market, rules)
     if rules.assumptions is None:
-        book = compile_book(
-            snapshot, market, rules, assumptions.collateral_table, assumptions.loan_mmr
-        )
+        if assumptions.collateral_table != book.collateral_table:
+            book = with_collateral_table(book, market, assumptions.collateral_table)
+        loan_mmr = [assumptions.loan_mmr_of(a, rules.default_loan_mmr) for a in book.assets]
+        book = dataclasses.replace(book, loan_mmr=np.array(loan_mmr, dtype=np.float64))
     base = base_margins(book)
     value = qty_usd(book.equity_qty, book.price_usd)
     adjusted_by_asset = adjusted_equity_rows(book, value[None, :])[0]

@@ -448,12 +448,6 @@ class HedgeRow:
     own_collateral_usd: float = 0.0  # this asset's holdings as PM counts them (after haircut)
 
     @property
-    def pm_collateral_saving_usd(self) -> float:
-        """Futures IM of this asset's legs that its own holdings cover under PM; classic
-        margin would need it posted again, in the futures wallet, on top of the holdings."""
-        return min(self.futures_initial_usd, max(self.own_collateral_usd, 0.0))
-
-    @property
     def net_qty(self) -> float:
         return self.long_qty - self.short_qty
 

@@ -143,6 +143,17 @@ class StoredReport:
 
 
 @dataclass(frozen=True)
+class ReportedPoint:
+    """One account poll: pmdesk's uniMMR beside the one Binance reported for it."""
+
+    at_ms: int
+    uni_mmr: float | None  # pmdesk's (None: unknown)
+    reported_uni_mmr: float | None  # Binance's (None: not reported; ∞: no MM)
+    agrees: bool | None
+    rel_diff: float | None
+
+
+@dataclass(frozen=True)
 class StoredStatusChange:
     at_ms: int
     from_status: str | None
@@ -713,6 +724,28 @@ class Store:
                 .order_by(RollupRow.start_ms)
             )
             return [Bucket(*r) for r in rows]
+
+    def reported_points(self, account: str, since_ms: int) -> list[ReportedPoint]:
+        """The account's polls from ``since_ms`` on with Binance's uniMMR beside pmdesk's,
+        oldest first (reports between polls only move marks and carry the poll's figures)."""
+        with Session(self.engine) as s:
+            rows = s.execute(
+                select(
+                    ReportRow.data_time_ms,
+                    ReportRow.uni_mmr,
+                    ReportRow.reported_uni_mmr,
+                    ReportRow.recon_agrees,
+                    ReportRow.recon_uni_mmr_rel_diff,
+                )
+                .join(SnapshotRow, SnapshotRow.id == ReportRow.snapshot_id)
+                .where(
+                    ReportRow.account == account,
+                    ReportRow.data_time_ms >= since_ms,
+                    SnapshotRow.base_snapshot_id.is_(None),
+                )
+                .order_by(ReportRow.data_time_ms, ReportRow.id)
+            )
+            return [ReportedPoint(*r) for r in rows]
 
     def status_changes(self, account: str, since_ms: int) -> list[StoredStatusChange]:
         with Session(self.engine) as s:

@@ -717,7 +717,8 @@ def parse_mark_prices(
         if isinstance(chosen, _FieldError):
             continue
         if not (math.isfinite(chosen) and chosen > 0):
-            problems.add(path, "markPrice", f"mark {chosen!r} is not a price", symbol, MM_ONLY)
+            said = "missing or unreadable" if math.isnan(chosen) else f"{chosen:g}, not a price"
+            problems.add(path, "markPrice", f"mark {said}", symbol, MM_ONLY)
             continue
         marks[symbol] = chosen
     for symbol, value in premium.items():  # other symbols (index drivers, what-if)

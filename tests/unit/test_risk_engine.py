@@ -150,14 +150,13 @@ def test_hedge_rows() -> None:
     (btc,) = evaluate(basis(), market(), RiskRules()).hedges
     assert (btc.spot_qty, btc.um_qty, btc.net_qty, btc.gross_qty) == (2.0, -2.0, 0.0, 4.0)
     assert btc.hedge_ratio == 1.0
-    # The short perp's IM: 100,000 / 10 = 10,000; the 2 BTC count 95,000 under PM and cover
-    # it all — classic would want 10,000 USDT in the futures wallet on top of the spot.
+    # The short perp's IM: 100,000 / 10 = 10,000; the 2 BTC count 95,000 under PM, against
+    # every leg (2 · 50,000 · 95 %).
     assert btc.futures_initial_usd == pytest.approx(10_000.0)
     assert btc.own_collateral_usd == pytest.approx(95_000.0)
-    assert btc.pm_collateral_saving_usd == pytest.approx(10_000.0)
     (btc,) = evaluate(directional_long(), market(), RiskRules()).hedges
     assert (btc.net_qty, btc.hedge_ratio) == (1.0, 0.0)
-    assert btc.pm_collateral_saving_usd == 0.0  # nothing in BTC to back the long
+    assert btc.own_collateral_usd == 0.0  # nothing in BTC to back the long
 
 
 def test_initial_margin_and_withdrawable() -> None:

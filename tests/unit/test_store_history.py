@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
 from app.store.rollup import HOUR_S, MINUTE_S, Sample, fold, merge, open_bucket
 from app.store.store import CycleRecord, Store
 from risk.evaluate import evaluate
-from risk.model import MarginBand, RiskReport, RiskRules
+from risk.model import MarginBand, RiskReport, RiskRules, UnknownReason
 from tests.unit.risk_books import basis, market
 
 T0 = 1_700_000_040_000  # a whole minute, 14 minutes into its hour (1 700 000 040 mod 3600 = 840)
@@ -84,3 +85,41 @@ def test_store_records_status_changes_and_buckets(db_url: str) -> None:
     assert store.history_buckets("a", HOUR_S, T0) == hour
     assert [s.uni_mmr for s in store.history_samples("a", T0 + 1000)] == [1.4, 1.45, 1.6]
     store.close()
+
+
+def test_unknown_reports_are_stored_as_unknown_and_left_out_of_the_buckets(
+    db_url: str,
+) -> None:
+    # A report whose figures are unknown: NULL in the store, NaN read back, state and reasons
+    # kept; the history buckets skip it (a gap, not a low point) and the status change is there.
+    store = Store(db_url)
+    store.create_schema()
+    known = evaluate(basis(), market(), RiskRules())
+    nan = float("nan")
+    unknown = dataclasses.replace(
+        known,
+        uni_mmr=nan,
+        adjusted_equity_usd=nan,
+        status=MarginBand.UNKNOWN,
+        unknown_reasons=(UnknownReason("/papi/v1/balance", "asset", "duplicated row", "BTC"),),
+    )
+    first = store.write_cycle(_cycle_of(known, T0), computed_at_ms=T0)
+    store.write_cycle(_cycle_of(unknown, T0 + 2_000), computed_at_ms=T0 + 2_000)
+    latest = store.latest_report("a")
+    assert latest is not None and latest.unknown and latest.status == "UNKNOWN"
+    assert math.isnan(latest.uni_mmr) and math.isnan(latest.adjusted_equity_usd)
+    assert latest.unknown_reasons == ("/papi/v1/balance BTC: asset: duplicated row",)
+    (bucket,) = store.history_buckets("a", MINUTE_S, T0)
+    assert (bucket.n, bucket.worst_report_id) == (1, first.report_id)
+    assert [c.to_status for c in store.status_changes("a", T0)] == ["NORMAL", "UNKNOWN"]
+    # Binance's figure beside pmdesk's, for account polls only (a mark re-evaluation isn't one).
+    between = dataclasses.replace(_cycle_of(known, T0 + 3_000), base_snapshot_id=first.snapshot_id)
+    store.write_cycle(between, computed_at_ms=T0 + 3_000)
+    points = store.reported_points("a", T0)
+    assert [p.at_ms for p in points] == [T0, T0 + 2_000]
+    assert points[0].uni_mmr == pytest.approx(known.uni_mmr) and points[1].uni_mmr is None
+    store.close()
+
+
+def _cycle_of(report: RiskReport, at_ms: int) -> CycleRecord:
+    return CycleRecord("a", at_ms, at_ms, False, {}, report, None)

@@ -181,7 +181,8 @@ def test_unknown_reasons_in_plain_words_from_the_detail() -> None:
         "/papi/v1/um/positionRisk, field markPrice: no mark price",
     )
     assert reason_text("as stored") == "as stored"
-    # The parser's "mark nan is not a price": "nan" never reaches the screen.
+    # A reason stored by an older pmdesk ("mark nan is not a price"): "nan" never reaches the
+    # screen.
     stored = "/papi/v1/um/positionRisk BTCUSDT: markPrice: mark nan is not a price"
     assert reason_text(stored).endswith("markPrice: mark missing is not a price")
     assert reason_text(MARK_MISSING | {"problem": "mark -NaN"}).endswith(

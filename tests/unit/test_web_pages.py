@@ -12,7 +12,7 @@ import pytest
 
 from app.config import ConfigError
 from app.store.rollup import MINUTE_S, Sample, open_bucket
-from app.store.store import StoredEvent, StoredReport, StoredStatusChange
+from app.store.store import ReportedPoint, StoredEvent, StoredReport, StoredStatusChange
 from app.web.app import is_kiosk, next_account
 from app.web.auth import add_user, load_users
 from app.web.components import COLORS
@@ -20,7 +20,6 @@ from app.web.format import fmt_num, fmt_share, fmt_signed
 from app.web.pages.hedges import hedge_figure, hedge_table
 from app.web.pages.history import (
     RANGES,
-    ReportedPoint,
     history_figure,
     series_of_buckets,
     series_of_samples,
@@ -94,8 +93,8 @@ def test_hedge_table_and_chart_for_a_basis_trade() -> None:
         0,
         100,
     )
-    # The perp's IM at 10x is 10,000; the BTC held counts 95,000: PM covers all 10,000.
-    assert row["saving_usd"] == 10_000
+    # The 2 BTC held count 2 · 50,000 · 95 % = 95,000 under PM, against every leg.
+    assert row["pm_counts_usd"] == pytest.approx(95_000.0)
     fig = hedge_figure(detail, "r")
     bars = {t["name"]: t["x"] for t in fig["data"]}
     assert bars["Spot / wallets"] == [100_000] and bars["USD-M"] == [-100_000]
@@ -287,11 +286,11 @@ def test_stress_draws_only_the_levels_the_product_publishes() -> None:
     assert {r["status"] for r in scenario_rows(detail, PM)} <= {"NORMAL", "LIQUIDATION"}
 
 
-def test_unknown_hedge_saving_is_unknown_and_the_chart_still_draws() -> None:
+def test_an_unknown_mark_leaves_the_hedge_rows_known() -> None:
     detail = _mark_missing()
     (row,) = hedge_table(detail)
-    # The futures IM needs the mark: the saving is unknown; the 1 BTC long at the index is not.
-    assert row["saving_usd"] is None and row["unknown"] == ["saving_usd"]
+    # Exposure needs no mark: the 1 BTC long at the index, and no BTC held (0 counted).
+    assert row["pm_counts_usd"] == 0.0 and row["unknown"] == []
     assert (row["long_usd"], row["net_qty"], row["hedge_ratio_pct"]) == (50_000, 1, 0)
     bars = {t["name"]: t["x"] for t in hedge_figure(detail, "r")["data"]}
     assert bars["USD-M"] == [50_000]

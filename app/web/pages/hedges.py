@@ -1,5 +1,6 @@
 """Hedges: per underlying asset, long and short exposure by venue (spot, margin, USD-M,
-COIN-M) as a diverging bar chart with the net marked; the hedge ratio and the margin PM saves."""
+COIN-M) as a diverging bar chart with the net marked; the hedge ratio and what each asset's
+holdings count for under PM."""
 
 from __future__ import annotations
 
@@ -100,15 +101,13 @@ def hedge_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
 
 
 HEDGE_FIGURES = ("price", "long_usd", "short_usd", "net_usd", "net_qty", "hedge_ratio_pct",
-                 "saving_usd")  # fmt: skip
+                 "pm_counts_usd")  # fmt: skip
 
 
 def hedge_table(detail: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for h in detail["hedges"]:
         price = h["price_usd"]
-        futures_im, own = h["futures_initial_usd"], h["own_collateral_usd"]
-        saving = None if futures_im is None or own is None else min(futures_im, max(own, 0.0))
         row = {
             "key": h["asset"],
             "asset": h["asset"],
@@ -118,7 +117,7 @@ def hedge_table(detail: dict[str, Any]) -> list[dict[str, Any]]:
             "net_usd": _usd(_net_qty(h), price),
             "net_qty": _net_qty(h),
             "hedge_ratio_pct": _hedged_pct(h),
-            "saving_usd": saving,
+            "pm_counts_usd": h["own_collateral_usd"],
         }
         rows.append(mark_unknown(row, HEDGE_FIGURES))
     return rows
@@ -144,10 +143,11 @@ COLUMNS = [
         suffix=" %",
     ),
     num_col(
-        "saving_usd",
-        "PM saves (USD)",
-        "Futures initial margin of this asset's legs that its "
-        "own holdings cover under PM; classic accounts would need it posted again.",
+        "pm_counts_usd",
+        "Counts under PM (USD)",
+        "This asset's own holdings as PM counts them (collateral rate applied; a debt in "
+        "full). Under PM they back every leg of the book; in classic accounts only the account "
+        "they sit in — see PM vs classic.",
     ),
 ]
 

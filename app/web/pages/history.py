@@ -15,14 +15,11 @@ from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.export import ExportError, history_frame
 from app.store.alerts import StoredAlert
 from app.store.rollup import HOUR_S, MINUTE_S, TEN_MINUTES_S, Bucket, Sample
-from app.store.schema import ReportRow, SnapshotRow
-from app.store.store import Store, StoredEvent, StoredStatusChange
+from app.store.store import ReportedPoint, Store, StoredEvent, StoredStatusChange
 from app.web.components import (
     COLORS,
     base_layout,
@@ -136,43 +133,6 @@ def unknown_spans(
     if status == MarginBand.UNKNOWN and end_ms > since:
         spans.append((since, end_ms))
     return spans
-
-
-@dataclass(frozen=True)
-class ReportedPoint:
-    """One account poll: pmdesk's uniMMR beside the one Binance reported for it."""
-
-    at_ms: int
-    uni_mmr: float | None  # pmdesk's (NULL: unknown)
-    reported_uni_mmr: float | None  # Binance's (None: not reported; ∞: no MM)
-    agrees: bool | None
-    rel_diff: float | None
-
-
-def reported_points(store: Store, account: str, since_ms: int) -> list[ReportedPoint]:
-    """The account polls from ``since_ms`` on (reports between polls only move marks and carry
-    the poll's Binance figures), oldest first.
-
-    A small read of its own (the store's ``Sample`` does not carry Binance's figures); it
-    belongs in ``Store`` and should move there when the store offers it."""
-    with Session(store.engine) as s:
-        rows = s.execute(
-            select(
-                ReportRow.data_time_ms,
-                ReportRow.uni_mmr,
-                ReportRow.reported_uni_mmr,
-                ReportRow.recon_agrees,
-                ReportRow.recon_uni_mmr_rel_diff,
-            )
-            .join(SnapshotRow, SnapshotRow.id == ReportRow.snapshot_id)
-            .where(
-                ReportRow.account == account,
-                ReportRow.data_time_ms >= since_ms,
-                SnapshotRow.base_snapshot_id.is_(None),
-            )
-            .order_by(ReportRow.data_time_ms, ReportRow.id)
-        )
-        return [ReportedPoint(*r) for r in rows]
 
 
 def load_series(store: Store, account: str, rng: Range, now_ms: int) -> Series:
@@ -503,7 +463,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             f"history-{account}-{range_key}",
             ctx.store.alerts.since(since, account),
             unknown=unknown_spans(changes, since, end, None if newest is None else newest.status),
-            reported=reported_points(ctx.store, account, since) if rng.source_s == 0 else (),
+            reported=ctx.store.reported_points(account, since) if rng.source_s == 0 else (),
         )
 
     @app.callback(
