@@ -8,6 +8,7 @@ import pytest
 
 from app.collector.collector import Collector
 from app.store.store import Store, StoredReport
+from app.web.view import calibration_words
 from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
@@ -99,11 +100,13 @@ def test_borrower_pro_leverage_from_binance(store: Store, clock: ManualClock) ->
 def test_every_preset_is_calibrated_to_its_hidden_truth(
     preset: str, store: Store, clock: ManualClock
 ) -> None:
-    # After one poll pmdesk's uniMMR is Binance's (the simulator's own figure) within 0.1 %.
+    # After one poll pmdesk's uniMMR is Binance's (the simulator's own figure) within 0.1 %,
+    # and the screen's words for it (what the overview and the Binance vs pmdesk view show).
     r = collect_report(preset, store, clock)
     assert r.reported_uni_mmr is not None
     assert r.uni_mmr == pytest.approx(r.reported_uni_mmr, rel=1e-3)
     assert (r.calibrated, r.recon_agrees, r.state) == (True, True, "OK")
+    assert calibration_words(r, store.report_detail(r.id)) == ("calibrated", "")
 
 
 def test_a_truth_no_table_reaches_is_uncalibrated(store: Store, clock: ManualClock) -> None:
@@ -115,6 +118,8 @@ def test_a_truth_no_table_reaches_is_uncalibrated(store: Store, clock: ManualClo
     assert r.recon_uni_mmr_rel_diff == pytest.approx(r.uni_mmr / r.reported_uni_mmr - 1)
     assert r.recon_uni_mmr_rel_diff > 0.005
     assert r.recon_explained_by is not None and r.recon_explained_by.startswith("adjusted equity")
+    word, sentence = calibration_words(r, store.report_detail(r.id))
+    assert word == "uncalibrated" and "above Binance's" in sentence
 
 
 def test_near_liquidation(store: Store, clock: ManualClock) -> None:

@@ -223,43 +223,17 @@ def history_figure(
         )
     drawn = [c for c in changes if _finite(c.uni_mmr) is not None]
     if drawn:
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "status change",
-                "x": [c.at_ms for c in drawn],
-                "y": [_finite(c.uni_mmr) for c in drawn],
-                "text": [_change_text(c) for c in drawn],
-                "marker": {
-                    "size": 16,
-                    "symbol": "diamond",
-                    "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in drawn],
-                    "line": {"color": COLORS["text"], "width": 1},
-                },
-                "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
-            }
-        )
+        data.append(_status_markers(drawn, "status change", [_finite(c.uni_mmr) for c in drawn]))
     # Changes with no uniMMR to place them at (to UNKNOWN, or to ≤ 0): on the events lane.
     lane = [c for c in changes if _finite(c.uni_mmr) is None]
     if lane:
         data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "status change (events lane)",
-                "x": [c.at_ms for c in lane],
-                "y": [c.to_status.replace("_", " ") for c in lane],
-                "yaxis": "y3",
-                "text": [_change_text(c) for c in lane],
-                "marker": {
-                    "size": 16,
-                    "symbol": "diamond",
-                    "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in lane],
-                    "line": {"color": COLORS["text"], "width": 1},
-                },
-                "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
-            }
+            _status_markers(
+                lane,
+                "status change (events lane)",
+                [c.to_status.replace("_", " ") for c in lane],
+                yaxis="y3",
+            )
         )
     data.extend(_reported_traces(reported))
     failures = [e for e in events if e.kind != "OK"]
@@ -347,6 +321,28 @@ def history_figure(
 
 def _change_text(c: StoredStatusChange) -> str:
     return f"{(c.from_status or 'start').replace('_', ' ')} → {c.to_status.replace('_', ' ')}"
+
+
+def _status_markers(
+    changes: Sequence[StoredStatusChange], name: str, y: Sequence[object], yaxis: str = "y"
+) -> dict[str, Any]:
+    """Diamonds at status changes, coloured by the status changed to."""
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": name,
+        "x": [c.at_ms for c in changes],
+        "y": list(y),
+        "yaxis": yaxis,
+        "text": [_change_text(c) for c in changes],
+        "marker": {
+            "size": 16,
+            "symbol": "diamond",
+            "color": [STATUS_COLORS[MarginBand(c.to_status)] for c in changes],
+            "line": {"color": COLORS["text"], "width": 1},
+        },
+        "hovertemplate": "%{x|%H:%M:%S} UTC: %{text}<extra></extra>",
+    }
 
 
 def _reported_traces(points: Sequence[ReportedPoint]) -> list[dict[str, Any]]:

@@ -262,10 +262,12 @@ def calibration_line(report: StoredReport, detail: dict[str, Any]) -> tuple[str,
         return sentence, "recon-calibration recon-uncalibrated"
     if word == "calibrated":
         a = detail.get("assumptions") or {}
+        table = f"the {a.get('collateral_table', '?')} collateral table"
+        source = a.get("loan_mmr_source", "?")
+        rests = table if source == "no loans" else f"{table} and the loan MMR ({source})"
         return (
-            f"CALIBRATED — the {a.get('collateral_table', '?')} collateral table and the loan "
-            f"MMR ({a.get('loan_mmr_source', '?')}) reproduce Binance's figures: the stress "
-            "figures rest on them.",
+            f"CALIBRATED — {rests} reproduce{'s' if source == 'no loans' else ''} Binance's "
+            "figures: the stress figures rest on them.",
             "recon-calibration recon-calibrated",
         )
     return "Calibration not recorded with this report.", "recon-calibration"
