@@ -451,6 +451,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         positions=positions,
         hedges=_hedges(snapshot, book, position_im, adjusted_by_asset),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
+        net_stablecoin_buffer_usd=float(value[book.stable].sum()),
         stress=stress.grid,
         single_asset=stress.single,
         scenarios=stress.scenarios,

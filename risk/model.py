@@ -557,6 +557,9 @@ class RiskReport:
     unknown_reasons: tuple[UnknownReason, ...] = ()
     reconciliation: Reconciliation | None = None
     assumptions: Assumptions | None = None
+    # Stablecoins held minus stablecoin debts (loans, interest, negative futures wallets) at
+    # their index prices: negative when the account owes more stablecoin than it holds.
+    net_stablecoin_buffer_usd: float = 0.0
 
     @property
     def state(self) -> str:

@@ -183,3 +183,18 @@ def test_initial_margin_and_withdrawable() -> None:
 def test_stablecoin_buffer() -> None:
     r = evaluate(basis(), market(), RiskRules())
     assert r.stablecoin_buffer_usd == pytest.approx(9_500.0)
+
+
+def test_net_stablecoin_buffer_shows_stablecoin_debt() -> None:
+    # A basis book that owes USDT: 2 BTC held, USDT x = 1,000 − 53,767 borrowed = −52,767.
+    # The buffer (stablecoins held) is 0; the net buffer is the debt, shown as such.
+    snap = AccountSnapshot(
+        balances=(
+            bal("BTC", cross_margin_asset_qty=2.0),
+            bal("USDT", cross_margin_asset_qty=1_000.0, cross_margin_borrowed_qty=53_767.0),
+        ),
+        um_positions=(perp("BTCUSDT", -2.0, 50_000.0),),
+    )
+    r = evaluate(snap, market(), RiskRules())
+    assert r.stablecoin_buffer_usd == 0.0
+    assert r.net_stablecoin_buffer_usd == pytest.approx(-52_767.0)
