@@ -39,6 +39,7 @@ from app.store.retention import Pruned
 from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
 from app.web.auth import PasswordFileAuth, add_user, load_users
+from app.web.view import SeverityBands
 from connectors.binance.capture import (
     CaptureError,
     file_name,
@@ -249,6 +250,7 @@ def _serve_web(
         settings.stale_after_s,
         rules=settings.risk_rules(),
         kiosk_cycle_s=settings.kiosk_cycle_s,
+        bands=SeverityBands(settings.liquidation_critical_pct, settings.liquidation_warn_pct),
     )
     add_health_route(app.server, store, accounts, settings.stale_after_s)
     if users is not None:

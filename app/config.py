@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,7 +52,8 @@ class AccountSettings(BaseModel):
 
 class AlertSettings(BaseModel):
     """``[alerts]``: the alert rules (app/alerts/rules.py); each has a trigger and a separate
-    clear level (hysteresis). Any of them can be changed per account in ``[[accounts]]`` as
+    clear level (hysteresis). uniMMR's warn and critical levels are one alert that changes
+    level. Any of them can be changed per account in ``[[accounts]]`` as
     ``alerts = { uni_mmr_warn = 1.8 }``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,11 +74,20 @@ class AlertSettings(BaseModel):
         10.0, gt=0, description="warn when margin usage rises faster (points a minute)"
     )
     usage_rise_clear_pct_per_min: float = Field(5.0, ge=0)
+    usage_rise_min_pct: float = Field(
+        50.0,
+        ge=0,
+        le=100,
+        description="… only while margin usage (MM ÷ adjusted equity) is at least this %: "
+        "50 % is uniMMR 2; falling or low usage never alarms",
+    )
     stale_s: float | None = Field(
         None, gt=0, description="critical when the newest report is older; default stale_after_s"
     )
     error_after_s: float = Field(30.0, ge=0, description="critical when failing this long")
-    account_status: bool = Field(True, description="alert on Binance's accountStatus")
+    account_status: bool = Field(
+        True, description="alert when Binance's accountStatus turns worse (never on a better one)"
+    )
     reconcile_pct: float | None = Field(
         None,
         gt=0,
@@ -100,6 +118,7 @@ class AlertSettings(BaseModel):
                 usage_rise_pct_per_min=Level(
                     self.usage_rise_pct_per_min, self.usage_rise_clear_pct_per_min
                 ),
+                usage_rise_min_pct=self.usage_rise_min_pct,
                 stale_s=Level(stale, stale),
                 error_after_s=self.error_after_s,
                 account_status=self.account_status,
@@ -193,6 +212,28 @@ class Settings(BaseSettings):
         "(relative); a wider gap is an alert",
     )
     top_up_target_uni_mmr: float = Field(2.0, gt=1.0, description="uniMMR the top-up aims for")
+    liquidation_critical_pct: float = Field(
+        5.0,
+        ge=0,
+        le=100,
+        description="the screen shows an account CRITICAL when a uniform move (down or up) "
+        "under this % liquidates it",
+    )
+    liquidation_warn_pct: float = Field(
+        15.0,
+        ge=0,
+        le=100,
+        description="… and a WARNING under this % (at least liquidation_critical_pct)",
+    )
+
+    @field_validator("liquidation_warn_pct")
+    @classmethod
+    def _warn_not_below_critical(cls, value: float, info: ValidationInfo) -> float:
+        critical = info.data.get("liquidation_critical_pct")
+        if critical is not None and value < critical:
+            raise ValueError(f"must be at least liquidation_critical_pct ({critical:g})")
+        return value
+
     store_max_mb: float | None = Field(
         None,
         gt=0,

@@ -1,5 +1,6 @@
 /* pmdesk's alarm in the browser (app/web/alarm.py): the sound follows the unacknowledged
-   alerts; browser notifications for new ones; the one-time audio unlock. */
+   alerts; browser notifications for new ones (and for an alert that escalates); the one-time
+   audio unlock; how many alert lines this screen holds. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   pmdesk: {
     alarm: function (state) {
@@ -8,12 +9,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const ring = (state || []).some((a) => a.acked_by === null);
       window.pmdeskNotified = window.pmdeskNotified || {};
       for (const a of state || []) {
-        if (a.acked_by === null && !window.pmdeskNotified[a.id] &&
+        const seen = `${a.id}:${a.severity}`;  // an escalation is news again
+        if (a.acked_by === null && !window.pmdeskNotified[seen] &&
             window.Notification && Notification.permission === "granted") {
           new Notification(`${a.severity.toUpperCase()} ${a.account}: ${a.title}`,
-                           {body: `${a.message}. ${a.action}`, tag: String(a.id)});
+                           {body: `${a.message}. ${a.action}`, tag: seen});
         }
-        window.pmdeskNotified[a.id] = true;
+        window.pmdeskNotified[seen] = true;
       }
       if (!audio) { return ring ? "ringing" : "silent"; }
       if (ring) {
@@ -27,6 +29,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       audio.pause();
       audio.currentTime = 0;
       return "silent";
+    },
+    fit: function (_state, current) {
+      /* Lines the alert strip may use: 3 on a screen under 900 px tall, else 4 (the kiosk's
+         larger type is sized for it), so the uniMMR below always stays in view. */
+      const lines = window.innerHeight < 900 ? 3 : 4;
+      return lines === current ? window.dash_clientside.no_update : lines;
     },
     unlock: function () {
       const audio = document.getElementById("alarm-audio");

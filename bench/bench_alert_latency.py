@@ -77,7 +77,7 @@ def banner_after(page: Page, action: object) -> float:
     """Seconds from ``action()`` to a banner row in the page."""
     t = time.perf_counter()
     action()  # type: ignore[operator]
-    page.wait_for_selector(".alert-row", timeout=TIMEOUT_MS)
+    page.wait_for_selector(".alert-line", timeout=TIMEOUT_MS)
     return time.perf_counter() - t
 
 
@@ -124,7 +124,7 @@ def main() -> None:
             for i in range(args.rounds):
                 end_to_end.append(banner_after(page, lambda: move(sim, -DROP)))
                 move(sim, 1 / (1 - DROP) - 1)
-                page.wait_for_selector(".alert-row", state="detached", timeout=TIMEOUT_MS)
+                page.wait_for_selector(".alert-line", state="detached", timeout=TIMEOUT_MS)
 
                 def insert() -> None:
                     store.alerts.open(ACCOUNT, "bench", "warn", "bench", "-", "-", None, now_ms())
@@ -133,7 +133,7 @@ def main() -> None:
                 for a in store.alerts.active():
                     if a.key == "bench":
                         store.alerts.close(a.id, now_ms())
-                page.wait_for_selector(".alert-row", state="detached", timeout=TIMEOUT_MS)
+                page.wait_for_selector(".alert-line", state="detached", timeout=TIMEOUT_MS)
                 print(
                     f"\r  round {i + 1}/{args.rounds}: {1000 * end_to_end[-1]:.0f} ms",
                     end="",

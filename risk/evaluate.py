@@ -19,6 +19,7 @@ import numpy as np
 from risk.book import Book, IntArray, TierTable, compile_book, with_collateral_table
 from risk.calibrate import calibrate
 from risk.classic import ClassicComparison
+from risk.liabilities import funding_report, liabilities
 from risk.liquidation import LADDERS, liquidation_shocks
 from risk.model import (
     EQUITY,
@@ -427,6 +428,15 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         assumptions = dataclasses.replace(
             assumptions, calibrated=bool(reconciliation and reconciliation.agrees)
         )
+    carry_now_ms = max(market.time_ms, snapshot.update_time_ms)
+    loan_mmr_by_asset: dict[str, float] = dict(
+        zip(book.assets, book.loan_mmr.tolist(), strict=True)
+    )
+
+    def loan_mmr_of(asset: str) -> float:
+        default = assumptions.loan_mmr_of(asset, rules.default_loan_mmr)
+        return loan_mmr_by_asset.get(asset, default)
+
     return RiskReport(
         uni_mmr=uni_mmr,
         adjusted_equity_usd=equity,
@@ -468,6 +478,10 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         unknown_reasons=tuple(reasons),
         reconciliation=reconciliation,
         assumptions=assumptions,
+        liabilities=liabilities(
+            snapshot, market.index_price_usd, loan_mmr_of, rules.stablecoins, carry_now_ms
+        ),
+        funding=funding_report(snapshot, market.index_price_usd, carry_now_ms),
     )
 
 

@@ -152,6 +152,48 @@ class ReportedPositionMargin:
 
 
 @dataclass(frozen=True)
+class InterestCharge:
+    """One row of ``GET /papi/v1/margin/marginInterestHistory`` (PM "Get Margin Borrow/Loan
+    Interest History"): interest Binance charged on a loan (``PERIODIC`` hourly, ``ON_BORROW``
+    at the borrow, ``…_CONVERTED`` paid in BNB) or on a negative balance (``PORTFOLIO``, daily).
+    ``daily_rate``: Binance's ``interestRate``, a daily rate; None when it left it out."""
+
+    asset: str
+    time_ms: int
+    interest_qty: float
+    daily_rate: float | None
+    principal_qty: float | None
+    kind: str
+    raw_asset: str = ""  # the borrowed asset when the interest was paid in another (BNB)
+
+    @property
+    def loan_asset(self) -> str:
+        return self.raw_asset or self.asset
+
+
+@dataclass(frozen=True)
+class InterestHistory:
+    """What ``/papi/v1/margin/marginInterestHistory`` returned for the window asked (newest
+    first on Binance's side). ``complete``: every row of the window was read (Binance's
+    ``total`` is no more than the rows), so sums over it hold."""
+
+    charges: tuple[InterestCharge, ...]
+    complete: bool
+
+
+@dataclass(frozen=True)
+class FundingPayment:
+    """One ``FUNDING_FEE`` row of ``GET /papi/v1/um/income`` or ``/papi/v1/cm/income``:
+    + received, − paid, in ``asset`` (USDⓈ-M: the margin asset; COIN-M: the coin)."""
+
+    venue: str  # "UM" or "CM"
+    symbol: str
+    asset: str
+    income_qty: float
+    time_ms: int
+
+
+@dataclass(frozen=True)
 class AccountSnapshot:
     """Everything one account holds at one moment."""
 
@@ -164,6 +206,10 @@ class AccountSnapshot:
     # Binance's own per-position MM (um/cm account); None when those endpoints were not read.
     reported_position_margins: tuple[ReportedPositionMargin, ...] | None = None
     problems: tuple[UnknownReason, ...] = ()  # inputs that could not be read
+    # Carry, read every few minutes (None: not read, or refused: the figures are unavailable).
+    interest_history: InterestHistory | None = None
+    um_funding: tuple[FundingPayment, ...] | None = None
+    cm_funding: tuple[FundingPayment, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -528,6 +574,85 @@ class TopUpBasis:
 
 
 @dataclass(frozen=True)
+class LiabilityRow:
+    """One asset the account owes, or holds below zero: a cross-margin loan, its accrued interest,
+    a negative futures wallet, or a negative net balance (e.g. a USDⓈ-M loss larger than the
+    asset's holdings). Quantities in the asset's units; ``_usd`` at its index price (NaN when
+    the price is unknown).
+
+    ``loan_mmr``: the loan MMR pmdesk uses for this asset (None: no loan); ``loan_mm_usd`` =
+    borrowed · MMR · price (uniMMR FAQ). ``loan_daily_rate`` / ``negative_balance_daily_rate``:
+    Binance's daily interest rate from its newest interest charge of that kind
+    (``/papi/v1/margin/marginInterestHistory``); None when unavailable (not read, refused, or no
+    charge in the window). ``interest_24h_qty``: interest Binance charged in the last 24 h; None
+    when unavailable."""
+
+    asset: str
+    stable: bool
+    borrowed_qty: float
+    interest_qty: float  # accrued and unpaid: /papi/v1/balance crossMarginInterest
+    um_wallet_qty: float
+    cm_wallet_qty: float
+    unrealized_pnl_qty: float  # USDⓈ-M + COIN-M unrealized PnL in this asset
+    equity_qty: float  # x: held − borrowed − interest + wallets + unrealized PnL
+    index_price_usd: float
+    loan_usd: float  # (borrowed + interest) · price
+    negative_wallets_usd: float  # (min(um wallet, 0) + min(cm wallet, 0)) · price, ≤ 0
+    equity_usd: float  # x · price (negative: the account owes this asset net)
+    loan_mmr: float | None
+    loan_mm_usd: float
+    loan_daily_rate: float | None
+    negative_balance_daily_rate: float | None
+    rate_time_ms: int | None  # when Binance charged at that rate
+    interest_24h_qty: float | None
+
+    @property
+    def negative_wallets_qty(self) -> float:
+        return min(self.um_wallet_qty, 0.0) + min(self.cm_wallet_qty, 0.0)
+
+    @property
+    def has_loan(self) -> bool:
+        return self.borrowed_qty > 0.0 or self.interest_qty > 0.0
+
+    @property
+    def negative(self) -> bool:
+        """Below zero: a negative futures wallet or a negative net balance."""
+        return self.negative_wallets_qty < 0.0 or self.equity_qty < 0.0
+
+
+@dataclass(frozen=True)
+class FundingRow:
+    """Funding of one perpetual over the window pmdesk read (``FundingReport.window_start_ms`` to
+    its ``as_of_ms``): every payment, + received / − paid, in ``asset``. ``available`` False:
+    that venue's income was not read (a position is open there), every figure None/empty."""
+
+    venue: str
+    symbol: str
+    asset: str
+    index_price_usd: float
+    available: bool
+    times_ms: tuple[int, ...]  # oldest first
+    income_qty: tuple[float, ...]
+    last_24h_qty: float | None
+    last_24h_usd: float | None
+    open_position: bool
+
+
+@dataclass(frozen=True)
+class FundingReport:
+    """Funding paid and received, per perpetual. ``um_read`` / ``cm_read``: whether each venue's
+    income was read. ``last_24h_usd``: the sum over every row, None when a venue with an open
+    position was not read (never a 0 for "unknown"). USD at each income asset's index price now."""
+
+    rows: tuple[FundingRow, ...]
+    um_read: bool
+    cm_read: bool
+    window_start_ms: int
+    as_of_ms: int
+    last_24h_usd: float | None
+
+
+@dataclass(frozen=True)
 class RiskReport:
     """The recomputed portfolio-margin figures for one snapshot."""
 
@@ -560,6 +685,9 @@ class RiskReport:
     # Stablecoins held minus stablecoin debts (loans, interest, negative futures wallets) at
     # their index prices: negative when the account owes more stablecoin than it holds.
     net_stablecoin_buffer_usd: float = 0.0
+    # Carry: what the account owes (loans, interest, negative balances) and funding.
+    liabilities: tuple[LiabilityRow, ...] = ()
+    funding: FundingReport | None = None
 
     @property
     def state(self) -> str:

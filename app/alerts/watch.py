@@ -3,21 +3,34 @@
 The collectors tell it of every stored report (polls and mark-price re-evaluations), every
 failure and every successful poll; a one-second timer covers what arrives by not arriving
 (stale data) and the cooldowns that end. Transitions are stored (``alerts`` table: what every
-screen shows) and sent to the team (``Notifier``). Nothing here raises into the collector.
+screen shows) and sent to the team (``Notifier``): a trigger, an escalation of the same alert
+(its row's severity raised, the acknowledgement re-armed) and a clear are each one message; an
+alert easing to a lower level updates its row and sends nothing. Nothing here raises into the
+collector.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.alerts.notify import Notice, Notifier
-from app.alerts.rules import AlertBook, AlertRules, Check, Severity, Transition
-from app.store.alerts import AlertStore
+from app.alerts.rules import (
+    SEVERITY_RANK,
+    Alert,
+    AlertBook,
+    AlertRules,
+    Severity,
+    Transition,
+    adopted_check,
+    current_key,
+)
+from app.store.alerts import AlertStore, StoredAlert
 from risk.model import RiskReport
 
 log = logging.getLogger(__name__)
@@ -26,12 +39,23 @@ UPDATE_EVERY_MS = 5_000  # an active alert's stored value follows the live one t
 TICK_S = 1.0
 
 
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 def _text(t: Transition) -> tuple[str, str]:
-    c = t.check
-    if t.kind == "trigger":
-        title = f"[{c.severity.upper()}] {t.account}: {c.title}"
-        return title, f"{c.message}. {c.action[:1].upper()}{c.action[1:]}."
-    return f"[CLEARED] {t.account}: {c.title}", f"{c.message}: back within limits."
+    a = t.alert
+    if t.kind == "clear":  # named as it was at its worst: the alarm the team remembers
+        return (
+            f"[CLEARED] {a.account}: {a.check.tier(a.peak).title}",
+            f"{a.message}: {a.check.cleared}.",
+        )
+    title = f"[{a.severity.upper()}] {a.account}: {a.title}"
+    was = ""
+    if t.kind == "escalate":
+        before = a.check.tier(t.was)
+        was = f" (was {before.severity.upper()}: {before.title})"
+    return title, f"{a.message}{was}. {_sentence(a.action)}"
 
 
 class AlertWatch:
@@ -50,34 +74,76 @@ class AlertWatch:
         self._ids: dict[tuple[str, str], int] = {}
         self._updated_ms: dict[int, int] = {}
         self._stored: dict[int, tuple[str, str, float | None]] = {}  # what the row says now
+        self._recovering: dict[int, tuple[int | None, str | None]] = {}
         self._adopt()
 
     def _adopt(self) -> None:
-        """Alerts left open by the previous run stay the same alerts (no second trigger)."""
+        """Alerts left open by the previous run stay the same alerts (no second trigger). Rows
+        open under an older key (``uni_mmr_warn`` and ``uni_mmr_critical``, or one per Binance
+        status) become one alert: the oldest row, at the highest level among them, the others
+        closed."""
         try:
             stored = [a for a in self._store.active() if a.account in self.book.rules]
         except Exception as exc:
             log.error("open alerts could not be read (%s): they may fire again", exc)
             return
+        groups: dict[tuple[str, str], list[tuple[StoredAlert, int]]] = defaultdict(list)
         for a in stored:
-            if (a.account, a.key) in self._ids:  # two open for one key: keep the first
-                self._store.close(a.id, self._now_ms())
-                continue
-            self._ids[(a.account, a.key)] = a.id
-            self.book.adopt(
-                a.account,
-                Check(
-                    key=a.key,
-                    severity=Severity(a.severity),
-                    breached=True,
-                    calm=False,
-                    title=a.title,
-                    message=a.message,
-                    action=a.action,
-                    value=a.value,
-                ),
-                a.triggered_at_ms,
+            key, level = current_key(a.key, a.severity)
+            if a.key == key:
+                level = max(level, a.level)
+            groups[(a.account, key)].append((a, level))
+        for (account, key), rows in groups.items():
+            rows.sort(key=lambda r: (r[0].triggered_at_ms, r[0].id))
+            keep = rows[0][0]
+            level = max(lv for _a, lv in rows)
+            peak = max((SEVERITY_RANK.get(Severity(a.peak), 1) for a, _lv in rows), default=1)
+            check = adopted_check(
+                key,
+                self.book.rules[account],
+                level,
+                keep.severity,
+                keep.title,
+                keep.message,
+                keep.action,
+                keep.value,
             )
+            tier = check.tier(level)
+            peak = max(peak, SEVERITY_RANK[tier.severity])
+            peak_level = level  # the lowest level as severe as the worst it reached
+            while (
+                peak_level < len(check.tiers)
+                and SEVERITY_RANK[check.tier(peak_level).severity] < peak
+            ):
+                peak_level += 1
+            if not self.book.adopt(account, check, level, keep.triggered_at_ms, peak_level):
+                continue
+            self._ids[(account, key)] = keep.id
+            self._stored[keep.id] = (keep.message, keep.action, keep.value)
+            self._recovering[keep.id] = (keep.recovering_until_ms, keep.recovering_to)
+            peak_severity = Severity.CRITICAL if peak >= 2 else Severity.WARN
+            try:
+                for other, _lv in rows[1:]:
+                    self._store.close(other.id, self._now_ms())
+                changed = (keep.key, keep.severity, keep.level, keep.title) != (
+                    key,
+                    tier.severity.value,
+                    level,
+                    tier.title,
+                )
+                unacked = any(a.acked_by is None for a, _lv in rows)
+                if changed or (unacked and keep.acked_by is not None):
+                    self._store.change_level(
+                        keep.id,
+                        key,
+                        tier.severity.value,
+                        level,
+                        tier.title,
+                        peak_severity.value,
+                        rearm=unacked,
+                    )
+            except Exception as exc:
+                log.error("alert %s of %s not adopted in the store: %s", key, account, exc)
 
     # ---- what the collectors say --------------------------------------------------------------
     def on_report(
@@ -126,49 +192,81 @@ class AlertWatch:
             log.exception("alert evaluation failed; collection goes on")
 
     def _apply(self, t: Transition, report_id: int | None) -> None:
-        key = (t.account, t.check.key)
-        c = t.check
-        alert_id: int | None = None
+        a = t.alert
+        key = (a.account, a.key)
+        alert_id: int | None = self._ids.get(key)
         try:
             if t.kind == "trigger":
                 alert_id = self._store.open(
-                    t.account,
-                    c.key,
-                    c.severity.value,
-                    c.title,
-                    c.message,
-                    c.action,
-                    c.value,
+                    a.account,
+                    a.key,
+                    a.severity.value,
+                    a.title,
+                    a.message,
+                    a.action,
+                    a.value,
                     t.at_ms,
                     report_id,
+                    level=a.level,
+                    peak_severity=a.peak_severity.value,
                 )
                 self._ids[key] = alert_id
-                self._updated_ms[alert_id] = t.at_ms
-                self._stored[alert_id] = (c.message, c.action, c.value)
-            else:
+                self._remember(alert_id, a, t.at_ms)
+            elif t.kind in ("escalate", "ease") and alert_id is not None:
+                self._store.change_level(
+                    alert_id,
+                    a.key,
+                    a.severity.value,
+                    a.level,
+                    a.title,
+                    a.peak_severity.value,
+                    rearm=t.kind == "escalate",
+                )
+                self._store.update(alert_id, a.message, a.action, a.value)
+                self._store.set_recovering(alert_id, None, None)
+                self._remember(alert_id, a, t.at_ms)
+            elif t.kind == "clear":
                 alert_id = self._ids.pop(key, None)
                 if alert_id is not None:
                     self._store.close(alert_id, t.at_ms)
                     self._updated_ms.pop(alert_id, None)
                     self._stored.pop(alert_id, None)
+                    self._recovering.pop(alert_id, None)
         except Exception as exc:  # e.g. the store is full: the team is still told
-            log.error("alert %s of %s not stored: %s", c.key, t.account, exc)
-        log.warning("alert %s: %s: %s — %s", t.kind, t.account, c.title, c.message)
-        if self._notifier is not None:
+            log.error("alert %s of %s not stored: %s", a.key, a.account, exc)
+        log.warning("alert %s: %s: [%s] %s — %s", t.kind, a.account, a.severity, a.title, a.message)
+        if self._notifier is not None and t.kind != "ease":
             title, body = _text(t)
-            self._notifier.send(Notice(alert_id, t.kind, t.account, c.severity.value, title, body))
+            self._notifier.send(Notice(alert_id, t.kind, a.account, a.severity.value, title, body))
+
+    def _remember(self, alert_id: int, a: Alert, at_ms: int) -> None:
+        self._updated_ms[alert_id] = at_ms
+        self._stored[alert_id] = (a.message, a.action, a.value)
+        self._recovering[alert_id] = (None, None)
 
     def _follow_values(self) -> None:
+        """Each active row follows its alert: whether it is recovering (at once: the screen must
+        never show a calm value under an alarm's words), and its value (every few seconds)."""
         now = self._now_ms()
         for (account, key), alert_id in self._ids.items():
-            if now - self._updated_ms.get(alert_id, 0) < UPDATE_EVERY_MS:
+            alert = self.book.alert(account, key)
+            if alert is None:
                 continue
-            check: Check | None = next((c for c in self.book.active(account) if c.key == key), None)
-            shown = (check.message, check.action, check.value) if check is not None else None
-            if shown is None or shown == self._stored.get(alert_id):
-                continue  # gone, or the row already says it: no write
-            self._updated_ms[alert_id] = now
+            recovering = (
+                alert.recovering_until_ms,
+                None if alert.recovering_severity is None else alert.recovering_severity.value,
+            )
             try:
+                if recovering != self._recovering.get(alert_id):
+                    self._store.set_recovering(alert_id, *recovering)
+                    self._recovering[alert_id] = recovering
+                    self._updated_ms[alert_id] = 0  # the value with it
+                if now - self._updated_ms.get(alert_id, 0) < UPDATE_EVERY_MS:
+                    continue
+                shown = (alert.message, alert.action, alert.value)
+                if shown == self._stored.get(alert_id):
+                    continue  # the row already says it: no write
+                self._updated_ms[alert_id] = now
                 self._store.update(alert_id, *shown)
                 self._stored[alert_id] = shown
             except Exception as exc:  # the next one may go through

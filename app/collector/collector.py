@@ -36,6 +36,7 @@ from connectors.binance.client import (
     server_time_offset_ms,
 )
 from connectors.binance.keycheck import KeyRefusedError, judge
+from connectors.binance.limits import CARRY_PATHS, CARRY_REFRESH_S
 from connectors.binance.marks import (
     MarkUpdate,
     apply_marks,
@@ -56,6 +57,10 @@ log = logging.getLogger(__name__)
 CLOCK_SKEW_CODE = -1021
 SERVER_TIME_PATH = "/api/v3/time"
 SLOW_REFRESH_MS = 3_600_000  # brackets and collateral tiers: hourly
+CARRY_REFRESH_MS = int(CARRY_REFRESH_S * 1000)  # interest charges and funding: every 5 minutes
+CARRY_KEEP_MS = 3 * CARRY_REFRESH_MS  # a carry payload a refresh missed is kept this long
+FUNDING_EVERY_MS = 28_800_000  # Binance pays funding at 00:00, 08:00 and 16:00 UTC
+FUNDING_SETTLED_AFTER_MS = 60_000  # read again this long after each funding time
 DEFAULT_FROZEN_AFTER_S = 30.0
 DEFAULT_POSITIONS_MAX_AGE_S = 10.0
 MARK_STREAM = "markPrice stream"
@@ -114,6 +119,9 @@ class Collector:
         self._slow: dict[str, object] = {}
         self._slow_at_ms: int | None = None
         self._unlisted_tried: frozenset[str] = frozenset()  # symbols a bracket read missed
+        self._carry: dict[str, object] = {}  # interest charges and funding, by path
+        self._carry_read_ms: dict[str, int] = {}  # when each was last read
+        self._carry_at_ms: int | None = None  # the last carry refresh
         # Between polls: mark updates since the last poll, applied on arrival.
         self.hub = hub
         if hub is not None:
@@ -137,7 +145,8 @@ class Collector:
     def _fetch(self) -> Fetched:
         """Fast-changing endpoints every cycle; brackets, collateral tables and the margin-asset
         leverage hourly (cached) — the brackets at once when a position in a symbol they do not
-        list appears (that account's figures are UNKNOWN only until then). Every stored
+        list appears (that account's figures are UNKNOWN only until then); interest charges and
+        funding income every 5 minutes and just after each funding time (cached). Every stored
         snapshot still carries all payloads, so each one can be replayed alone."""
         now = self._now_ms()
         fast = fetch_payloads(self.client, frozenset(ENDPOINTS) - SLOW_PATHS, self.policy)
@@ -166,8 +175,29 @@ class Collector:
                 used[fam] = max(used.get(fam, 0), value)
         # Symbols the brackets still do not list: read again only when another one appears.
         self._unlisted_tried = unbracketed_symbols({**fast.payloads, **self._slow})
+        if self._carry_due(now):
+            carry = fetch_payloads(self.client, CARRY_PATHS, self.policy)
+            self._carry_at_ms = now
+            for path, body in carry.payloads.items():
+                self._carry[path] = body
+                self._carry_read_ms[path] = now
+            for path in CARRY_PATHS - carry.payloads.keys():
+                # Missed this time: the last read stands a while, then it is unavailable.
+                if now - self._carry_read_ms.get(path, now - CARRY_KEEP_MS) >= CARRY_KEEP_MS:
+                    self._carry.pop(path, None)
+            for fam, value in carry.used_weight.items():
+                used[fam] = max(used.get(fam, 0), value)
         self.gate.record_weight(used, self._now_ms())
-        return Fetched({**fast.payloads, **self._slow}, fast.simulated, used)
+        return Fetched({**fast.payloads, **self._slow, **self._carry}, fast.simulated, used)
+
+    def _carry_due(self, now: int) -> bool:
+        """Every ``CARRY_REFRESH_MS``, and once just after each funding time (so a payment shows
+        within a minute, not up to five)."""
+        last = self._carry_at_ms
+        if last is None or now - last >= CARRY_REFRESH_MS:
+            return True
+        settled = (now - FUNDING_SETTLED_AFTER_MS) // FUNDING_EVERY_MS * FUNDING_EVERY_MS
+        return last < settled + FUNDING_SETTLED_AFTER_MS <= now
 
     def _fetch_resyncing(self) -> Fetched:
         """-1021 (timestamp outside recvWindow): resync the clock offset and retry once."""

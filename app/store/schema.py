@@ -253,6 +253,12 @@ class AlertRow(Base):
     report_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # may be pruned
     acked_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     acked_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # One alert per rule whatever its level (0007): the level now (uniMMR 1 warn / 2 critical,
+    # Binance's status in its order), the worst severity it reached, and the cool-down it is in.
+    level: Mapped[int] = mapped_column(Integer, server_default="1")
+    peak_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    recovering_until_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recovering_to: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AlertDeliveryRow(Base):

@@ -1,4 +1,5 @@
-"""What every page's callbacks share: the store, the accounts, the limits, the clock."""
+"""What every page's callbacks share: the store, the accounts, the limits, the clock, and each
+account's one severity (``app.web.view.severity``) for worst-first order."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import dash
 from dash import Input, Output
 
 from app.store.store import Store, StoredReport
+from app.web.view import Severity, SeverityBands, severity, worst_first
 from risk.model import RiskRules
 
 DETAIL_CACHE = 64  # parsed reports kept per process (a few per account and viewer)
@@ -24,10 +26,13 @@ class WebContext:
     clock: Callable[[], int]
     rules: RiskRules = field(default_factory=RiskRules)
     kiosk_cycle_s: float = 15.0
+    bands: SeverityBands = field(default_factory=SeverityBands)
 
     def __post_init__(self) -> None:
-        # One decompress-and-parse per report however many viewers look at it.
-        self.detail = functools.lru_cache(maxsize=DETAIL_CACHE)(self.store.report_detail)
+        # One decompress-and-parse per report however many viewers look at it; every account's
+        # newest is read each second (tiles, worst-first order), so room for a few of each.
+        size = max(DETAIL_CACHE, 4 * len(self.accounts))
+        self.detail = functools.lru_cache(maxsize=size)(self.store.report_detail)
 
     def account(self, value: str | None) -> str:
         """The picked account, or the first one for anything unknown."""
@@ -41,6 +46,29 @@ class WebContext:
 
     def is_stale(self, report: StoredReport) -> bool:
         return (self.clock() - report.data_time_ms) / 1000 > self.stale_after_s
+
+    def severity(
+        self, latest: tuple[StoredReport, dict[str, Any]] | None, now_ms: int | None = None
+    ) -> Severity:
+        report, detail = latest if latest is not None else (None, None)
+        return severity(
+            report,
+            detail,
+            self.clock() if now_ms is None else now_ms,
+            stale_after_s=self.stale_after_s,
+            rules=self.rules,
+            bands=self.bands,
+        )
+
+    def severities(self, now_ms: int | None = None) -> dict[str, Severity]:
+        """Every account's severity from its newest report (one indexed query each; the
+        parsed details are cached)."""
+        now = self.clock() if now_ms is None else now_ms
+        return {a: self.severity(self.latest(a), now) for a in self.accounts}
+
+    def worst_first(self, now_ms: int | None = None) -> list[str]:
+        """The accounts, worst first: the one the screen opens on, the kiosk's cycle."""
+        return worst_first(self.severities(now_ms))
 
 
 def redraw_on_new_report(

@@ -169,3 +169,77 @@ GRID_UNKNOWN_CELL = (
     ".includes(params.colDef.field)"
 )
 """The grids' cell-class rule for an unknown value (styled like the UNKNOWN band)."""
+
+
+# ---- Added for the severity model and the UTC/local time toggle (add-only below) -------------
+
+UTC_LABEL = "UTC"
+
+
+def fmt_clock(ms: int, zone: str | None = None, offset_min: int | None = None) -> str:
+    """A time of day, always labelled with its zone: "12:34:56 UTC" (the default), or in the
+    viewer's own zone when ``zone`` (an IANA name such as "Europe/Paris", as the browser
+    reports it) is given: "13:34:56 CET"; with only the browser's ``offset_min`` (minutes east
+    of UTC) "13:34:56 UTC+01:00". An unknown zone name falls back to the offset, then UTC."""
+    import datetime as _dt
+    import zoneinfo
+
+    at = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
+    if zone:
+        try:
+            local = at.astimezone(zoneinfo.ZoneInfo(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            local = None
+        if local is not None:
+            name = local.tzname() or ""
+            if not name or name[0] in "+-":  # zones without an abbreviation: "+04"
+                name = _utc_offset(local.utcoffset())
+            return f"{local:%H:%M:%S} {name}"
+    if offset_min is not None and zone is not None:
+        local = at + _dt.timedelta(minutes=offset_min)
+        return f"{local:%H:%M:%S} {_utc_offset(_dt.timedelta(minutes=offset_min))}"
+    return f"{at:%H:%M:%S} {UTC_LABEL}"
+
+
+def _utc_offset(delta: object) -> str:
+    import datetime as _dt
+
+    if not isinstance(delta, _dt.timedelta) or not delta:
+        return UTC_LABEL
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else MINUS
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def fmt_distance(pct: float) -> str:
+    """An unsigned distance in % (a move's size): 2 decimals under 1 %, 1 under 100 %, else
+    whole; anything under 0.01 % reads "< 0.01 %" — never a reassuring "0.00 %"."""
+    x = abs(pct)
+    if not math.isfinite(x):
+        return UNKNOWN_TEXT
+    if x < 0.01:
+        return "< 0.01 %"
+    if x < 1:
+        return f"{x:.2f} %"
+    if x < 100:
+        return f"{x:.1f} %"
+    return f"{x:,.0f} %"
+
+
+def fmt_leverage(ratio: float | None) -> str:
+    """A gross leverage: "45.7×" (one decimal under 100, whole above); None: "n/a"."""
+    if ratio is None:
+        return "n/a"
+    if not math.isfinite(ratio):
+        return UNKNOWN_TEXT
+    return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:,.0f}×"
+
+
+def fmt_usd_whole(value: float | None) -> str:
+    """A USD figure rounded to the dollar, for words: "$52,767"."""
+    if value is None:
+        return NONE
+    if not math.isfinite(value):
+        return UNKNOWN_TEXT
+    sign = MINUS if value < 0 else ""
+    return f"{sign}${abs(value):,.0f}"

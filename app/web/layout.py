@@ -1,5 +1,6 @@
-"""The page shell: top bar (account, one-line summary, feed status), the view tabs, every view,
-the status bar, and the timers. Each view's own layout lives in ``app.web.pages``."""
+"""The page shell: top bar (account, one-line summary from the account's severity, the worst
+other account, feed status, the UTC/local clock), the view tabs (keys 1…9), every view, the
+status bar, and the timers. Each view's own layout lives in ``app.web.pages``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from app.web.pages import (
     classic,
     hedges,
     history,
+    liabilities,
     overview,
     positions,
     reconcile,
     stress,
     whatif,
 )
+from app.web.view import SeverityBands
 from risk.model import RiskRules
 
 KEY_CHECK_MS = 500  # how often a viewer asks whether a newer report exists (one indexed query)
@@ -34,15 +37,16 @@ VIEWS = (
     (whatif, "What-if"),
     (classic, "PM vs classic"),
     (alerts, "Alerts"),
+    (liabilities, "Liabilities & P&L"),
 )
 
 
-def _account_picker(accounts: list[str]) -> list[html.Span | dcc.Dropdown]:
+def _account_picker(accounts: list[str], shown: str) -> list[html.Span | dcc.Dropdown]:
     """The account's name; with several accounts, a picker (one screen per account)."""
     picker = dcc.Dropdown(
         id="account",
         options=accounts,
-        value=accounts[0],
+        value=shown,
         clearable=False,
         searchable=False,
         className="account-picker",
@@ -57,13 +61,35 @@ RULED = (overview, stress, history, reconcile)
 """Views whose words name Binance's levels: laid out with the configured rules."""
 
 
-def _view_layout(page: ModuleType, rules: RiskRules) -> html.Div:
+def _view_layout(page: ModuleType, rules: RiskRules, bands: SeverityBands) -> html.Div:
+    if page is overview:
+        return overview.layout(rules, bands)
     view: html.Div = page.layout(rules) if page in RULED else page.layout()
     return view
 
 
-def layout(accounts: list[str], kiosk_cycle_s: float, rules: RiskRules | None = None) -> html.Div:
+SHORTCUT_KEYS = "1234567890"
+"""Keys 1…9 show the first nine views (``VIEWS``), 0 the tenth; named in each tab's tooltip."""
+
+
+def _tab(page: ModuleType, label: str, index: int) -> dcc.Tab:
+    """A view's tab; its tooltip names its keyboard shortcut, if it has one."""
+    key = SHORTCUT_KEYS[index] if index < len(SHORTCUT_KEYS) else None
+    tip = label if key is None else f"{label} — keyboard shortcut: {key}"
+    return dcc.Tab(label=html.Span(label, title=tip), value=page.VIEW)
+
+
+def layout(
+    accounts: list[str],
+    kiosk_cycle_s: float,
+    rules: RiskRules | None = None,
+    bands: SeverityBands | None = None,
+    shown: str | None = None,
+) -> html.Div:
+    """The page; ``shown``: the account it opens on (the worst, decided per page load)."""
     rules = rules or RiskRules()
+    bands = bands or SeverityBands()
+    shown = shown if shown in accounts else accounts[0]
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
@@ -81,21 +107,45 @@ def layout(accounts: list[str], kiosk_cycle_s: float, rules: RiskRules | None = 
             html.Header(
                 [
                     html.Span("pmdesk", className="brand"),
-                    *_account_picker(accounts),
-                    html.Span("", id="top-summary", className="top-summary band-stale"),
+                    *_account_picker(accounts, shown),
+                    html.Span(
+                        "",
+                        id="top-summary",
+                        className="top-summary band-stale",
+                        title="This account's severity: the worst of its uniMMR band, "
+                        "liquidation distance, Binance's accountStatus, unknown figures and "
+                        "stale data, with the reason in words; its uniMMR; the data age.",
+                    ),
+                    html.Button(
+                        "",
+                        id="top-others",
+                        className="top-others",
+                        hidden=True,
+                        n_clicks=0,
+                        title="The worst of the other accounts (when at least a warning): "
+                        "click to show it.",
+                    ),
                     html.Span("…", id="feed-status", className="feed feed-DOWN"),
                     html.Span("", id="feed-message", className="feed-message"),
+                    html.Button(
+                        "",
+                        id="time-toggle",
+                        className="time-toggle",
+                        n_clicks=0,
+                        title="Times on this screen are in UTC (labelled so); click to show "
+                        "them in this browser's local time zone, and again for UTC.",
+                    ),
                 ],
                 className="topbar",
             ),
             dcc.Tabs(
                 id="view",
                 value=overview.VIEW,
-                children=[dcc.Tab(label=label, value=page.VIEW) for page, label in VIEWS],
+                children=[_tab(page, label, i) for i, (page, label) in enumerate(VIEWS)],
                 className="view-tabs",
                 parent_className="view-tabs-bar",
             ),
-            html.Main([_view_layout(page, rules) for page, _ in VIEWS], className="desk"),
+            html.Main([_view_layout(page, rules, bands) for page, _ in VIEWS], className="desk"),
             html.Footer(
                 [
                     html.Span("", id="marks-note", className="footnote"),
@@ -106,6 +156,9 @@ def layout(accounts: list[str], kiosk_cycle_s: float, rules: RiskRules | None = 
                 "API weight Binance counted for this IP in the current minute (limit: half).",
             ),
             dcc.Store(id="report-key"),
+            dcc.Store(id="top-others-target"),
+            dcc.Store(id="time-pref", storage_type="local", data={"local": False}),
+            dcc.Store(id="shortcuts"),
             dcc.Interval(id="tick", interval=KEY_CHECK_MS, n_intervals=0),
             dcc.Interval(id="age-tick", interval=AGE_TICK_MS, n_intervals=0),
             dcc.Interval(

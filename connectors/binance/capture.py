@@ -27,6 +27,9 @@ KNOWN_PATHS: tuple[str, ...] = (
     parse.UM_ACCOUNT,
     parse.CM_ACCOUNT,
     parse.MARGIN_ASSET_LEVERAGE,
+    parse.MARGIN_INTEREST_HISTORY,
+    parse.UM_INCOME,
+    parse.CM_INCOME,
 )
 NEEDED: tuple[str, ...] = (
     parse.BALANCE,

@@ -7,8 +7,9 @@ takes and what ``pmdesk capture`` writes.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import requests
@@ -21,9 +22,20 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from connectors.binance.limits import USED_WEIGHT_HEADER, family
-from connectors.binance.parse import API_RESTRICTIONS, KeyPermissions, parse_key_permissions
+from connectors.binance.limits import CARRY_PATHS, USED_WEIGHT_HEADER, family
+from connectors.binance.parse import (
+    API_RESTRICTIONS,
+    CM_INCOME,
+    FUNDING_FEE,
+    MARGIN_INTEREST_HISTORY,
+    UM_INCOME,
+    KeyPermissions,
+    parse_key_permissions,
+)
 from connectors.simulated import SIMULATOR_HEADER
+from risk.liabilities import FUNDING_LOOKBACK_MS, INTEREST_LOOKBACK_MS
+
+log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 10.0
 
@@ -69,6 +81,83 @@ def _margin_asset_leverage(client: Client) -> object:
     )
 
 
+class IncompleteHistoryError(Exception):
+    """A history endpoint still had rows after the last page pmdesk reads: what was read would
+    under-count, so the figures it feeds are left unavailable."""
+
+
+def exchange_now_ms(client: Client) -> int:
+    """The exchange's clock as this client signs with it (wall clock + measured offset)."""
+    return int(time.time() * 1000) + int(getattr(client, "timestamp_offset", 0) or 0)
+
+
+INTEREST_PAGE_SIZE = 100  # the largest page ("size") the interest history serves
+INTEREST_MAX_PAGES = 10  # one day of hourly charges for up to ~40 borrowed assets
+INCOME_PAGE_LIMIT = 1000  # "limit" max of the income endpoints
+INCOME_MAX_PAGES = 3  # 7 days of 8-hourly funding for up to ~140 perpetuals
+
+
+def _interest_history(client: Client) -> object:
+    """``GET /papi/v1/margin/marginInterestHistory`` (PM "Get Margin Borrow/Loan Interest
+    History", USER_DATA, weight 1 a page; binance/binance-connector-js
+    clients/derivatives-trading-portfolio-margin/src/rest-api/modules/account-api.ts): the last
+    day's charges, newest first, every page joined into Binance's ``{rows, total}`` shape."""
+    start = exchange_now_ms(client) - INTEREST_LOOKBACK_MS
+    rows: list[object] = []
+    total: object = None
+    for current in range(1, INTEREST_MAX_PAGES + 1):
+        page = client.papi_get_margin_interest_history(
+            startTime=start, size=INTEREST_PAGE_SIZE, current=current
+        )
+        if not isinstance(page, Mapping) or not isinstance(page.get("rows"), list):
+            return page  # not Binance's shape: parse says so
+        batch = page["rows"]
+        rows += batch
+        total = page.get("total", total)
+        read_all = isinstance(total, int) and len(rows) >= total
+        if len(batch) < INTEREST_PAGE_SIZE or read_all:
+            break
+    return {"rows": rows, "total": total}
+
+
+def _funding_income(path: str) -> Callable[[Client], object]:
+    """``GET /papi/v1/um/income`` or ``/papi/v1/cm/income`` (USER_DATA, weight 30 a page; same
+    source: "Get UM Income History", "Get CM Income History") with ``incomeType=FUNDING_FEE``
+    over the last 7 days, every page joined into one list."""
+
+    def read(client: Client) -> object:
+        method = (
+            client.papi_get_um_income_history
+            if path == UM_INCOME
+            else client.papi_get_cm_income_history
+        )
+        start = exchange_now_ms(client) - FUNDING_LOOKBACK_MS
+        rows: list[object] = []
+        for page in range(1, INCOME_MAX_PAGES + 1):
+            batch = method(
+                incomeType=FUNDING_FEE, startTime=start, limit=INCOME_PAGE_LIMIT, page=page
+            )
+            if not isinstance(batch, list):
+                return batch
+            rows += batch
+            if len(batch) < INCOME_PAGE_LIMIT:
+                return rows
+        raise IncompleteHistoryError(f"{path}: more than {len(rows)} funding rows in 7 days")
+
+    return read
+
+
+CARRY_ENDPOINTS: dict[str, Callable[[Client], object]] = {
+    MARGIN_INTEREST_HISTORY: _interest_history,
+    UM_INCOME: _funding_income(UM_INCOME),
+    CM_INCOME: _funding_income(CM_INCOME),
+}
+"""Loans' interest charges and funding income (``limits.CARRY_PATHS``): read every few minutes,
+by ``pmdesk capture`` and by the collector's carry refresh, never in the per-poll set. Any
+failure other than a rate limit leaves the payload out: the figures it feeds read
+"unavailable", the rest of the cycle goes on."""
+assert frozenset(CARRY_ENDPOINTS) == CARRY_PATHS
+
 ENDPOINTS: dict[str, Callable[[Client], object]] = {
     "/papi/v1/account": lambda c: c.papi_get_account(),
     "/papi/v1/balance": lambda c: c.papi_get_balance(),
@@ -87,7 +176,8 @@ ENDPOINTS: dict[str, Callable[[Client], object]] = {
     "/api/v3/ticker/price": lambda c: c.get_all_tickers(),
 }
 """Everything a cycle reads (the slow ones hourly). The key's permissions
-(``/sapi/v1/account/apiRestrictions``) are read once at start, by ``read_key_permissions``."""
+(``/sapi/v1/account/apiRestrictions``) are read once at start, by ``read_key_permissions``; the
+carry endpoints every few minutes (``CARRY_ENDPOINTS``)."""
 
 
 class EndpointError(Exception):
@@ -167,19 +257,23 @@ def call(
 def fetch_payloads(
     client: Client, paths: frozenset[str] | None = None, policy: RetryPolicy | None = None
 ) -> Fetched:
-    """Read every endpoint (or only ``paths``) once; the first failure raises EndpointError
-    naming the path. Records the used-weight header of each API family."""
+    """Read every endpoint, the carry ones included (or only ``paths``) once; the first failure
+    raises EndpointError naming the path — except an optional endpoint the account refuses, and
+    a carry endpoint that fails for any reason but a rate limit: those are left out.
+    Records the used-weight header of each API family."""
     policy = policy or RetryPolicy()
     payloads: dict[str, object] = {}
     used: dict[str, int] = {}
     simulated = False
-    for path, read in ENDPOINTS.items():
+    for path, read in {**ENDPOINTS, **CARRY_ENDPOINTS}.items():
         if paths is not None and path not in paths:
             continue
         try:
             payloads[path] = call(client, path, read, policy)
         except EndpointError as exc:
-            if path not in OPTIONAL_PATHS or not _refused(exc.cause):
+            if path in CARRY_PATHS and not _rate_limited(exc.cause):
+                log.info("%s unavailable this time (%s)", path, type(exc.cause).__name__)
+            elif path not in OPTIONAL_PATHS or not _refused(exc.cause):
                 raise
         response = client.response
         if response is None:
@@ -189,6 +283,11 @@ def fetch_payloads(
         if header is not None and header.isdigit():
             used[family(path)] = int(header)
     return Fetched(payloads, simulated, used)
+
+
+def _rate_limited(cause: Exception) -> bool:
+    """429 or 418: the exchange asks us to slow down or stay away (the gate must hear it)."""
+    return isinstance(cause, BinanceAPIException) and int(cause.status_code) in (418, 429)
 
 
 def _refused(cause: Exception) -> bool:

@@ -41,7 +41,21 @@ WEIGHTS: dict[str, int] = {
     # Price" (COIN-M): 10.
     "/fapi/v1/premiumIndex": 10,
     "/dapi/v1/premiumIndex": 10,
+    # Carry (read every CARRY_REFRESH_S, not every poll). binance/binance-connector-js,
+    # clients/derivatives-trading-portfolio-margin/src/rest-api/modules/account-api.ts:
+    # "Get Margin Borrow/Loan Interest History" Weight(IP) 1; "Get UM Income History" and
+    # "Get CM Income History" Weight(IP) 30 each.
+    "/papi/v1/margin/marginInterestHistory": 1,
+    "/papi/v1/um/income": 30,
+    "/papi/v1/cm/income": 30,
 }
+
+CARRY_PATHS: frozenset[str] = frozenset(
+    {"/papi/v1/margin/marginInterestHistory", "/papi/v1/um/income", "/papi/v1/cm/income"}
+)
+"""Loans' interest history and funding income: history, not state. The collector reads them every
+``CARRY_REFRESH_S`` (and just after each 8-hourly funding time), never every poll."""
+CARRY_REFRESH_S = 300.0
 
 LIMITS_PER_MINUTE: dict[str, int] = {
     "papi": 6_000,
@@ -64,11 +78,38 @@ def weight_by_family(paths: Iterable[str]) -> dict[str, int]:
     return out
 
 
-def min_poll_interval_s(paths: Iterable[str], accounts: int = 1, share: float = SHARE) -> float:
+def min_poll_interval_s(
+    paths: Iterable[str],
+    accounts: int = 1,
+    share: float = SHARE,
+    besides: Iterable[str] = CARRY_PATHS,
+) -> float:
     """The shortest period at which ``accounts`` accounts, each reading ``paths`` once a cycle
-    from one IP, stay within ``share`` of every family's per-minute budget."""
+    from one IP, stay within ``share`` of every family's per-minute budget — with room left in
+    the minute for one read of each of ``besides`` per account (the carry endpoints, read every
+    few minutes: the worst minute holds one such read)."""
     worst = 0.0
+    extra = weight_by_family(besides)
     for fam, weight in weight_by_family(paths).items():
         per_minute = share * LIMITS_PER_MINUTE.get(fam, min(LIMITS_PER_MINUTE.values()))
-        worst = max(worst, 60.0 * weight * accounts / per_minute)
+        room = per_minute - extra.get(fam, 0) * accounts
+        if room <= 0:
+            return math.inf
+        worst = max(worst, 60.0 * weight * accounts / room)
     return math.ceil(worst * 10.0) / 10.0
+
+
+def planned_weight_per_minute(
+    paths: Iterable[str],
+    interval_s: float,
+    accounts: int = 1,
+    periodic: Iterable[str] = CARRY_PATHS,
+) -> dict[str, float]:
+    """The worst minute's weight by family: ``paths`` every ``interval_s`` plus one read of each
+    of ``periodic`` (read less often than once a minute), for ``accounts`` accounts."""
+    out: dict[str, float] = {}
+    for fam, weight in weight_by_family(paths).items():
+        out[fam] = out.get(fam, 0.0) + 60.0 / interval_s * weight * accounts
+    for fam, weight in weight_by_family(periodic).items():
+        out[fam] = out.get(fam, 0.0) + weight * accounts
+    return out

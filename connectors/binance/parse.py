@@ -32,6 +32,9 @@ from risk.model import (
     Bracket,
     CmPosition,
     CollateralTier,
+    FundingPayment,
+    InterestCharge,
+    InterestHistory,
     MarketState,
     ReportedAccount,
     ReportedPositionMargin,
@@ -56,6 +59,14 @@ UM_ACCOUNT = "/papi/v1/um/account"
 CM_ACCOUNT = "/papi/v1/cm/account"
 API_RESTRICTIONS = "/sapi/v1/account/apiRestrictions"
 MARGIN_ASSET_LEVERAGE = "/sapi/v1/portfolio/margin-asset-leverage"
+# Carry (binance/binance-connector-js, clients/derivatives-trading-portfolio-margin/src/rest-api/
+# modules/account-api.ts): "Get Margin Borrow/Loan Interest History" → ``{rows, total}``;
+# "Get UM Income History" / "Get CM Income History" → ``[{symbol, incomeType, income, asset,
+# info, time, tranId, tradeId}]``.
+MARGIN_INTEREST_HISTORY = "/papi/v1/margin/marginInterestHistory"
+UM_INCOME = "/papi/v1/um/income"
+CM_INCOME = "/papi/v1/cm/income"
+FUNDING_FEE = "FUNDING_FEE"
 
 ROOT_FIELD = "<root>"
 """The ``field`` of a problem about the whole payload rather than one field."""
@@ -742,6 +753,93 @@ def parse_margin_asset_leverage(payloads: Mapping[str, object]) -> dict[str, flo
     return out
 
 
+# ---- carry: interest charged and funding paid ----------------------------------------------
+def parse_interest_history(payloads: Mapping[str, object]) -> InterestHistory | None:
+    """``/papi/v1/margin/marginInterestHistory``: ``{"rows": [...], "total": n}`` (a bare list is
+    read as the rows). None when not read. Display-only: a row that cannot be read is left out
+    and the history marked incomplete (sums over it are then unavailable), never guessed.
+    Binance spells the time ``interestAccuredTime``; ``interestAccruedTime`` is read too."""
+    raw = payloads.get(MARGIN_INTEREST_HISTORY)
+    if raw is None:
+        return None
+    if isinstance(raw, Mapping):
+        rows, total = raw.get("rows", []), raw.get("total")
+    else:
+        rows, total = raw, None
+    if not isinstance(rows, list):
+        return InterestHistory((), False)
+    complete = True
+    charges: list[InterestCharge] = []
+    for row in rows:
+        try:
+            if not isinstance(row, Mapping):
+                raise _FieldError(ROOT_FIELD, "not an object")
+            asset = _key(row, "asset")
+            when = _time_ms(row.get("interestAccuredTime", row.get("interestAccruedTime")))
+            if when <= 0:
+                raise _FieldError("interestAccuredTime", "missing")
+            interest = _value(row, "interest")
+        except _FieldError:
+            complete = False
+            continue
+        rate = _optional(row, "interestRate")
+        raw_asset = row.get("rawAsset")
+        kind = row.get("type")
+        charges.append(
+            InterestCharge(
+                asset=asset,
+                time_ms=when,
+                interest_qty=interest,
+                daily_rate=rate if rate is not None and rate >= 0 else None,
+                principal_qty=_optional(row, "principal"),
+                kind=kind if isinstance(kind, str) else "",
+                raw_asset=raw_asset if isinstance(raw_asset, str) else "",
+            )
+        )
+    if isinstance(total, bool) or not isinstance(total, int | str):
+        total_n = None
+    else:
+        total_n = int(total) if str(total).isdigit() else None
+    if total_n is not None and total_n > len(rows):
+        complete = False
+    return InterestHistory(tuple(charges), complete)
+
+
+def parse_funding(payloads: Mapping[str, object], path: str) -> tuple[FundingPayment, ...] | None:
+    """The ``FUNDING_FEE`` rows of ``/papi/v1/um/income`` or ``/papi/v1/cm/income`` (other income
+    types are ignored); None when not read or not a list (unavailable). A row repeated across
+    pages (same ``tranId`` and symbol) counts once; an unreadable row makes the whole payload
+    unavailable (a sum that silently misses a payment would look like a figure)."""
+    raw = payloads.get(path)
+    if not isinstance(raw, list):
+        return None
+    venue = "UM" if path == UM_INCOME else "CM"
+    seen: set[tuple[str, str]] = set()
+    out: list[FundingPayment] = []
+    for row in raw:
+        if not isinstance(row, Mapping):
+            return None
+        if row.get("incomeType") != FUNDING_FEE:
+            continue
+        try:
+            symbol = _key(row, "symbol")
+            asset = _key(row, "asset")
+            income = _value(row, "income")
+        except _FieldError:
+            return None
+        when = _time_ms(row.get("time"))
+        if when <= 0:
+            return None
+        tran = row.get("tranId")
+        if tran is not None and tran != "":
+            key = (str(tran), symbol)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(FundingPayment(venue, symbol, asset, income, when))
+    return tuple(out)
+
+
 def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnapshot, MarketState]:
     """The design doc's stable interface: raw payloads by path → (snapshot, market).
 
@@ -769,6 +867,9 @@ def snapshot_from_payloads(payloads: Mapping[str, object]) -> tuple[AccountSnaps
         update_time_ms=max(times, default=0),
         reported_position_margins=parse_reported_position_margins(payloads),
         problems=tuple(account.items),
+        interest_history=parse_interest_history(payloads),
+        um_funding=parse_funding(payloads, UM_INCOME),
+        cm_funding=parse_funding(payloads, CM_INCOME),
     )
     market_problems = _Problems()
     index = parse_index_prices(payloads, market_problems)

@@ -8,18 +8,27 @@ own, deliberately separate computation (scalar, from ``params``), as Binance's w
 The reported figures follow the account's ``HiddenTruth`` (``truth.py``): the collateral table that
 governs it (flat or tiered), any haircut outside both tables, and its loans' MMR. pmdesk is told
 none of these; it has to infer them from what these figures report.
+
+Carry accrues as the clock passes (``settle``, called before every signed answer): a loan is
+charged one hour of interest when the book opens (``ON_BORROW``) and again at every whole UTC hour
+(``PERIODIC``), principal · daily rate / 24, added to ``crossMarginInterest``; a negative futures
+wallet is charged a day's interest at 00:00 UTC (``PORTFOLIO``), taken from that wallet; funding
+is paid at 00:00, 08:00 and 16:00 UTC (``FUNDING_FEE``): −size · mark · rate into the futures
+wallet of the asset it settles in, at the market's funding rate then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from connectors.simulator.market import Quote
+from connectors.simulator.market import FUNDING_HOURS_MS, Quote, funding_rate
 from connectors.simulator.params import (
     CM_BRACKETS,
     CM_SYMBOLS,
     COLLATERAL_TIERS,
+    MARGIN_DAILY_INTEREST,
     UM_BRACKETS,
     UM_SYMBOLS,
     tier_value,
@@ -34,9 +43,22 @@ WITHDRAW_MM_MULTIPLE = 1.2
 """Binance FAQ 446ce2c3357a449599c82436078b0e3b: "Maxwithdraw = max(account Equity −1.2*MM, 0)"."""
 
 
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+KEEP_HISTORY_MS = 30 * DAY_MS  # Binance serves at most 30 days of interest history a query
+
+
 def dec(value: float) -> str:
     """Binance's string-encoded decimal."""
     return f"{value:.8f}"
+
+
+def _boundaries(after_ms: int, until_ms: int, step_ms: int) -> Iterator[int]:
+    """Multiples of ``step_ms`` in (after, until]."""
+    t = (after_ms // step_ms + 1) * step_ms
+    while t <= until_ms:
+        yield t
+        t += step_ms
 
 
 @dataclass
@@ -82,6 +104,92 @@ class AccountBook:
     um_legs: list[UmLeg] = field(default_factory=list)
     cm_legs: list[CmLeg] = field(default_factory=list)
     truth: HiddenTruth = field(default_factory=lambda: HiddenTruth("tiered", 0.10))
+    # Carry: when the book opened (its loans were taken), what was charged and paid since.
+    opened_ms: int | None = field(default=None, init=False)
+    interest_rows: list[dict[str, object]] = field(default_factory=list, init=False)
+    income_rows: dict[str, list[dict[str, object]]] = field(
+        default_factory=lambda: {"UM": [], "CM": []}, init=False
+    )
+    _interest_ms: int = field(default=0, init=False)
+    _negative_ms: int = field(default=0, init=False)
+    _funding_ms: int = field(default=0, init=False)
+    _next_id: int = field(default=1_000_000, init=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    # ---- carry: interest and funding as the clock passes -------------------------------------
+    def settle(self, q: Quote, now_ms: int) -> None:
+        """Charge interest and pay funding for every hour, day and funding time that passed
+        since the last call (the first call opens the book: each loan's ON_BORROW charge)."""
+        with self._lock:
+            if self.opened_ms is None:
+                self.opened_ms = now_ms
+                self._interest_ms = self._negative_ms = self._funding_ms = now_ms
+                for asset in self.borrowed_assets():
+                    self._charge_loan(asset, "ON_BORROW", now_ms)
+                return
+            for t in _boundaries(self._interest_ms, now_ms, HOUR_MS):
+                for asset in self.borrowed_assets():
+                    self._charge_loan(asset, "PERIODIC", t)
+            for t in _boundaries(self._negative_ms, now_ms, DAY_MS):
+                self._charge_negative_wallets(t)
+            for t in _boundaries(self._funding_ms, now_ms, FUNDING_HOURS_MS):
+                self._pay_funding(q, t)
+            self._interest_ms = max(self._interest_ms, now_ms)
+            self._negative_ms = max(self._negative_ms, now_ms)
+            self._funding_ms = max(self._funding_ms, now_ms)
+            old = now_ms - KEEP_HISTORY_MS
+            self.interest_rows = [r for r in self.interest_rows if _time(r) >= old]
+            for venue, rows in self.income_rows.items():
+                self.income_rows[venue] = [r for r in rows if _time(r) >= old]
+
+    def _tx(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _charge_loan(self, asset: str, kind: str, at_ms: int) -> None:
+        """An hour of interest: principal · daily rate / 24 (the docs' sample row: 45.3313 USDT
+        at 0.00013233 a day → 0.00024995), added to the interest owed."""
+        h = self.holdings[asset]
+        rate = MARGIN_DAILY_INTEREST.get(asset, 0.0)
+        interest = h.cross_margin_borrowed * rate / 24.0
+        h.cross_margin_interest += interest
+        self.interest_rows.append(
+            _interest_row(self._tx(), at_ms, asset, h.cross_margin_borrowed, interest, rate, kind)
+        )
+
+    def _charge_negative_wallets(self, at_ms: int) -> None:
+        """A day's interest on each negative futures wallet, taken from that wallet."""
+        for asset, h in self.holdings.items():
+            owed = -(min(h.um_wallet, 0.0) + min(h.cm_wallet, 0.0))
+            if owed <= 0.0:
+                continue
+            rate = MARGIN_DAILY_INTEREST.get(asset, 0.0)
+            interest = owed * rate
+            if h.um_wallet < 0.0:
+                h.um_wallet -= interest
+            else:
+                h.cm_wallet -= interest
+            self.interest_rows.append(
+                _interest_row(self._tx(), at_ms, asset, owed, interest, rate, "PORTFOLIO")
+            )
+
+    def _pay_funding(self, q: Quote, at_ms: int) -> None:
+        """Longs pay shorts when the rate is positive: −size · mark · rate (USDⓈ-M, in the
+        margin asset) and −contracts · size / mark · rate (COIN-M, in the coin)."""
+        for leg in self.um_legs:
+            mark, rate = q.mark(leg.symbol), funding_rate(q.basis[leg.symbol])
+            margin = UM_SYMBOLS[leg.symbol][1]
+            fee = -leg.amount * mark * rate
+            self.holdings.setdefault(margin, Holding()).um_wallet += fee
+            self.income_rows["UM"].append(_income_row(self._tx(), at_ms, leg.symbol, margin, fee))
+        for cm in self.cm_legs:
+            mark, rate = q.mark(cm.symbol), funding_rate(q.basis[cm.symbol])
+            coin = CM_SYMBOLS[cm.symbol][0]
+            fee = -cm.size_usd / mark * rate
+            self.holdings.setdefault(coin, Holding()).cm_wallet += fee
+            self.income_rows["CM"].append(_income_row(self._tx(), at_ms, cm.symbol, coin, fee))
 
     # ---- valuation at given prices -------------------------------------------------------
     def um_upnl_by_asset(self, q: Quote) -> dict[str, float]:
@@ -331,6 +439,41 @@ class AccountBook:
                 }
             )
         return _futures_account_json(assets, positions, now_ms)
+
+
+def _time(row: dict[str, object]) -> int:
+    t = row.get("interestAccuredTime", row.get("time"))
+    return t if isinstance(t, int) else 0
+
+
+def _interest_row(
+    tx: int, at_ms: int, asset: str, principal: float, interest: float, rate: float, kind: str
+) -> dict[str, object]:
+    """One row of ``/papi/v1/margin/marginInterestHistory``, shaped like the docs' sample."""
+    return {
+        "txId": tx,
+        "interestAccuredTime": at_ms,
+        "asset": asset,
+        "rawAsset": asset,
+        "principal": dec(principal),
+        "interest": dec(interest),
+        "interestRate": f"{rate:.8f}",
+        "type": kind,
+    }
+
+
+def _income_row(tx: int, at_ms: int, symbol: str, asset: str, income: float) -> dict[str, object]:
+    """One ``FUNDING_FEE`` row of ``/papi/v1/um/income`` / ``/papi/v1/cm/income``."""
+    return {
+        "symbol": symbol,
+        "incomeType": "FUNDING_FEE",
+        "income": dec(income),
+        "asset": asset,
+        "info": "FUNDING_FEE",
+        "time": at_ms,
+        "tranId": str(tx),
+        "tradeId": "",
+    }
 
 
 def _wallet_rows(wallets: dict[str, float], upnl: dict[str, float]) -> dict[str, dict[str, float]]:

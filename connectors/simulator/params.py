@@ -1,8 +1,9 @@
 """The simulator's published exchange parameters: leverage brackets and collateral tiers.
 
-Shapes follow Binance's tables. The BTCUSDT bracket floors, caps and ratios are Binance's
-published USDⓈ-M BTCUSDT brackets as of 2024; the collateral tiers are the simulator's own,
-illustrative values. ``cum`` is derived here (never typed by hand) so every table is continuous.
+Shapes follow Binance's tables: every listed perpetual has its own brackets, with the sources
+beside each table (Binance's published USDⓈ-M brackets; its COIN-M leverage FAQ). The collateral
+tiers are the simulator's own, illustrative values. ``cum`` is derived here (never typed by
+hand) so every table is continuous.
 """
 
 from __future__ import annotations
@@ -35,20 +36,6 @@ def with_cum(rows: list[tuple[float, float, float, float]], sign: float) -> tupl
     return tuple(out)
 
 
-ALT_BRACKETS = with_cum(
-    # The simulator's own illustrative schedule for the other USDⓈ-M perpetuals.
-    [
-        (0, 50_000, 0.01, 75),
-        (50_000, 250_000, 0.02, 50),
-        (250_000, 1_000_000, 0.05, 20),
-        (1_000_000, 5_000_000, 0.1, 10),
-        (5_000_000, 20_000_000, 0.125, 5),
-        (20_000_000, 50_000_000, 0.25, 2),
-        (50_000_000, 9_999_999_999, 0.5, 1),
-    ],
-    sign=-1.0,
-)
-
 UM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
     "BTCUSDT": with_cum(
         [
@@ -67,13 +54,84 @@ UM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
         ],
         sign=-1.0,
     ),
+    # The other USDⓈ-M perpetuals: floors, caps, ratios and leverage of Binance's own brackets
+    # (GET /fapi/v1/leverageBracket) as published in freqtrade/freqtrade,
+    # freqtrade/exchange/binance_leverage_tiers.json (commit c9ae5e1e, 2024-10-24), keys
+    # "ETH/USDT:USDT", "BNB/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT". Binance revises them
+    # by announcement; these are a snapshot, shaped like Binance's, not today's.
+    "ETHUSDT": with_cum(
+        [
+            (0, 50_000, 0.004, 125),
+            (50_000, 600_000, 0.005, 100),
+            (600_000, 3_000_000, 0.0065, 75),
+            (3_000_000, 12_000_000, 0.01, 50),
+            (12_000_000, 50_000_000, 0.02, 25),
+            (50_000_000, 65_000_000, 0.025, 20),
+            (65_000_000, 150_000_000, 0.05, 10),
+            (150_000_000, 320_000_000, 0.1, 5),
+            (320_000_000, 400_000_000, 0.125, 4),
+            (400_000_000, 530_000_000, 0.15, 3),
+            (530_000_000, 800_000_000, 0.25, 2),
+            (800_000_000, 1_200_000_000, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
+    "BNBUSDT": with_cum(
+        [
+            (0, 10_000, 0.005, 75),
+            (10_000, 50_000, 0.006, 50),
+            (50_000, 200_000, 0.01, 40),
+            (200_000, 1_500_000, 0.02, 25),
+            (1_500_000, 3_000_000, 0.025, 20),
+            (3_000_000, 15_000_000, 0.05, 10),
+            (15_000_000, 30_000_000, 0.1, 5),
+            (30_000_000, 37_500_000, 0.125, 4),
+            (37_500_000, 75_000_000, 0.25, 2),
+            (75_000_000, 150_000_000, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
+    "SOLUSDT": with_cum(
+        [
+            (0, 20_000, 0.005, 100),
+            (20_000, 100_000, 0.0065, 75),
+            (100_000, 800_000, 0.01, 50),
+            (800_000, 4_000_000, 0.02, 25),
+            (4_000_000, 8_000_000, 0.025, 20),
+            (8_000_000, 40_000_000, 0.05, 10),
+            (40_000_000, 80_000_000, 0.1, 5),
+            (80_000_000, 100_000_000, 0.125, 4),
+            (100_000_000, 200_000_000, 0.25, 2),
+            (200_000_000, 400_000_000, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
+    "XRPUSDT": with_cum(
+        [
+            (0, 10_000, 0.005, 75),
+            (10_000, 20_000, 0.0065, 50),
+            (20_000, 160_000, 0.01, 40),
+            (160_000, 800_000, 0.02, 25),
+            (800_000, 1_600_000, 0.025, 20),
+            (1_600_000, 8_000_000, 0.05, 10),
+            (8_000_000, 16_000_000, 0.1, 5),
+            (16_000_000, 20_000_000, 0.125, 4),
+            (20_000_000, 40_000_000, 0.25, 2),
+            (40_000_000, 80_000_000, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
 }
-UM_BRACKETS["ETHUSDT"] = UM_BRACKETS["BTCUSDT"]  # illustrative: ETH shares BTC's schedule here
-for _alt in ("BNBUSDT", "SOLUSDT", "XRPUSDT"):
-    UM_BRACKETS[_alt] = ALT_BRACKETS
 
 CM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
-    # The simulator's own illustrative COIN-M schedule, in coin quantity (qtyFloor/qtyCap).
+    # COIN-M, in coin quantity (qtyFloor/qtyCap). Position caps and leverage: Binance FAQ
+    # "Leverage and Margin in Coin-Margined Futures Contracts" (faq id
+    # be2c7d9d95b04a7e8044ed02dd7dfe5c). BTCUSD perpetual: 5 / 10 / 20 / 50 / 100 / 200 / 400 /
+    # 1,000 BTC at 125x … 3x. ETHUSD: 100 / 500 / 1,000 / 2,000 / 4,000 / 6,000 / 8,000 /
+    # 10,000 ETH at 100x … 3x, then 2x and 1x. The FAQ gives initial margin only: each tier's
+    # MMR is the one Binance's brackets pair with that leverage (125x 0.4 %, 100x 0.5 %,
+    # 75x 0.65 %, 50x 1 %, 20x 2.5 %, 10x 5 %, 5x 10 %, 4x 12.5 %, 3x 15 %, 2x 25 %, 1x 50 %,
+    # as in the USDⓈ-M tables above); the 2x / 1x split above the last cap is the simulator's.
     "BTCUSD_PERP": with_cum(
         [
             (0, 5, 0.004, 125),
@@ -89,9 +147,22 @@ CM_BRACKETS: dict[str, tuple[TierRow, ...]] = {
         ],
         sign=-1.0,
     ),
+    "ETHUSD_PERP": with_cum(
+        [
+            (0, 100, 0.005, 100),
+            (100, 500, 0.0065, 75),
+            (500, 1_000, 0.01, 50),
+            (1_000, 2_000, 0.025, 20),
+            (2_000, 4_000, 0.05, 10),
+            (4_000, 6_000, 0.1, 5),
+            (6_000, 8_000, 0.125, 4),
+            (8_000, 10_000, 0.15, 3),
+            (10_000, 20_000, 0.25, 2),
+            (20_000, 9_999_999_999, 0.5, 1),
+        ],
+        sign=-1.0,
+    ),
 }
-
-CM_BRACKETS["ETHUSD_PERP"] = CM_BRACKETS["BTCUSD_PERP"]  # illustrative
 
 CM_SYMBOLS: dict[str, tuple[str, float]] = {
     "BTCUSD_PERP": ("BTC", 100.0),
@@ -130,3 +201,18 @@ def tier_value(rows: tuple[TierRow, ...], v: float, sign: float) -> float:
     """v · rate + sign · cum of the row v falls in ([floor, cap); past the last cap, the last)."""
     row = next((r for r in reversed(rows) if v >= r.floor), rows[0])
     return v * row.rate + sign * row.cum
+
+
+MARGIN_DAILY_INTEREST: dict[str, float] = {
+    # The simulator's own daily margin interest rates (Binance quotes cross-margin and PM loan
+    # rates per day: ``interestRate`` of /papi/v1/margin/marginInterestHistory is "daily
+    # interest rate"). Illustrative, in the range Binance's margin-fee page shows: USDT 0.012 %
+    # a day (4.38 % a year) charges a 200,000 USDT loan 1 USDT an hour.
+    "USDT": 0.00012,
+    "USDC": 0.00012,
+    "BTC": 0.00002,
+    "ETH": 0.00004,
+    "BNB": 0.00005,
+    "SOL": 0.0001,
+    "XRP": 0.0001,
+}

@@ -140,6 +140,8 @@ class Simulator:
             for i, (name, p) in enumerate(wanted.items())
         ]
         self._by_key = {a.api_key: a for a in self.accounts}
+        for a in self.accounts:  # the books open now: their loans' first interest charge
+            a.book.settle(self.market.quote(), self.now_ms())
         self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
 
         def priced(render: Callable[[AccountBook], Callable[[Quote, int], Json]]) -> Render:
@@ -167,6 +169,9 @@ class Simulator:
             "/sapi/v2/portfolio/collateralRate": Route(True, lambda _a: self._collateral_rates()),
             "/sapi/v1/portfolio/margin-asset-leverage": Route(True, _margin_asset_leverage),
             "/sapi/v1/account/apiRestrictions": Route(True, lambda a: dict(a.key_permissions)),
+            "/papi/v1/margin/marginInterestHistory": Route(True, self._interest_history),
+            "/papi/v1/um/income": Route(True, lambda a: self._income(a, "UM")),
+            "/papi/v1/cm/income": Route(True, lambda a: self._income(a, "CM")),
         }
 
     # The first account, for the common one-account case.
@@ -267,6 +272,55 @@ class Simulator:
             for asset, rows in COLLATERAL_TIERS.items()
         ]
 
+    def _interest_history(self, account: SimAccount) -> Json:
+        """``GET /papi/v1/margin/marginInterestHistory`` as Binance documents it: newest first;
+        no times → the last 7 days; ``startTime`` alone → from it to now, at most 30 days;
+        ``endTime`` alone → the 7 days before it; ``current`` (1-based) and ``size`` (default
+        10, at most 100) page it; ``{"rows": [...], "total": n}``."""
+        now = self.now_ms()
+        start, end = _ms_arg("startTime"), _ms_arg("endTime")
+        if start is None and end is None:
+            start, end = now - 7 * DAY_MS, now
+        elif end is None:
+            start, end = max(start or 0, now - 30 * DAY_MS), now
+        elif start is None:
+            start = end - 7 * DAY_MS
+        asset = request.args.get("asset")
+        rows = [
+            r
+            for r in account.book.interest_rows
+            if start <= _row_time(r, "interestAccuredTime") <= end
+            and (asset is None or r["asset"] == asset)
+        ]
+        rows.sort(key=lambda r: _row_time(r, "interestAccuredTime"), reverse=True)
+        size = min(max(_int_arg("size", 10), 1), 100)
+        current = max(_int_arg("current", 1), 1)
+        return {"rows": rows[(current - 1) * size : current * size], "total": len(rows)}
+
+    def _income(self, account: SimAccount, venue: str) -> Json:
+        """``GET /papi/v1/um/income`` / ``/papi/v1/cm/income``: oldest first; no times → the
+        last 7 days (UM) or 200 days (CM); filtered by ``symbol`` and ``incomeType``;
+        ``page`` (1-based) and ``limit`` (default 100, at most 1000) page it."""
+        now = self.now_ms()
+        start, end = _ms_arg("startTime"), _ms_arg("endTime")
+        default_days = 7 if venue == "UM" else 200
+        if end is None:
+            end = now
+        if start is None:
+            start = end - default_days * DAY_MS
+        symbol, kind = request.args.get("symbol"), request.args.get("incomeType")
+        rows = [
+            r
+            for r in account.book.income_rows[venue]
+            if start <= _row_time(r, "time") <= end
+            and (symbol is None or r["symbol"] == symbol)
+            and (kind is None or r["incomeType"] == kind)
+        ]
+        rows.sort(key=lambda r: _row_time(r, "time"))
+        limit = min(max(_int_arg("limit", 100), 1), 1000)
+        page = max(_int_arg("page", 1), 1)
+        return rows[(page - 1) * limit : page * limit]
+
     @staticmethod
     def _flat_collateral_rates() -> Json:
         """``/sapi/v1/portfolio/collateralRate`` ("Classic Portfolio Margin Collateral Rate")."""
@@ -309,6 +363,7 @@ class Simulator:
             if account.faults.latency_s > 0:
                 time.sleep(account.faults.latency_s)  # this account's requests are slow
             _strike(account.faults, used)
+            account.book.settle(self.market.quote(), now)  # interest and funding due by now
         body = json.dumps(route.render(account))
         for f in (faults, account.faults) if route.signed else (faults,):
             if f.take("malformed"):
@@ -388,6 +443,28 @@ def _margin_asset_leverage(account: SimAccount) -> Json:
     if rows is None:
         raise NOT_PM_PRO
     return rows
+
+
+DAY_MS = 86_400_000
+
+
+def _row_time(row: dict[str, object], key: str) -> int:
+    t = row.get(key)
+    return t if isinstance(t, int) else 0
+
+
+def _ms_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise BinanceError(400, -1100, f"Illegal characters found in parameter '{name}'.")
+    return int(raw)
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = _ms_arg(name)
+    return default if value is None else value
 
 
 def premium_index_row(symbol: str, q: Quote, now_ms: int) -> dict[str, object]:

@@ -1,6 +1,8 @@
-"""The alarm in a real browser: an alert raised by the collector shows as a banner on two open
-screens with its sound playing; Acknowledge on one silences both, and the store records who and
-when. Screenshots under artifacts/ (the banner at 1920×1080, and on a kiosk screen).
+"""The alarm in a real browser: an alert raised by the collector shows as a line of the alert
+strip on two open screens with its sound playing; Acknowledge on one silences both, and the store
+records who and when; Acknowledge all silences every alert. Screenshots under artifacts/ (the
+strip at 1920×1080, and on a kiosk screen). The strip's size with many alerts:
+tests/browser/test_alert_strip.py.
 
 Chromium runs with ``--autoplay-policy=no-user-gesture-required`` (tests/browser/conftest.py):
 what a desk screen has after its one-time click on "enable the alarm sound".
@@ -17,6 +19,7 @@ from app.alerts.rules import AlertRules, Level
 from app.alerts.watch import AlertWatch
 from app.collector.collector import Collector
 from app.store.store import Store
+from app.web.format import fmt_uni_mmr
 from connectors.simulator.clock import ManualClock
 from tests.browser.conftest import screenshot
 
@@ -37,7 +40,7 @@ def test_banner_sound_and_acknowledge_on_two_screens(
     assert collector.run_once().report_id is not None
     (alert,) = store.alerts.active()
     report = store.latest_report("sim-basis")
-    assert report is not None and alert.message == f"uniMMR {report.uni_mmr:.3f}"
+    assert report is not None and alert.message == f"uniMMR {fmt_uni_mmr(report.uni_mmr)}"
 
     screens = []
     for _ in range(2):
@@ -46,29 +49,32 @@ def test_banner_sound_and_acknowledge_on_two_screens(
     try:
         for page in screens:
             page.goto(dashboard_url)
-            row = page.locator(".alert-row")
+            row = page.locator(".alert-line")
             expect(row).to_have_count(1, timeout=WAIT_MS)
             expect(row).to_contain_text("WARN")
             expect(row).to_contain_text("sim-basis")
             expect(row).to_contain_text("uniMMR below 1000")
-            expect(row).to_contain_text(alert.message)
-            expect(row).to_contain_text(alert.action)  # the stablecoin top-up to 1100
+            # The value as the hero shows it, from the same report.
+            expect(row).to_contain_text(f"uniMMR {fmt_uni_mmr(report.uni_mmr)}")
+            expect(page.locator("#uni-mmr")).to_have_text(fmt_uni_mmr(report.uni_mmr))
+            expect(row).to_contain_text(alert.action)  # the overview's top-up, its target
             page.wait_for_function("!document.getElementById('alarm-audio').paused")
         screenshot(screens[0], "alert-banner-1920x1080")
 
-        screens[0].get_by_role("button", name="Acknowledge").click()
-        for page in screens:  # both screens: silenced, and say by whom
-            expect(page.locator(".alert-row")).to_contain_text(
-                "silenced by screen at 127.0.0.1", timeout=WAIT_MS
-            )
+        screens[0].get_by_role("button", name="Acknowledge", exact=True).click()
+        for page in screens:  # both screens: silenced, the line collapsed into the counter
+            expect(page.locator(".alert-line")).to_have_count(0, timeout=WAIT_MS)
+            expect(page.locator("#alert-acked")).to_have_text("1 acknowledged")
             page.wait_for_function("document.getElementById('alarm-audio').paused")
             assert not _playing(page)
         acked = store.alerts.get(alert.id)
         assert acked is not None
         assert (acked.acked_by, acked.acked_at_ms) == ("screen at 127.0.0.1", clock.now_ms())
 
-        # The log view lists it, acknowledged.
-        screens[1].locator("#view").get_by_text("Alerts", exact=True).click()
+        # The counter opens the Alerts view: the open list and the log, acknowledged.
+        screens[1].locator("#alert-acked").click()
+        expect(screens[1].locator("#open-alerts-body tr")).to_have_count(1, timeout=WAIT_MS)
+        expect(screens[1].locator("#open-alerts-body")).to_contain_text("screen at 127.0.0.1")
         cell = screens[1].locator(f'#alerts-grid [row-id="{alert.id}"] [col-id="acked"]')
         expect(cell).to_contain_text("screen at 127.0.0.1", timeout=WAIT_MS)
         expect(
@@ -78,6 +84,24 @@ def test_banner_sound_and_acknowledge_on_two_screens(
     finally:
         for page in screens:
             page.context.close()
+
+
+def test_acknowledge_all_silences_every_alert(
+    page: Page, dashboard_url: str, store: Store, clock: ManualClock
+) -> None:
+    for i, account in enumerate(("a", "b", "c")):
+        at = clock.now_ms() - i
+        store.alerts.open(account, "uni_mmr", "critical", "below 1.6", "1.20", "add", 1.2, at)
+    page.goto(dashboard_url)
+    expect(page.locator(".alert-line")).to_have_count(3, timeout=WAIT_MS)
+    page.wait_for_function("!document.getElementById('alarm-audio').paused")
+    page.locator("#alert-ack-all").click()
+    expect(page.locator(".alert-line")).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#alert-acked")).to_have_text("3 acknowledged")
+    page.wait_for_function("document.getElementById('alarm-audio').paused")
+    assert {(a.acked_by, a.acked_at_ms) for a in store.alerts.active()} == {
+        ("screen at 127.0.0.1", clock.now_ms())
+    }
 
 
 def test_kiosk_screen_shows_the_alarm_large(
@@ -90,8 +114,8 @@ def test_kiosk_screen_shows_the_alarm_large(
     page = context.new_page()
     try:
         page.goto(dashboard_url + "?kiosk=1")
-        expect(page.locator(".alert-critical")).to_have_count(1, timeout=WAIT_MS)
-        expect(page.locator(".alert-critical")).to_contain_text("CRITICAL")
+        expect(page.locator(".sev-critical")).to_have_count(1, timeout=WAIT_MS)
+        expect(page.locator(".sev-critical")).to_contain_text("CRITICAL")
         page.wait_for_function("!document.getElementById('alarm-audio').paused")
         screenshot(page, "alert-banner-kiosk-2560x1440")
     finally:

@@ -163,7 +163,7 @@ def test_unknown_is_never_normal_on_any_view(
         tiles.nth(1).click()
         expect(page.locator("#uni-mmr")).to_have_text("≤ 0", timeout=WAIT_MS)
         expect(page.locator("#hero")).to_have_class("hero band-liquidation")
-        expect(page.locator("#status-text")).to_have_text("LIQUIDATION — adjusted equity ≤ 0")
+        expect(page.locator("#status-text")).to_have_text("IN LIQUIDATION: adjusted equity ≤ 0")
         screenshot(page, f"overview-at-most-zero-{size}")
 
 

@@ -1,6 +1,7 @@
 """Alerts end to end: the simulator's crash on the directional preset, the real collector, the
-alert watch and apprise sending to a ``json://`` sink on 127.0.0.1 — warn, then critical, once
-each; both clear when the market recovers. And alerts left open survive a restart unrepeated.
+alert watch and apprise sending to a ``json://`` sink on 127.0.0.1 — a warning that escalates to
+critical as the same alert (one row, two messages), cleared once when the market recovers. And
+alerts left open survive a restart unrepeated.
 
 The directional book (5 BTC + 60 ETH perpetuals behind 15,000 USDT, ≈ 30x) starts near uniMMR 5
 and loses about 0.75 of it every 5 s of the crash (−30 % in 10 min): levels of 4.0 (warn) and
@@ -85,7 +86,7 @@ def sink() -> Iterator[Sink]:
     s.stop()
 
 
-def test_crash_sends_warn_then_critical_once_each_and_clears_on_recovery(
+def test_crash_sends_a_warning_that_escalates_then_one_clear_on_recovery(
     sink: Sink, db_url: str
 ) -> None:
     clock = ManualClock(now_ms())
@@ -95,7 +96,9 @@ def test_crash_sends_warn_then_critical_once_each_and_clears_on_recovery(
     notifier = Notifier([sink.url], store.alerts, clock.now_ms, backoff_s=0.01).start()
     watch = AlertWatch(store.alerts, {"dir": RULES}, clock.now_ms, notifier)
     client = make_client(sim.simulator.api_key, sim.simulator.api_secret, sim.base_url)
-    collector = Collector(store, client, RiskRules(), "dir", now_ms=clock.now_ms, watch=watch)
+    # The overview's top-up target, configured at 5.0: the alert suggests the same top-up.
+    risk_rules = RiskRules(top_up_target_uni_mmr=5.0)
+    collector = Collector(store, client, risk_rules, "dir", now_ms=clock.now_ms, watch=watch)
     try:
         seen: list[float] = []
 
@@ -120,23 +123,19 @@ def test_crash_sends_warn_then_critical_once_each_and_clears_on_recovery(
     titles = [b["title"] for b in sink.bodies]
     assert titles == [
         "[WARN] dir: uniMMR below 4",
-        "[CRITICAL] dir: uniMMR below 3",
-        "[CLEARED] dir: uniMMR below 3",
-        "[CLEARED] dir: uniMMR below 4",
+        "[CRITICAL] dir: uniMMR below 3",  # the same alert, escalated
+        "[CLEARED] dir: uniMMR below 3",  # one clear, named at its worst
     ]
-    assert [b["type"] for b in sink.bodies] == ["warning", "failure", "success", "success"]
-    assert "of stablecoin to reach uniMMR 4.5" in sink.bodies[1]["message"]
-    stored = store.alerts.since(0)
-    assert {(a.key, a.cleared_at_ms is not None) for a in stored} == {
-        ("uni_mmr_warn", True),
-        ("uni_mmr_critical", True),
-    }
-    deliveries = store.alerts.deliveries([a.id for a in stored])
-    assert sorted((d.kind, d.target, d.ok, d.attempts) for d in deliveries) == [
-        ("clear", "json#1", True, 1),
-        ("clear", "json#1", True, 1),
+    assert [b["type"] for b in sink.bodies] == ["warning", "failure", "success"]
+    assert "(was WARN: uniMMR below 4)" in sink.bodies[1]["message"]
+    assert re.search(r"To reach uniMMR 5\.0: add [0-9,]+ USDT", sink.bodies[1]["message"])
+    ((alert,),) = [store.alerts.since(0)]  # one row, its severity raised, then cleared
+    assert (alert.key, alert.peak, alert.cleared_at_ms is not None) == ("uni_mmr", "critical", True)
+    deliveries = store.alerts.deliveries([alert.id])
+    assert [(d.kind, d.target, d.ok, d.attempts) for d in deliveries] == [
         ("trigger", "json#1", True, 1),
-        ("trigger", "json#1", True, 1),
+        ("escalate", "json#1", True, 1),
+        ("clear", "json#1", True, 1),
     ]
     store.close()
 
@@ -146,7 +145,7 @@ def test_failed_delivery_is_retried_then_recorded(db_url: str) -> None:
     dead = "json://127.0.0.1:9/nobody-listens"  # port 9 (discard): connection refused
     store = Store(db_url)
     store.create_schema()
-    alert_id = store.alerts.open("a", "uni_mmr_warn", "warn", "t", "m", "x", 1.9, 1)
+    alert_id = store.alerts.open("a", "uni_mmr", "warn", "t", "m", "x", 1.9, 1)
     notifier = Notifier([sink.url, dead], store.alerts, now_ms, attempts=3, backoff_s=0.01)
     from app.alerts.notify import Notice
 

@@ -61,12 +61,13 @@ def test_capture_holds_what_risk_needs_and_risk_calibrates_offline(
     assert main(["risk", str(target), "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
     # The borrower's hidden truth: flat table (ETH 0.90, BNB 0.40), 8 % on its USDT loan;
-    # ETH 100 · 3,500 · 0.90 + BNB 50 · 650 · 0.40 − 200,000 = 128,000; MM 16,000.
-    assert body["adjusted_equity_usd"] == pytest.approx(128_000.0)
+    # ETH 100 · 3,500 · 0.90 + BNB 50 · 650 · 0.40 − 200,000 − 1 (the loan's first hour of
+    # interest: 200,000 · 0.012 % / 24) = 127,999; MM 16,000 (on the principal).
+    assert body["adjusted_equity_usd"] == pytest.approx(127_999.0)
     assert body["maint_margin"]["total_usd"] == pytest.approx(16_000.0)
     assert body["assumptions"]["collateral_table"] == "flat"
     assert body["assumptions"]["loan_mmr"] == {"USDT": pytest.approx(0.08)}
     assert body["assumptions"]["loan_mmr_source"] == "implied by Binance's MM"
     rec = body["reconciliation"]
-    assert rec["agrees"] is True and rec["binance"]["uni_mmr"] == pytest.approx(8.0)
+    assert rec["agrees"] is True and rec["binance"]["uni_mmr"] == pytest.approx(127_999 / 16_000)
     assert rec["rel_diff"]["uni_mmr"] == pytest.approx(0.0, abs=1e-6)

@@ -164,11 +164,12 @@ def test_418_stops_polling_until_the_ban_ends(h: Harness) -> None:
 def test_the_real_weight_limit_answers_429_and_a_client_that_ignores_it_is_banned(
     store: Store, clock: ManualClock
 ) -> None:
-    # A papi budget of 100 a minute: one cycle reads account 20 + balance 20 + positions 5 + 1
-    # + um/account 5 + cm/account 5 = 56 (+ 2 brackets, first cycle) → the second cycle's
-    # account call (58 + 20 + 20 = 98, then um positions 103) crosses it.
+    # A papi budget of 130 a minute: one cycle reads account 20 + balance 20 + positions 5 + 1
+    # + um/account 5 + cm/account 5 = 56 (+ 2 brackets and the carry: interest history 1, UM
+    # and CM income 30 each, first cycle: 119) → the second cycle's account call (139)
+    # crosses it.
     server = SimulatorServer(
-        Simulator(preset="basis", clock=clock, weight_limits={"papi": 100, "sapi": 10_000})
+        Simulator(preset="basis", clock=clock, weight_limits={"papi": 130, "sapi": 10_000})
     ).start()
     try:
         h = Harness(server, store, clock)
@@ -201,10 +202,11 @@ def test_used_weight_is_read_from_the_headers(h: Harness) -> None:
     good_cycle(h)
     used = h.gate.used_weight()
     # First cycle: papi account 20 + balance 20 + um positions 5 + cm positions 1 + um/account 5
-    # + cm/account 5 + um/cm brackets 1 + 1 = 58; sapi: the start's key check
+    # + cm/account 5 + um/cm brackets 1 + 1 + interest history 1 + UM income 30 + CM income 30
+    # = 119; sapi: the start's key check
     # (apiRestrictions) 1 + asset-index-price 50 + tiered collateral 50 + flat collateral 50
     # + margin-asset-leverage 50 (refused for this PM account, but counted) = 201.
-    assert used["papi"] == 58
+    assert used["papi"] == 119
     assert used["sapi"] == 201
 
 

@@ -57,8 +57,8 @@ def test_each_key_reads_its_own_book(desk: SimulatorServer, store: Store) -> Non
     a, b = store.latest_report("desk-a"), store.latest_report("desk-b")
     assert a is not None and b is not None
     # basis (hedged) and directional (≈ 30x long) are different books: hand-worked in
-    # test_presets (directional: uniMMR 15,000 / 2,915 = 5.146).
-    assert b.uni_mmr == pytest.approx(15_000 / 2_915)
+    # test_presets (directional: uniMMR 15,000 / 3,075 = 4.878).
+    assert b.uni_mmr == pytest.approx(15_000 / 3_075)
     assert a.uni_mmr != pytest.approx(b.uni_mmr)
 
 

@@ -47,10 +47,11 @@ def collect_report(preset: str, store: Store, clock: ManualClock) -> StoredRepor
 def test_directional(store: Store, clock: ManualClock) -> None:
     eq, mm, uni, reported = collect("directional", store, clock)
     # equity: 15,000 USDT. MM: BTC 5 · 95,000 = 475,000 in [300 k, 800 k): 0.5 %, cum 300
-    # → 2,375 − 300 = 2,075; ETH 60 · 3,500 = 210,000 in [0, 300 k): 0.4 % → 840. Σ 2,915.
+    # → 2,375 − 300 = 2,075; ETH (its own, Binance's ETHUSDT brackets) 60 · 3,500 = 210,000
+    # in [50 k, 600 k): 0.5 %, cum 50,000 · 0.001 = 50 → 1,050 − 50 = 1,000. Σ 3,075.
     assert eq == pytest.approx(15_000.0)
-    assert mm == pytest.approx(2_915.0)
-    assert uni == pytest.approx(15_000 / 2_915)
+    assert mm == pytest.approx(3_075.0)
+    assert uni == pytest.approx(15_000 / 3_075)
     assert reported == "NORMAL"
 
 
@@ -61,12 +62,13 @@ def test_coinm_hedger(store: Store, clock: ManualClock) -> None:
     # MM: BTCUSD_PERP −19,000 contracts · 100 = 1.9 M USD / 95,000 = 20 BTC in [20, 50):
     # 2.5 %, cum = 5·(0.005−0.004) + 10·(0.01−0.005) + 20·(0.025−0.01) = 0.005 + 0.05 + 0.3
     # = 0.355 → 0.5 − 0.355 = 0.145 BTC · 95,000 = 13,775.
-    # ETHUSD_PERP −70,000 contracts · 10 = 700,000 USD / 3,500 = 200 ETH in [200, 400):
-    # 12.5 %, cum = 0.355 + 50·(0.05−0.025) + 100·(0.1−0.05) + 200·(0.125−0.1)
-    # = 0.355 + 1.25 + 5 + 5 = 11.605 → 25 − 11.605 = 13.395 ETH · 3,500 = 46,882.5.
+    # ETHUSD_PERP has its own brackets (Binance's COIN-M FAQ: 100x to 100 ETH, 75x to 500):
+    # −70,000 contracts · 10 = 700,000 USD / 3,500 = 200 ETH in [100, 500): 0.65 %,
+    # cum = 100 · (0.0065 − 0.005) = 0.15 → 1.3 − 0.15 = 1.15 ETH · 3,500 = 4,025.
+    # (With BTC's table it was 12.5 % on those 200 ETH: 46,882.5.)
     assert eq == pytest.approx(2_570_250.0)
-    assert mm == pytest.approx(13_775.0 + 46_882.5)
-    assert uni == pytest.approx(2_570_250.0 / 60_657.5)
+    assert mm == pytest.approx(13_775.0 + 4_025.0)
+    assert uni == pytest.approx(2_570_250.0 / 17_800.0)
 
 
 def test_borrower(store: Store, clock: ManualClock) -> None:
@@ -74,12 +76,13 @@ def test_borrower(store: Store, clock: ManualClock) -> None:
     # This account's exchange uses the flat table (/sapi/v1: ETH 0.90, BNB 0.40) and charges
     # 8 % on its loan; neither is published for the account: pmdesk calibrates both.
     # ETH 100 · 3,500 = 350,000 at 90 % = 315,000; BNB 50 · 650 = 32,500 at 40 % = 13,000;
-    # USDT x = −200,000 counts in full. Σ = 128,000 (the tiered table would say 163,375).
+    # USDT x = −200,000 − 1 (the loan's first hour of interest, charged when it was taken:
+    # 200,000 · 0.012 % / 24) counts in full. Σ = 127,999 (the tiered table: 163,374).
     # MM: Binance's accountMaintMargin 16,000, its positions' MM 0 → the loan's 16,000:
     # MMR = 16,000 / (200,000 · 1.0) = 8 % (pmdesk's default would have been 10 %: 20,000).
-    assert r.adjusted_equity_usd == pytest.approx(128_000.0)
+    assert r.adjusted_equity_usd == pytest.approx(127_999.0)
     assert r.maint_margin_usd == pytest.approx(16_000.0)
-    assert r.uni_mmr == pytest.approx(8.0)
+    assert r.uni_mmr == pytest.approx(127_999 / 16_000)
     assert (r.collateral_table, r.loan_mmr_source) == ("flat", "implied by Binance's MM")
     assert r.calibrated is True
 

@@ -154,9 +154,10 @@ def test_the_governing_table_decides_the_equity() -> None:
 def test_directional_tiered_no_loans() -> None:
     f = figures("directional")
     # BTC 5 · 100,000 = 500,000 in [300 k, 800 k): 0.5 % − 300 = 2,200;
-    # ETH 60 · 3,000 = 180,000 in [0, 300 k): 0.4 % = 720.
+    # ETH has its own brackets (Binance's ETHUSDT): 60 · 3,000 = 180,000 in [50 k, 600 k):
+    # 0.5 %, cum 50,000 · (0.005 − 0.004) = 50 → 900 − 50 = 850.
     assert f["account_equity"] == pytest.approx(15_000.0)
-    assert f["maint"] == pytest.approx(500_000 * 0.005 - 300 + 180_000 * 0.004)
+    assert f["maint"] == pytest.approx(500_000 * 0.005 - 300 + 180_000 * 0.005 - 50)
 
 
 def test_extra_haircut_overrides_the_flat_table_and_a_debt_counts_in_full() -> None:
@@ -317,14 +318,16 @@ def test_margin_asset_leverage_is_signed(sim: SimulatorServer) -> None:
 
 
 def test_reported_account_follows_the_truth_over_http(sim: SimulatorServer) -> None:
-    # Start prices (clock not moved): ETH 3,500, BNB 650, USDT 1.
+    # Start prices (clock not moved): ETH 3,500, BNB 650, USDT 1. The loan was taken when the
+    # simulator started: one hour of interest charged (ON_BORROW), 200,000 · 0.012 % / 24 = 1
+    # USDT owed, which counts against equity like the loan itself.
     borrower = _client(sim, "borrower")
     a = borrower.papi_get_account()
-    equity = 100 * 3_500 * 0.90 + 50 * 650 * 0.40 - 200_000  # 128,000
-    loan_mm = 200_000 * 0.08  # 16,000
+    equity = 100 * 3_500 * 0.90 + 50 * 650 * 0.40 - 200_000 - 1  # 127,999
+    loan_mm = 200_000 * 0.08  # 16,000 (on the principal)
     assert float(a["accountEquity"]) == pytest.approx(equity)
     assert float(a["accountMaintMargin"]) == pytest.approx(loan_mm)
-    assert float(a["uniMMR"]) == pytest.approx(8.0)
+    assert float(a["uniMMR"]) == pytest.approx(127_999 / 16_000)
     assert float(a["virtualMaxWithdrawAmount"]) == pytest.approx(equity - 1.2 * loan_mm)
     # No futures positions: all of accountMaintMargin is the loans' MM, which is how pmdesk
     # infers 8 % (residual / borrowed) when the leverage endpoint refuses.
@@ -333,7 +336,9 @@ def test_reported_account_follows_the_truth_over_http(sim: SimulatorServer) -> N
     assert float(a["accountMaintMargin"]) / 200_000 == pytest.approx(0.08)
 
     pro = _client(sim, "pro").papi_get_account()
-    assert float(pro["accountEquity"]) == pytest.approx(350_000 * 0.95 + 32_500 * 0.95 - 200_000)
+    assert float(pro["accountEquity"]) == pytest.approx(
+        350_000 * 0.95 + 32_500 * 0.95 - 200_000 - 1
+    )
     assert float(pro["accountMaintMargin"]) == pytest.approx(loan_mm)
 
 

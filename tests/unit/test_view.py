@@ -49,18 +49,23 @@ def report(age_s: float, uni_mmr: float = 3.21, status: str = "NORMAL") -> Store
 
 
 def test_fresh_report_shows_its_band() -> None:
+    # uniMMR 3.21 is above every level, but a 9.62 % fall liquidates: under 15 %, a warning.
     v = build_view(report(1), None, NOW, stale_after_s=10)
     assert v.liquidation == "↓ −9.62 %   ↑ > +1,000 %"
     assert v.liquidation_note == "BTC at 45,189.80 / —"
-    assert (v.uni_mmr, v.band_class, v.stale, v.feed_status) == ("3.21", "band-normal", False, "OK")
-    assert v.status_text.startswith("NORMAL")
+    assert (v.uni_mmr, v.band_class, v.stale) == ("3.21", "band-warning", False)
+    assert v.feed_status == "OK"
+    assert v.status_text == "WARNING: 9.6 % from liquidation ↓"
+    far = build_view(replace(report(1), liquidation_down_pct=-40.0), None, NOW, stale_after_s=10)
+    assert far.band_class == "band-normal" and far.status_text.startswith("NORMAL")
+    assert far.also == ("40.0 % from liquidation ↓",)
     assert v.simulated
 
 
 def test_stale_report_turns_grey_never_green() -> None:
     v = build_view(report(10.5), None, NOW, stale_after_s=10)
     assert v.stale and v.band_class == "band-stale"
-    assert v.status_text == "STALE — last NORMAL"
+    assert v.status_text == "STALE — last WARNING: 9.6 % from liquidation ↓"
     assert v.feed_status == "DOWN"
     assert v.uni_mmr == "3.21"  # the last figure stays visible, marked
     assert v.as_of.startswith("as of ")
@@ -210,14 +215,16 @@ def test_negative_equity_with_no_mm_reads_at_most_zero_and_liquidation() -> None
                 status="LIQUIDATION")  # fmt: skip
     v = build_view(r, None, NOW, stale_after_s=10, rules=PM)
     assert (v.uni_mmr, v.band_class) == ("≤ 0", "band-liquidation")
-    assert v.status_text == "LIQUIDATION — adjusted equity ≤ 0"
+    assert v.status_text == "IN LIQUIDATION: adjusted equity ≤ 0"
     assert v.margin_usage == "> 100 %"
-    assert (v.liquidation, v.liquidation_note) == ("now", "in liquidation: adjusted equity ≤ 0")
-    assert v.summary.startswith("☠ uniMMR ≤ 0 · LIQUIDATION")
+    assert v.liquidation == "IN LIQUIDATION: adjusted equity ≤ 0"
+    assert v.liquidation_note == "uniMMR ≤ 0; Binance liquidates at 1.05"
+    assert v.summary.startswith("☠ IN LIQUIDATION: adjusted equity ≤ 0 · uniMMR ≤ 0 · 1 s")
     # Equity ≤ 0 with MM unknown: still liquidation (state UNKNOWN, the reasons listed).
     u = unknown_report(uni_mmr=-math.inf, adjusted_equity_usd=-100.0, status="LIQUIDATION")
     v = build_view(u, None, NOW, stale_after_s=10, rules=PM)
-    assert (v.uni_mmr, v.band_class, v.liquidation) == ("≤ 0", "band-liquidation", "now")
+    assert (v.uni_mmr, v.band_class) == ("≤ 0", "band-liquidation")
+    assert v.liquidation == "IN LIQUIDATION: adjusted equity ≤ 0"
     assert v.reasons and v.margin_usage == "> 100 %"
     assert fmt_uni_mmr(-8.0) == "≤ 0" and fmt_uni_mmr(0.0) == "≤ 0"
 
@@ -250,7 +257,8 @@ def test_band_words_name_the_configured_levels() -> None:
     # A level the config sets for PM is named as such, not as Binance's.
     own = RiskRules.for_product(Product.PM, margin_call_uni_mmr=1.3)
     assert band_text("NORMAL", own)[1] == "NORMAL — above 1.3 (margin-call level)"
-    v = build_view(report(1), None, NOW, stale_after_s=10, rules=PM)
+    calm = replace(report(1), liquidation_down_pct=-40.0)
+    v = build_view(calm, None, NOW, stale_after_s=10, rules=PM)
     assert v.status_text == "NORMAL — above 1.05 (Binance's liquidation level)"
 
 

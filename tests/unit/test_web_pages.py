@@ -200,7 +200,8 @@ def test_account_tiles_worst_first() -> None:
     )
     assert [t.account for t in tiles] == ["new", "liq", "call", "edge", "calm"]
     assert tiles[1].status == "STALE — LIQUIDATION" and tiles[1].band_class == "band-stale"
-    assert tiles[2].status == "MARGIN CALL" and tiles[2].uni_mmr == "1.40"
+    assert tiles[2].status == "WARNING" and tiles[2].uni_mmr == "1.40"
+    assert tiles[2].reason == "uniMMR 1.40 — below 1.5 margin call"
 
 
 def test_kiosk_flag_and_account_cycle() -> None:

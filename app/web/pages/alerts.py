@@ -1,5 +1,7 @@
-"""Alert log: every alert of the last 30 days, all accounts — when it fired and cleared, what it
-said, who acknowledged it and when, and whether the team's notifications got through."""
+"""Alerts: every alert open now (the full list the strip above every view sums up: live value,
+what to do, an Acknowledge each), and the log of the last 30 days, all accounts — when each fired
+and cleared, the worst it reached, what it said, who acknowledged it and when, and whether the
+team's notifications got through."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import dash
 from dash import Input, Output, html
 
 from app.store.alerts import StoredAlert, StoredDelivery
+from app.web.alarm import lead_order, recovering_note
 from app.web.components import grid, num_col, panel, text_col, view
 from app.web.context import WebContext
+from app.web.format import fmt_age
 
 VIEW = "alerts"
 LOG_DAYS = 30
@@ -42,7 +46,8 @@ def log_rows(alerts: list[StoredAlert], deliveries: list[StoredDelivery]) -> lis
             "key": a.id,
             "fired": _utc(a.triggered_at_ms),
             "account": a.account,
-            "severity": a.severity.upper(),
+            "severity": a.severity.upper()
+            + (f" (worst {a.peak.upper()})" if a.peak != a.severity else ""),
             "rule": a.title,
             "message": a.message,
             "cleared": _utc(a.cleared_at_ms) or "ACTIVE",
@@ -59,7 +64,12 @@ def log_rows(alerts: list[StoredAlert], deliveries: list[StoredDelivery]) -> lis
 COLUMNS = [
     text_col("fired", "Fired (UTC)", "When the rule's trigger level was crossed.", sort="desc"),
     text_col("account", "Account", "Which account."),
-    text_col("severity", "Severity", "WARN or CRITICAL."),
+    text_col(
+        "severity",
+        "Severity",
+        "WARN or CRITICAL: the level it is at (or cleared at); the worst it reached beside it "
+        "when that was higher. One rule is one alert, whatever its level.",
+    ),
     text_col("rule", "Rule", "The rule, with its trigger level.", minWidth=260),
     text_col("message", "Value", "The value when last seen active.", minWidth=260),
     text_col("cleared", "Cleared (UTC)", "When it was back past the clear level long enough."),
@@ -69,9 +79,67 @@ COLUMNS = [
 ]
 
 
+def open_rows(state: list[dict[str, Any]], now_ms: int) -> list[html.Tr]:
+    """Every open alert, worst first and an account's together, as the strip's state holds it
+    (live values)."""
+    rows = []
+    for a in sorted(state, key=lambda a: (lead_order(a)[0], a["account"], *lead_order(a)[1:])):
+        recovering = a["recovering_until_ms"] is not None
+        shown = a["shown"]
+        ack: html.Button | str = (
+            f"{a['acked_by']}"
+            if a["acked_by"] is not None
+            else html.Button(
+                "Acknowledge",
+                id={"type": "alert-ack", "ids": str(a["id"])},
+                className="line-ack",
+                title="Silence the alarm for this alert on every screen (recorded with your name)",
+            )
+        )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        "RECOVERING" if shown == "calm" else shown.upper(), className="open-sev"
+                    ),
+                    html.Td(a["account"]),
+                    html.Td(recovering_note(a, now_ms) if recovering else a["title"]),
+                    html.Td(a["message"], className="open-value"),
+                    html.Td(
+                        f"was {a['peak'].upper()}: {a['title']}" if recovering else a["action"]
+                    ),
+                    html.Td(fmt_age((now_ms - a["since_ms"]) / 1000), className="open-age"),
+                    html.Td(ack),
+                ],
+                className=f"sev-{shown}" + (" open-acked" if a["acked_by"] is not None else ""),
+            )
+        )
+    return rows
+
+
+OPEN_HEAD = ["Severity", "Account", "Rule", "Value now", "What to do", "For", "Acknowledged"]
+
+
 def layout() -> html.Div:
     return view(
         VIEW,
+        panel(
+            "Open now",
+            "Every alert that has not cleared, worst first, with the value of the account's "
+            "newest report: the strip above every view shows one line per account. "
+            "RECOVERING: back past the clear level, clearing at the end of the cool-down.",
+            html.Div(
+                html.Table(
+                    [
+                        html.Thead(html.Tr([html.Th(h) for h in OPEN_HEAD])),
+                        html.Tbody(id="open-alerts-body"),
+                    ],
+                    className="open-alerts",
+                ),
+                id="open-alerts",
+            ),
+            html.Div("No open alerts.", id="open-alerts-empty", className="open-alerts-empty"),
+        ),
         panel(
             f"Alerts, last {LOG_DAYS} days",
             "Every alert the collector raised: it fires past a rule's trigger level and clears "
@@ -83,6 +151,22 @@ def layout() -> html.Div:
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
+    @app.callback(
+        Output("open-alerts-body", "children"),
+        Output("open-alerts", "hidden"),
+        Output("open-alerts-empty", "hidden"),
+        Input("alerts-state", "data"),
+        Input("age-tick", "n_intervals"),
+        Input("view", "value"),
+    )
+    def open_now(
+        state: list[dict[str, Any]] | None, _n: int, shown: str
+    ) -> tuple[list[html.Tr], bool, bool]:
+        if shown != VIEW:
+            raise dash.exceptions.PreventUpdate
+        state = state or []
+        return open_rows(state, ctx.clock()), not state, bool(state)
+
     @app.callback(
         Output("alerts-grid", "rowData"),
         Input("alerts-state", "data"),

@@ -1,7 +1,10 @@
-"""Overview, the one-glance view: uniMMR huge with its status in words and icon, the figures
-behind it, the data age, whether pmdesk matches Binance's own figures; with several accounts, a
-compact tile per account, worst first. UNKNOWN (figures unavailable) has its own band, says why
-in words and sorts first with the liquidating accounts."""
+"""Overview, the one-glance view: uniMMR huge, coloured and worded by the account's one severity
+(``app.web.view.severity``: the worst of its uniMMR band, liquidation distance, unknown figures,
+stale data and Binance's own accountStatus) with the reasons in words; the figures behind it,
+the data age, whether pmdesk matches Binance's own figures; with several accounts, a compact
+tile per account (uniMMR, ↓/↑ liquidation distance, gross leverage), worst first. UNKNOWN
+(figures unavailable) has its own band, says why in words and sorts first with the liquidating
+accounts. The header's summary, on every view, comes from the same severity."""
 
 from __future__ import annotations
 
@@ -9,15 +12,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, html
+from dash import ALL, Input, Output, State, html
 from dash import ctx as dash_ctx
 
 from app.store.store import StoredReport
 from app.web.context import WebContext
 from app.web.format import UNKNOWN_TEXT, fmt_age, fmt_uni_mmr
-from app.web.ladder import band_text, band_word, ladder_hint, liquidation_usage_pct, lv
-from app.web.view import band_class, build_view
-from risk.model import MarginBand, RiskRules
+from app.web.ladder import ladder_hint, liquidation_usage_pct, lv
+from app.web.view import (
+    OK,
+    RANK,
+    WARNING,
+    Severity,
+    SeverityBands,
+    TimePref,
+    build_view,
+    clock_text,
+    gross_leverage,
+    leverage_text,
+    liquidation_words,
+    severity,
+)
+from risk.model import RiskRules
 
 VIEW = "overview"
 
@@ -38,8 +54,21 @@ def _tile(
 REASONS_SHOWN = 4  # on the hero; every one is on the "Binance vs pmdesk" view
 
 
-def layout(rules: RiskRules | None = None) -> html.Div:
+def severity_hint(rules: RiskRules, bands: SeverityBands) -> str:
+    """How the colour and words are decided, for the tooltips."""
+    return (
+        "Colour, icon and words show the worst of: the uniMMR band; the liquidation distance "
+        f"(the nearer uniform move under {bands.critical_pct:g} % is CRITICAL, under "
+        f"{bands.warn_pct:g} % a WARNING); Binance's own accountStatus (anything but NORMAL a "
+        "WARNING; REDUCE_ONLY, ACTIVE_LIQUIDATION, FORCE_LIQUIDATION, BANKRUPTED CRITICAL); "
+        "UNKNOWN figures; STALE data (grey). At or below the liquidation level "
+        f"({lv(rules.liquidation_uni_mmr)}) it says IN LIQUIDATION and how far past it."
+    )
+
+
+def layout(rules: RiskRules | None = None, bands: SeverityBands | None = None) -> html.Div:
     rules = rules or RiskRules()
+    bands = bands or SeverityBands()
     liq = lv(rules.liquidation_uni_mmr)
     hero = html.Section(
         [
@@ -52,6 +81,7 @@ def layout(rules: RiskRules | None = None) -> html.Div:
                 ],
                 className="hero-status",
             ),
+            html.Div("", id="severity-also", className="severity-also", hidden=True),
             html.Ul([], id="unknown-reasons", className="unknown-reasons", hidden=True),
             html.Div("", id="as-of", className="hero-asof"),
         ],
@@ -60,6 +90,7 @@ def layout(rules: RiskRules | None = None) -> html.Div:
         title=(
             "Unified maintenance margin ratio = adjusted equity ÷ maintenance margin, "
             f"recomputed by pmdesk from Binance's published rules. {ladder_hint(rules)} "
+            f"{severity_hint(rules, bands)} "
             "UNKNOWN: an input could not be read, so no figure is shown (never a safe-looking "
             "one); the reasons name the payload, row and field."
         ),
@@ -71,8 +102,12 @@ def layout(rules: RiskRules | None = None) -> html.Div:
                 "liquidation",
                 "The uniform move of every non-stable asset, down and up, that takes uniMMR to "
                 f"Binance's liquidation level ({liq}), root-found, and the BTC price where it "
-                "happens. Under PM this is account-wide: one number for the whole book.",
+                "happens. Under PM this is account-wide: one number for the whole book. "
+                f"Nearer than {bands.critical_pct:g} % is CRITICAL, than {bands.warn_pct:g} % a "
+                "WARNING. At or below the level: IN LIQUIDATION and how far uniMMR is past it "
+                "(as a share of the level), or adjusted equity ≤ 0.",
                 note_id="liquidation-note",
+                tile_id="liquidation-tile",
             ),
             _tile(
                 "Margin usage",
@@ -80,7 +115,8 @@ def layout(rules: RiskRules | None = None) -> html.Div:
                 "Maintenance margin as a share of adjusted equity (1 ÷ uniMMR). At 100 % the "
                 f"account is insolvent; Binance liquidates at about "
                 f"{liquidation_usage_pct(rules):.0f} % (uniMMR {liq}), and whenever adjusted "
-                "equity is below 0.",
+                "equity is below 0. Over 100 % the real figure is shown. Below it: gross "
+                "leverage = Σ |position notional| ÷ adjusted equity (n/a without positions).",
             ),
             _tile(
                 "Adjusted equity",
@@ -97,15 +133,20 @@ def layout(rules: RiskRules | None = None) -> html.Div:
             _tile(
                 "Stablecoin buffer",
                 "buffer",
-                "Stablecoins held in the account (USDT, USDC, FDUSD…): the first line of "
-                "defence; their collateral rate is 100 %.",
+                "Net stablecoin buffer: stablecoins held in the account (USDT, USDC, FDUSD…) "
+                "minus stablecoin debts (margin loans, interest, negative futures wallets), at "
+                "their index prices. Negative: the account owes more stablecoin than it holds "
+                "(a basis book that borrowed its USDT). The note gives the gross held.",
                 note_id="buffer-note",
+                tile_id="buffer-tile",
             ),
             _tile(
                 "Top-up",
                 "top-up",
-                "Stablecoin to transfer in for uniMMR to reach the target (collateral tiers "
-                "applied). Zero when the account is above it.",
+                "Stablecoin to transfer in for uniMMR to reach the configured target "
+                f"(top_up_target_uni_mmr = {lv(rules.top_up_target_uni_mmr)}; collateral tiers "
+                "applied), or the share of the largest maintenance-margin contributor to close "
+                "instead. Zero when the account is above it. The alert banner names the same.",
                 note_id="top-up-note",
             ),
             html.Div(
@@ -160,19 +201,13 @@ class AccountTile:
     account: str
     uni_mmr: str
     icon: str
-    status: str
+    status: str  # the level in a word or two: "CRITICAL", "STALE — LIQUIDATION"
     band_class: str
     age: str
-
-
-_SEVERITY = {
-    MarginBand.NORMAL: 0,
-    MarginBand.MARGIN_CALL: 1,
-    MarginBand.REDUCE_ONLY: 2,
-    MarginBand.LIQUIDATION: 3,
-    MarginBand.LIQUIDATION_WITH_LOSS: 4,
-    MarginBand.UNKNOWN: 5,  # fail closed: with the liquidating ones, never among the calm
-}
+    reason: str = ""  # the first reason in words: "1.8 % from liquidation ↓"
+    distance: str = "—"  # "↓ −1.75 %   ↑ never" or "IN LIQUIDATION: …"
+    leverage: str = "n/a"  # gross leverage
+    brief: str = ""  # level and reason on one line (the tile's tooltip)
 
 
 def account_tiles(
@@ -180,53 +215,101 @@ def account_tiles(
     now_ms: int,
     stale_after_s: float,
     rules: RiskRules | None = None,
+    bands: SeverityBands | None = None,
+    details: dict[str, dict[str, Any] | None] | None = None,
 ) -> list[AccountTile]:
-    """One tile per account, worst first: no data, then UNKNOWN, then by status severity, then
-    lowest uniMMR. A stale account keeps its last figure, greyed, and says STALE."""
+    """One tile per account, worst first (``view.RANK``: no data, UNKNOWN, in liquidation,
+    critical, stale, warning, normal; then the lower uniMMR), coloured and worded by its
+    severity. A stale account keeps its last figures, greyed, and says STALE."""
     rules = rules or RiskRules()
-
-    def order(item: tuple[str, StoredReport | None]) -> tuple[int, float, str]:
-        name, r = item
-        if r is None:
-            return (-99, 0.0, name)  # no data at all is the worst: fail closed
-        uni = r.uni_mmr if r.uni_mmr == r.uni_mmr else float("-inf")  # NaN sorts first
-        return (-_SEVERITY[MarginBand(r.status)], uni, name)
-
+    details = details or {}
+    sev = {
+        name: severity(
+            r, details.get(name), now_ms, stale_after_s=stale_after_s, rules=rules, bands=bands
+        )
+        for name, r in latest.items()
+    }
     out = []
-    for name, r in sorted(latest.items(), key=order):
+    for name in sorted(latest, key=lambda n: sev[n].order_key(n)):
+        r, s = latest[name], sev[name]
         if r is None:
-            out.append(AccountTile(name, "—", "…", "NO DATA", "band-stale", "—"))
+            out.append(AccountTile(name, "—", s.icon, s.short, s.css, "—", brief=s.brief))
             continue
-        age_s = (now_ms - r.data_time_ms) / 1000
-        stale = age_s > stale_after_s
-        icon = band_text(r.status, rules, r.uni_mmr)[0]
-        status = band_word(r.status, rules)
+        distance = liquidation_words(
+            r.status,
+            r.uni_mmr,
+            r.liquidation_down_pct,
+            r.liquidation_up_pct,
+            rules,
+            r.unknown,
+            beyond="never",
+        )
+        reason = tile_reason(s)
         out.append(
             AccountTile(
                 account=name,
                 uni_mmr=fmt_uni_mmr(r.uni_mmr),
-                icon="◷" if stale else icon,
-                status=f"STALE — {status}" if stale else status,
-                band_class=band_class(r.status, stale),
-                age=fmt_age(age_s),
+                icon=s.icon,
+                status=s.short,
+                band_class=s.css,
+                age=fmt_age((now_ms - r.data_time_ms) / 1000),
+                reason=reason,
+                distance=distance,
+                leverage=leverage_text(gross_leverage(details.get(name), r.adjusted_equity_usd)),
+                brief=s.brief,
             )
         )
     return out
 
 
+def tile_reason(s: Severity) -> str:
+    """The reason a tile spells out under its level: the first one not already on the tile (its
+    ↓/↑ line says the distance and IN LIQUIDATION; its name line says STALE's age)."""
+    shown = s.last if s.last is not None else s
+    if shown.level == OK:
+        return ""
+    for source, words in zip(shown.sources, shown.reasons, strict=True):
+        if source not in ("distance", "stale") and not words.startswith("IN LIQUIDATION"):
+            return words
+    return ""
+
+
 def _tile_div(t: AccountTile, picked: str) -> html.Button:
+    past = t.distance.startswith("IN LIQUIDATION")
     return html.Button(
         [
             html.Span(t.account, className="acct-name"),
             html.Span(t.uni_mmr, className="acct-uni"),
             html.Span(f"{t.icon} {t.status}", className="acct-status"),
+            html.Span(t.reason, className="acct-reason"),
+            html.Span(_nbsp(t.distance if past else f"liq {t.distance}"), className="acct-liq"),
+            html.Span(f"lev {t.leverage}", className="acct-lev"),
             html.Span(t.age, className="acct-age"),
         ],
         id={"type": "account-tile", "account": t.account},
         className=f"acct-tile {t.band_class}" + (" acct-picked" if t.account == picked else ""),
-        title=f"{t.account}: show this account",
+        title=f"{t.account}: {t.brief}. Click to show this account.",
         n_clicks=0,
     )
+
+
+def others_note(sev: dict[str, Severity], shown: str) -> tuple[str, str, str | None]:
+    """(text, css class, account) for the header: the worst other account when it is at least
+    a warning, so a screen on one account still sees another in trouble."""
+    others = sorted(
+        (n for n in sev if n != shown and sev[n].rank >= RANK[WARNING]),
+        key=lambda n: sev[n].order_key(n),
+    )
+    if not others:
+        return "", "top-others", None
+    first = sev[others[0]]
+    more = f" +{len(others) - 1} more" if len(others) > 1 else ""
+    return f"{first.icon} {others[0]}: {first.short}{more}", f"top-others {first.css}", others[0]
+
+
+def _nbsp(text: str) -> str:
+    """A figure and its "%" never split over two lines."""
+    return text.replace(" %", "\u00a0%")
 
 
 def _value(text: str) -> str | html.Span:
@@ -256,14 +339,18 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Output("hero", "className"),
         Output("status-icon", "children"),
         Output("status-text", "children"),
+        Output("severity-also", "children"),
+        Output("severity-also", "hidden"),
         Output("unknown-reasons", "children"),
         Output("unknown-reasons", "hidden"),
         Output("as-of", "children"),
         Output("adjusted-equity", "children"),
         Output("maint-margin", "children"),
         Output("margin-usage", "children"),
+        Output("margin-usage-note", "children"),
         Output("buffer", "children"),
         Output("buffer-note", "children"),
+        Output("buffer-tile", "className"),
         Output("reported", "children"),
         Output("reported-status", "children"),
         Output("recon-mark", "children"),
@@ -272,6 +359,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Output("calibration-note", "hidden"),
         Output("liquidation", "children"),
         Output("liquidation-note", "children"),
+        Output("liquidation-tile", "className"),
         Output("top-up", "children"),
         Output("top-up-note", "children"),
         Output("age", "children"),
@@ -285,6 +373,11 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Output("weight-note", "children"),
         Output("top-summary", "children"),
         Output("top-summary", "className"),
+        Output("top-others", "children"),
+        Output("top-others", "className"),
+        Output("top-others", "hidden"),
+        Output("top-others-target", "data"),
+        Output("time-toggle", "children"),
         Output("account-tiles", "children"),
         Output("tiles", "className"),
         Output("store-banner", "children"),
@@ -295,12 +388,20 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("report-key", "data"),
         Input("account", "value"),
         Input("view", "value"),
+        Input("time-pref", "data"),
         running=[(Output("age-tick", "disabled"), True, False)],  # never stack up
     )
-    def refresh(_n: int, _key: object, picked: str | None, shown: str | None) -> tuple[Any, ...]:
+    def refresh(
+        _n: int,
+        _key: object,
+        picked: str | None,
+        shown: str | None,
+        time_pref: TimePref | None,
+    ) -> tuple[Any, ...]:
         account = ctx.account(picked)
         now = ctx.clock()
-        latest = ctx.latest(account)
+        newest = {a: ctx.latest(a) for a in ctx.accounts}
+        latest = newest[account]
         report, detail = latest if latest is not None else (None, None)
         v = build_view(
             report,
@@ -308,42 +409,53 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             now,
             ctx.stale_after_s,
             ctx.store.latest_weight(),
-            buffer_usd=None if detail is None else detail["stablecoin_buffer_usd"],
             rules=ctx.rules,
             detail=detail,
+            bands=ctx.bands,
+            time_pref=time_pref,
         )
         trouble = ctx.store.health()  # a full or read-only store, seen from here too
         tiles: list[html.Button] = []
+        others, others_class, others_target = "", "top-others", None
         if len(ctx.accounts) > 1:
-            others = {a: ctx.store.latest_report(a) for a in ctx.accounts if a != account}
+            reports = {a: (None if x is None else x[0]) for a, x in newest.items()}
+            details = {a: (None if x is None else x[1]) for a, x in newest.items()}
             tiles = [
                 _tile_div(t, account)
                 for t in account_tiles(
-                    {account: report, **others}, now, ctx.stale_after_s, ctx.rules
+                    reports, now, ctx.stale_after_s, ctx.rules, ctx.bands, details
                 )
             ]
+            sev = {a: ctx.severity(x, now) for a, x in newest.items()}
+            others, others_class, others_target = others_note(sev, account)
         banner = unknown_banner(account, v.reasons, shown)
+        level = v.severity.level if v.severity is not None else "stale"
         return (
             v.uni_mmr,
             f"hero {v.band_class}",
             v.status_icon,
             v.status_text,
+            " · ".join(v.also),
+            not v.also,
             _reasons(v.reasons),
             not v.reasons,
             v.as_of,
             _value(v.adjusted_equity),
             _value(v.maint_margin),
             _value(v.margin_usage),
+            f"gross leverage {v.leverage}",
             _value(v.buffer),
             v.buffer_note,
+            "tile tile-owes" if v.buffer_owes else "tile",
             _value(v.reported_uni_mmr),
             v.reported_status + (f" · {v.calibration}" if v.calibration and not v.unknown else ""),
             v.recon_mark,
             f"recon-mark {v.recon_class}",
             v.calibration_note,
             not v.calibration_note,
-            _value(v.liquidation),
+            _value(_nbsp(v.liquidation)),
             v.liquidation_note,
+            f"tile tile-liq tile-level-{level}" + (" tile-past" if v.in_liquidation else ""),
             _value(v.top_up),
             v.top_up_note,
             v.age,
@@ -357,6 +469,11 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             v.weight_note,
             v.summary,
             f"top-summary {v.band_class}",
+            others,
+            others_class,
+            not others,
+            others_target,
+            clock_text(now, time_pref),
             tiles,
             "tiles tiles-stale" if v.stale else ("tiles tiles-unknown" if v.unknown else "tiles"),
             f"⚠ {trouble}" if trouble else "",
@@ -364,6 +481,17 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             banner,
             not banner,
         )
+
+    @app.callback(
+        Output("account", "value", allow_duplicate=True),
+        Input("top-others", "n_clicks"),
+        State("top-others-target", "data"),
+        prevent_initial_call=True,
+    )
+    def pick_other(clicks: int | None, target: str | None) -> str:
+        if not clicks or target not in ctx.accounts:
+            raise dash.exceptions.PreventUpdate
+        return str(target)
 
     @app.callback(
         Output("account", "value", allow_duplicate=True),
