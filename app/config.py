@@ -314,6 +314,8 @@ class Settings(BaseSettings):
             default_loan_mmr=self.default_loan_mmr,
             reconcile_tolerance=self.reconcile_tolerance,
             top_up_target_uni_mmr=self.top_up_target_uni_mmr,
+            # The top-up also clears the desk's warning distance: one target for the screen.
+            top_up_clear_move_pct=self.liquidation_warn_pct,
             **levels,
         )
         ladder = [

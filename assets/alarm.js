@@ -58,3 +58,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
 });
+
+/* The "a" key (app/web/app.py fires ACK_EVENT): acknowledge every open alert on this screen,
+   exactly as the "Acknowledge all" button does (stored with who and when). */
+document.addEventListener("pmdesk:acknowledge", function () {
+  const all = document.getElementById("alert-ack-all");
+  if (all && !all.hidden) { all.click(); }
+});

@@ -46,7 +46,7 @@ from risk.model import (
 from risk.reconcile import reconcile
 from risk.stress import GRID_PCT, SINGLE_ASSET_SHOCKS, portfolio_scenarios
 from risk.tiers import FloatArray
-from risk.topup import reduce_fraction, stable_top_up_usd
+from risk.topup import move_top_up_usd, reduce_fraction, stable_top_up_usd
 from risk.valuation import (
     BaseMargins,
     adjusted_equity_rows,
@@ -423,6 +423,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         positions,
         assumptions,
         rules.reconcile_tolerance,
+        rules.liquidation_uni_mmr,
     )
     if rules.assumptions is None:
         assumptions = dataclasses.replace(
@@ -473,6 +474,18 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         else math.nan,
         reduce=_reduce(book, base, equity, mm.total_usd, target) if known else None,
         top_up_basis=basis,
+        top_up_clear_move_pct=rules.top_up_clear_move_pct,
+        top_up_move_usd=move_top_up_usd(
+            stress.grid.shock_pct,
+            stress.grid.equity_usd,
+            stress.grid.maint_margin_usd,
+            rules.top_up_clear_move_pct,
+            rules.liquidation_uni_mmr,
+            basis.value_usd,
+            basis.tiers,
+        )
+        if known
+        else math.nan,
         classic=classic,
         warnings=tuple(warnings),
         unknown_reasons=tuple(reasons),

@@ -313,6 +313,9 @@ class RiskRules:
     assumptions: Assumptions | None = None
     # "Top up to": the uniMMR a desk wants to be back at; above Binance's 1.5 reminder line.
     top_up_target_uni_mmr: float = 2.0
+    # … and far enough from liquidation that no uniform move of up to this % either way reaches
+    # it: the desk's warning distance (settings ``liquidation_warn_pct``). 0: uniMMR only.
+    top_up_clear_move_pct: float = 15.0
     stablecoins: frozenset[str] = DEFAULT_STABLECOINS
     betas_to_btc: dict[str, float] = field(default_factory=dict)
 
@@ -426,6 +429,15 @@ class Reconciliation:
     agrees: bool | None  # None: Binance's figures are unavailable
     explained_by: str
     tolerance: float
+    # The product's liquidation level: at or below it on both sides, the two agree on what
+    # matters (liquidation) whatever the relative gap near zero.
+    liquidation_uni_mmr: float = 1.05
+
+    @property
+    def both_liquidating(self) -> bool:
+        u, b = self.pmdesk_uni_mmr, self.binance_uni_mmr
+        level = self.liquidation_uni_mmr
+        return b is not None and not math.isnan(u) and u <= level and b <= level
 
 
 @dataclass(frozen=True)
@@ -688,6 +700,11 @@ class RiskReport:
     # Carry: what the account owes (loans, interest, negative balances) and funding.
     liabilities: tuple[LiabilityRow, ...] = ()
     funding: FundingReport | None = None
+    # The stablecoin that keeps every uniform move of up to ±top_up_clear_move_pct clear of
+    # the liquidation level (``risk.topup.move_top_up_usd``); the one top-up to show is the
+    # larger of this and ``top_up_usd`` (``top_up_needed_usd``): it meets both targets.
+    top_up_clear_move_pct: float = 0.0
+    top_up_move_usd: float = 0.0
 
     @property
     def state(self) -> str:
@@ -698,6 +715,13 @@ class RiskReport:
     def no_risk(self) -> bool:
         """No maintenance margin at all: uniMMR is ∞, never an error or 0."""
         return self.uni_mmr == math.inf
+
+    @property
+    def top_up_needed_usd(self) -> float:
+        """The one top-up: enough for the uniMMR target and for the clear move (NaN: unknown)."""
+        if math.isnan(self.top_up_usd) or math.isnan(self.top_up_move_usd):
+            return math.nan
+        return max(self.top_up_usd, self.top_up_move_usd)
 
     def top_up_to(self, target: float) -> float:
         """USD of stablecoin to add for uniMMR to reach ``target`` (0 if it already does)."""

@@ -112,6 +112,7 @@ def reconcile(
     positions: tuple[PositionMargin, ...],
     assumptions: Assumptions | None,
     tolerance: float,
+    liquidation_uni_mmr: float,
 ) -> Reconciliation | None:
     """None when ``/papi/v1/account`` was not read."""
     reported = snapshot.reported
@@ -176,4 +177,5 @@ def reconcile(
         agrees=agrees,
         explained_by=explained,
         tolerance=tolerance,
+        liquidation_uni_mmr=liquidation_uni_mmr,
     )

@@ -4,6 +4,11 @@ Top-up: adding stablecoin X raises that asset's equity by its tiered collateral 
 unchanged. Reduce: closing a fraction of one position at its mark leaves equity unchanged (the
 unrealized PnL is realised into the wallet, fees ignored) and lowers that position's bracket MM.
 Both are inverted exactly on the piecewise-linear tier tables.
+
+Top-up for distance: the stablecoin that keeps every uniform move of up to ±N % clear of the
+liquidation level — at each stress-grid move s within the band, uniMMR(s) = (equity(s) + added
+collateral) / MM(s) must stay above the level; a stablecoin does not move with the others, so
+the need at s is ``stable_top_up_usd(equity(s), MM(s), level, …)`` and the answer the largest.
 """
 
 from __future__ import annotations
@@ -50,6 +55,28 @@ def stable_top_up_usd(
     c = np.array([t.cum_usd for t in tiers])
     new_value = invert_tiered(goal, f, r, c, 1.0)
     return max(new_value - stable_value_usd, 0.0)
+
+
+def move_top_up_usd(
+    shock_pct: tuple[int, ...] | tuple[float, ...],
+    equity_usd: tuple[float, ...],
+    mm_usd: tuple[float, ...],
+    within_pct: float,
+    level: float,
+    stable_value_usd: float,
+    tiers: tuple[CollateralTier, ...],
+) -> float:
+    """USD of the stablecoin to add so that no uniform move of up to ±``within_pct`` % on the
+    stress grid (its 1 % steps, 0 included) takes uniMMR to the liquidation ``level`` (0 if none
+    does; ∞ if the stablecoin's collateral rate can never get there). Between two grid steps
+    a book whose uniMMR is not monotone in the move could dip below by less than one step. The
+    added stablecoin is valued on its tiers from the holding as it stands (``stable_value_usd``);
+    exact at a 100 % rate (USDT's), approximate where the PnL of the move crosses a lower tier."""
+    need = 0.0
+    for s, e, m in zip(shock_pct, equity_usd, mm_usd, strict=True):
+        if abs(s) <= within_pct:
+            need = max(need, stable_top_up_usd(e, m, level, stable_value_usd, tiers))
+    return need
 
 
 def reduce_fraction(

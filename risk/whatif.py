@@ -245,3 +245,22 @@ def what_if(
     after = dataclasses.replace(after, reported=None, reported_position_margins=None)
     after_rules = dataclasses.replace(rules, assumptions=before.assumptions)
     return WhatIf(before, evaluate(after, market, after_rules))
+
+
+def what_if_each(
+    snapshot: AccountSnapshot, market: MarketState, rules: RiskRules, changes: list[Change]
+) -> tuple[WhatIf, tuple[str | None, ...]]:
+    """``what_if`` with the changes that apply, and for each change the reason it cannot be
+    applied (None when it was): one bad line never hides what the good ones do. Changes apply
+    in order, each on the book the ones before it left."""
+    errors: list[str | None] = []
+    book = snapshot
+    for change in changes:
+        try:
+            book = apply_change(book, market, change)
+        except WhatIfError as err:
+            errors.append(str(err))
+        else:
+            errors.append(None)
+    applied = [c for c, e in zip(changes, errors, strict=True) if e is None]
+    return what_if(snapshot, market, rules, applied), tuple(errors)

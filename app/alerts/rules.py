@@ -332,6 +332,10 @@ def liquidation_move_words(down_pct: float | None, up_pct: float | None) -> tupl
     return nearest, f"a {nearest:.1f} % {side} of every coin liquidates the account"
 
 
+CUT_OR_HEDGE = "cut size or hedge the losing side, or add stablecoin"
+"""What to do about a near liquidation when no stablecoin top-up figure says more."""
+
+
 def _liquidation_move_check(report: RiskReport, rules: AlertRules) -> Check | None:
     shock = report.liquidation_shock
     if shock.down_pct is None and shock.up_pct is None:
@@ -345,7 +349,8 @@ def _liquidation_move_check(report: RiskReport, rules: AlertRules) -> Check | No
         breach=breach,
         hold=hold,
         message=words,
-        action="cut size or hedge the losing side, or add stablecoin",
+        # The overview's one top-up when it clears this distance (and the uniMMR target).
+        action=top_up_advice_for(report) if report.top_up_move_usd > 0 else CUT_OR_HEDGE,
         value=nearest,
     )
 
@@ -416,6 +421,8 @@ def _reconcile_check(report: RiskReport, rules: AlertRules) -> Check | None:
     one (the screen looks safer than Binance says), a warning when it is the stricter."""
     rec = report.reconciliation
     if rec is None or rec.rel_diff_uni_mmr is None:
+        return None
+    if rec.both_liquidating:  # both say liquidation: near zero the relative gap says nothing
         return None
     diff_pct = 100.0 * rec.rel_diff_uni_mmr
     level = rules.reconcile_pct

@@ -31,7 +31,7 @@ from app.store.alerts import StoredAlert, shown_severity
 from app.store.store import StoredReport
 from app.web.context import WebContext
 from app.web.format import fmt_age, fmt_uni_mmr, is_unknown
-from app.web.view import liquidation_words, top_up_advice_of
+from app.web.view import liquidation_words, top_up_advice_of, top_up_move_of
 from risk.model import RiskRules
 
 ALERT_CHECK_MS = 500
@@ -131,7 +131,10 @@ def live_words(
             unknown=report.unknown,
         )
         # "liquidation ↓ −1.73 %   ↑ never", or the tile's own "IN LIQUIDATION: …"
-        return (f"liquidation {words}" if words.startswith("↓") else words), a.action
+        live = f"liquidation {words}" if words.startswith("↓") else words
+        # The overview's one top-up where it clears the distance, else what the watch wrote.
+        cleared_by = top_up_move_of(report, detail)
+        return live, top_up_advice_of(report, detail) if cleared_by > 0 else a.action
     return a.message, a.action
 
 

@@ -5,8 +5,9 @@ Fail closed, said one way everywhere: a figure pmdesk could not compute (NaN) re
 ``UNKNOWN_TEXT`` — never "nan", "$nan", "0.00" or "∞". ``None`` is a figure that does not exist
 (not reported, no such move) and reads as "—" or the caller's word. A uniMMR ≤ 0 (adjusted
 equity ≤ 0; −∞ when there is no MM to divide by) reads "≤ 0"; +∞ (no maintenance margin at
-all) reads "∞". The grids print their numbers in the browser (d3-format): ``grid_formatter`` is
-the same rule in JavaScript, keyed on each row's ``unknown`` list (``mark_unknown``).
+all) reads "∞". The grids print their numbers in the browser (assets/grids.js): ``grid_formatter``
+is the same rule in JavaScript (``fmt_grid`` here), keyed on each row's ``unknown`` list
+(``mark_unknown``); figures from ``COMPACT_FROM`` on read "1.90 M" with the full one beside.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def fmt_num(value: float | None, decimals: int = 2) -> str:
         return NONE
     if not math.isfinite(value):
         return UNKNOWN_TEXT
-    return _minus(f"{value:,.{decimals}f}")
+    return _minus(f"{value + 0.0:,.{decimals}f}")  # + 0.0: −0.0 reads 0.00
 
 
 def fmt_signed(value: float | None, decimals: int = 2) -> str:
@@ -75,7 +76,7 @@ def fmt_signed(value: float | None, decimals: int = 2) -> str:
         return NONE
     if not math.isfinite(value):
         return UNKNOWN_TEXT
-    return _minus(f"{value:+,.{decimals}f}")
+    return _minus(f"{value + 0.0:+,.{decimals}f}")  # + 0.0: −0.0 reads +0.00
 
 
 def fmt_usd(value: float | None) -> str:
@@ -153,15 +154,78 @@ def mark_unknown(row: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
     return row
 
 
+UNAVAILABLE_KEY = "unavailable"  # a grid row's list of the fields whose source was not read
+COMPACT_FROM = 1_000_000.0
+"""From this size on a figure reads in the compact form ("1.90 M"), the full one in a tooltip:
+a number cut off by its column is worse than none."""
+_COMPACT = ((1e9, " B"), (1e6, " M"))
+UNI_SPEC = "uni"
+"""A grid column of uniMMR: two decimals, ≤ 0 reads "≤ 0", no margin (null) "∞"."""
+
+
 def grid_formatter(spec: str, suffix: str = "") -> str:
-    """The grids' value formatter (dash-ag-grid, d3-format in the browser): a value this row
-    lists as unknown reads "unknown", another null "—", a number ``d3.format(spec)``."""
-    tail = f" + '{suffix}'" if suffix else ""
-    return (
-        "params.value == null ? "
-        f"(((params.data && params.data.{UNKNOWN_KEY}) || []).includes(params.colDef.field) "
-        f"? '{UNKNOWN_TEXT}' : '{NONE}') : d3.format('{spec}')(params.value){tail}"
-    )
+    """The grids' value formatter (``pmdeskNum`` in assets/grids.js, the same rule as
+    ``fmt_grid``): a value this row lists as unknown reads "unknown", as unavailable
+    "unavailable", another null "—", a number as ``spec`` says (d3-format: ``,.2f``, ``+,.2f``,
+    ``,.4f``, ``d``…) with a true minus, from ``COMPACT_FROM`` on compact."""
+    return f"pmdeskNum(params, '{spec}', '{suffix}')"
+
+
+def grid_full(spec: str, suffix: str = "") -> str:
+    """The grids' tooltip for a compacted figure: the full figure (none below ``COMPACT_FROM``)."""
+    return f"pmdeskFull(params, '{spec}', '{suffix}')"
+
+
+_SPEC = re.compile(r"^(\+)?(,)?(?:\.(\d+))?(~)?([fd])$")
+
+
+def fmt_spec(value: float, spec: str, suffix: str = "") -> str:
+    """``value`` as the d3-format ``spec`` prints it (sign, grouping, precision, ``~`` for no
+    trailing zeros), with a true minus: what a grid cell shows below ``COMPACT_FROM``."""
+    m = _SPEC.match(spec)
+    if m is None:
+        raise ValueError(f"unsupported grid format {spec!r}")
+    signed, grouped, digits, trim, kind = m.groups()
+    places = 0 if kind == "d" else int(digits or 0)
+    body = f"{abs(value):{',' if grouped else ''}.{places}f}"
+    if trim and "." in body:  # "~": no trailing zeros
+        body = body.rstrip("0").rstrip(".")
+    # Exactly zero has no minus: −0.0 is an artefact of the arithmetic (−19,000 × 0 uPnL).
+    sign = MINUS if value < 0 else ("+" if signed else "")
+    return f"{sign}{body}{suffix}"
+
+
+def fmt_compact(value: float, signed: bool = False, prefix: str = "", suffix: str = "") -> str:
+    """A large figure in a few characters: 1,900,950.97 → "1.90 M" ("$1.90 M" with
+    ``prefix="$"``, "+1.90 M" when ``signed``); only from ``COMPACT_FROM`` on."""
+    for size, unit in _COMPACT:
+        if abs(value) >= size:
+            sign = MINUS if value < 0 else ("+" if signed else "")
+            return f"{sign}{prefix}{abs(value) / size:,.2f}{unit}{suffix}"
+    raise ValueError(f"{value} is below the compact form's {COMPACT_FROM:,.0f}")
+
+
+def fmt_grid(value: float | None, spec: str, suffix: str = "") -> str:
+    """What a grid cell shows for ``value`` (``pmdeskNum`` in assets/grids.js): "—" for None,
+    the compact form from ``COMPACT_FROM`` on, else ``fmt_spec``."""
+    if spec == UNI_SPEC:  # uniMMR: None is no margin at all (∞), ≤ 0 is "≤ 0"
+        if value is None:
+            return "∞"
+        if value <= 0:
+            return AT_MOST_ZERO
+        spec = ",.2f"
+    if value is None:
+        return NONE
+    if abs(value) >= COMPACT_FROM:
+        return fmt_compact(value, signed=spec.startswith("+"), suffix=suffix)
+    return fmt_spec(value, spec, suffix)
+
+
+def fmt_usd_short(value: float | None) -> str:
+    """A USD figure for a tile: ``fmt_usd`` below ``COMPACT_FROM``, "$1.90 M" above."""
+    if value is not None and math.isfinite(value) and abs(value) >= COMPACT_FROM:
+        return fmt_compact(value, prefix="$")
+    return fmt_usd(value)
 
 
 GRID_UNKNOWN_CELL = (
@@ -169,6 +233,18 @@ GRID_UNKNOWN_CELL = (
     ".includes(params.colDef.field)"
 )
 """The grids' cell-class rule for an unknown value (styled like the UNKNOWN band)."""
+
+NO_LIQUIDATION = "never"
+"""What a liquidation move that does not exist reads, on every view: no uniform move down to
+−100 % (every coin at zero) or up to the largest rally the root search tries liquidates."""
+
+
+def fmt_move(value: float | None) -> str:
+    """A liquidating move, signed, in %; None (no such move) reads ``NO_LIQUIDATION``; a move
+    too small to print is "< 0.01 %", never a reassuring "+0.00 %"."""
+    if value is not None and math.isfinite(value) and abs(value) < 0.005:
+        return "< 0.01 %"
+    return fmt_pct(value, none=NO_LIQUIDATION)
 
 
 # ---- Added for the severity model and the UTC/local time toggle (add-only below) -------------

@@ -144,6 +144,7 @@ def layout(
                 children=[_tab(page, label, i) for i, (page, label) in enumerate(VIEWS)],
                 className="view-tabs",
                 parent_className="view-tabs-bar",
+                mobile_breakpoint=0,  # never one tab a row: they wrap (assets/viewport.css)
             ),
             html.Main([_view_layout(page, rules, bands) for page, _ in VIEWS], className="desk"),
             html.Footer(

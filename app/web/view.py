@@ -23,12 +23,13 @@ from typing import Any
 from app.collector.feed import FeedStatus
 from app.store.store import StoredEvent, StoredReport
 from app.web.format import (
+    NO_LIQUIDATION,
     UNKNOWN_TEXT,
     fmt_age,
     fmt_clock,
     fmt_distance,
     fmt_leverage,
-    fmt_pct,
+    fmt_move,
     fmt_price,
     fmt_rel,
     fmt_share,
@@ -44,8 +45,11 @@ from connectors.binance.limits import LIMITS_PER_MINUTE
 from risk.liquidation import MAX_UP_MOVE
 from risk.model import MarginBand, ReduceAdvice, RiskReport, RiskRules
 
-BEYOND_UP = f"> +{100 * MAX_UP_MOVE:,.0f} %"
-"""No liquidation up to the largest rally the root search tries."""
+BEYOND_UP = NO_LIQUIDATION
+"""No liquidation up to the largest rally the root search tries (``MAX_UP_MOVE``): said as
+every other missing move is (``format.NO_LIQUIDATION``)."""
+SEARCHED_MOVES = f"−100 % … +{100 * MAX_UP_MOVE:,.0f} %"
+"""The moves the liquidation search tries, for the tooltips that say what "never" means."""
 
 
 def utc_clock(ms: int) -> str:
@@ -66,6 +70,47 @@ def clock_text(ms: int, pref: TimePref | None = None) -> str:
     return fmt_clock(
         ms, str(pref.get("zone") or "?"), int(offset) if isinstance(offset, int | float) else None
     )
+
+
+def _local_zone(pref: TimePref | None) -> Any:
+    """The viewer's zone (a ``tzinfo``) when they chose local time; None for UTC."""
+    import datetime as _dt
+    import zoneinfo
+
+    if not pref or not pref.get("local"):
+        return None
+    try:
+        return zoneinfo.ZoneInfo(str(pref.get("zone") or ""))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        offset = pref.get("offset_min")
+        minutes = int(offset) if isinstance(offset, int | float) else 0
+        return _dt.timezone(_dt.timedelta(minutes=minutes))
+
+
+def offset_ms(ms: int, pref: TimePref | None = None) -> int:
+    """How far the viewer's wall clock is ahead of UTC at ``ms`` (0 in UTC): a chart adds it
+    to draw its time axis in the viewer's choice (DST honoured point by point)."""
+    import datetime as _dt
+
+    zone = _local_zone(pref)
+    if zone is None:
+        return 0
+    delta = _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).astimezone(zone).utcoffset()
+    return 0 if delta is None else int(delta.total_seconds() * 1000)
+
+
+def zone_label(ms: int, pref: TimePref | None = None) -> str:
+    """The zone the viewer's times are in at ``ms``: "UTC", "JST", "UTC+04:00"."""
+    return clock_text(ms, pref).split(" ", 1)[1]
+
+
+def datetime_text(ms: int, pref: TimePref | None = None) -> str:
+    """A date and time in the viewer's choice, labelled: "2026-01-01 12:34:56 UTC"."""
+    import datetime as _dt
+
+    zone = _local_zone(pref) or _dt.UTC
+    at = _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).astimezone(zone)
+    return f"{at:%Y-%m-%d} {clock_text(ms, pref)}"
 
 
 MARKS_TEXT = {
@@ -413,11 +458,8 @@ def past_level_words(uni_mmr: float, rules: RiskRules) -> str:
 
 
 def _move(pct: float | None, none: str) -> str:
-    """A signed move for the ↓/↑ pair; a move too small to print is "< 0.01 %", never a
-    reassuring "+0.00 %"."""
-    if pct is not None and math.isfinite(pct) and abs(pct) < 0.005:
-        return "< 0.01 %"
-    return fmt_pct(pct, none=none)
+    """A signed move for the ↓/↑ pair (``format.fmt_move``; ``none`` for a missing one)."""
+    return fmt_move(pct) if pct is not None else none
 
 
 def liquidation_words(
@@ -429,14 +471,20 @@ def liquidation_words(
     unknown: bool = False,
     beyond: str = BEYOND_UP,
 ) -> str:
-    """The account-wide liquidation distance as every surface says it: "↓ −1.75 %   ↑ > +1,000 %"
-    (``beyond``: what no liquidation within the searched rally reads as); "IN LIQUIDATION: …"
-    at or past the level, never a 0 % move; "unknown" when it cannot be said."""
+    """The account-wide liquidation distance as every surface says it: "↓ −1.75 %   ↑ never"
+    (``beyond``: what no liquidation within the searched rally reads as: ``NO_LIQUIDATION``);
+    "IN LIQUIDATION: …" at or past the level, never a 0 % move; "unknown" when it cannot be
+    said."""
     if status in _IN_LIQUIDATION:
         return past_level_words(uni_mmr, rules)
     if unknown or status == MarginBand.UNKNOWN:
         return UNKNOWN_TEXT
-    return f"↓ {_move(down_pct, 'never')}   ↑ {_move(up_pct, beyond)}"
+    return f"↓ {_move(down_pct, NO_LIQUIDATION)}   ↑ {_move(up_pct, beyond)}"
+
+
+def _btc(price: float | None) -> str:
+    """The BTC price where the account liquidates; none: ``NO_LIQUIDATION``."""
+    return NO_LIQUIDATION if price is None else fmt_price(price)
 
 
 def _under(shown: str, level: float | None) -> str:
@@ -584,20 +632,32 @@ def top_up_advice(
     *,
     asset: str = "USDT",
     price_usd: float = 1.0,
+    move_usd: float = 0.0,
+    move_pct: float = 0.0,
 ) -> str:
-    """What lifts uniMMR to the configured target (``rules.top_up_target_uni_mmr``), in words:
-    "to reach uniMMR 2.0: add 3,750 USDT, or close 35 % of BTCUSDT". Amounts round up."""
+    """What lifts uniMMR to the configured target (``rules.top_up_target_uni_mmr``) and keeps
+    every uniform move of up to ``move_pct`` % clear of liquidation (``move_usd``, the report's
+    ``top_up_move_usd``), in words: "to reach uniMMR 2.0: add 3,750 USDT, or close 35 % of
+    BTCUSDT"; "to be 15 % from liquidation: add 9,120 USDT" when the distance needs more (the
+    reduce suggestion is for the uniMMR target, so it is left out then). One amount: the larger
+    meets both. Amounts round up."""
     t = lv(target_uni_mmr)
     symbol, fraction = _reduce_parts(reduce)
-    if is_unknown(top_up_usd):
+    if is_unknown(top_up_usd) or is_unknown(move_usd):
         return f"to reach uniMMR {t}: unknown"
-    if top_up_usd <= 0:
-        return f"uniMMR above {t}: no top-up needed"
-    if top_up_usd == math.inf:
+    away = f"{move_pct:g} % from liquidation"
+    if top_up_usd <= 0 and move_usd <= 0:
+        return f"uniMMR above {t}" + (f" and {away}" if move_pct > 0 else "") + ": no top-up needed"
+    distance_governs = move_usd > top_up_usd
+    need = move_usd if distance_governs else top_up_usd
+    if need == math.inf:
         add = f"no {asset} top-up gets there"
     else:
-        qty = top_up_usd / (price_usd if price_usd > 0 and math.isfinite(price_usd) else 1.0)
+        qty = need / (price_usd if price_usd > 0 and math.isfinite(price_usd) else 1.0)
         add = f"add {math.ceil(qty - 1e-9):,} {asset}"
+    if distance_governs:
+        goal = f"to reach uniMMR {t} and be {away}" if top_up_usd > 0 else f"to be {away}"
+        return f"{goal}: {add}"
     if symbol and fraction is None:
         return f"to reach uniMMR {t}: {add} (closing all of {symbol} is not enough)"
     if symbol and fraction is not None and fraction > 0:
@@ -607,13 +667,44 @@ def top_up_advice(
 
 def top_up_advice_for(report: RiskReport) -> str:
     """``top_up_advice`` for a fresh ``RiskReport`` (the alert banner's): the report's own
-    top-up to ``rules.top_up_target_uni_mmr`` and reduce suggestion — so the banner and the
-    overview say the same amount for the same target."""
+    top-up to ``rules.top_up_target_uni_mmr`` and to its clear move, and reduce suggestion — so
+    the banner and the overview say the same amount for the same target."""
     asset = report.top_up_basis.asset or "USDT"
     price = next((a.index_price_usd for a in report.assets if a.asset == asset), 1.0)
     return top_up_advice(
-        report.top_up_usd, report.top_up_target_uni_mmr, report.reduce, asset=asset, price_usd=price
+        report.top_up_usd,
+        report.top_up_target_uni_mmr,
+        report.reduce,
+        asset=asset,
+        price_usd=price,
+        move_usd=report.top_up_move_usd,
+        move_pct=report.top_up_clear_move_pct,
     )
+
+
+def top_up_move_of(report: StoredReport, detail: dict[str, Any] | None) -> float:
+    """The stored report's ``top_up_move_usd``: NaN when its figures are unknown, ∞ when stored
+    as null for a known report (strict JSON has no ∞), 0 for a report stored before it existed."""
+    if report.unknown:
+        return math.nan
+    if detail is None or "top_up_move_usd" not in detail:
+        return 0.0
+    move = detail["top_up_move_usd"]
+    return math.inf if move is None else float(move)
+
+
+def top_up_needed_of(report: StoredReport, detail: dict[str, Any] | None) -> float:
+    """The one top-up amount (``RiskReport.top_up_needed_usd``) of a stored report: the larger
+    of the uniMMR target's and the clear move's."""
+    move = top_up_move_of(report, detail)
+    if is_unknown(report.top_up_usd) or is_unknown(move):
+        return math.nan
+    return max(report.top_up_usd, move)
+
+
+def _top_up_figure(usd: float) -> str:
+    """The top-up tile's figure: ∞ when no stablecoin top-up gets there (the note says so)."""
+    return "∞" if usd == math.inf else fmt_usd(usd)
 
 
 def top_up_advice_of(report: StoredReport, detail: dict[str, Any] | None) -> str:
@@ -631,6 +722,8 @@ def top_up_advice_of(report: StoredReport, detail: dict[str, Any] | None) -> str
         detail.get("reduce"),
         asset=asset,
         price_usd=1.0 if price is None else float(price),
+        move_usd=top_up_move_of(report, detail),
+        move_pct=float(detail.get("top_up_clear_move_pct") or 0.0),
     )
 
 
@@ -758,8 +851,8 @@ def build_view(
         liquidation_note = "the stress figures are unknown"
     else:
         liquidation_note = (
-            f"BTC at {fmt_price(report.btc_liquidation_down_usd)} / "
-            f"{fmt_price(report.btc_liquidation_up_usd)}"
+            f"BTC at {_btc(report.btc_liquidation_down_usd)} / "
+            f"{_btc(report.btc_liquidation_up_usd)}"
         )
     mark, mark_class = agreement(report, detail, rules.reconcile_tolerance)
     calibration, calibration_note = calibration_words(report, detail)
@@ -798,7 +891,7 @@ def build_view(
         reported_status=f"accountStatus {report.reported_status or '—'}",
         liquidation=liquidation,
         liquidation_note=liquidation_note,
-        top_up=fmt_usd(report.top_up_usd),
+        top_up=_top_up_figure(top_up_needed_of(report, detail)),
         top_up_note=top_up_advice_of(report, detail),
         age=fmt_age(age_s),
         stale=stale,

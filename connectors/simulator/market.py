@@ -13,6 +13,7 @@ price is asked for, so no background thread is needed and a manual clock gives e
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections.abc import Callable
@@ -81,6 +82,16 @@ class Quote:
         return self.index(symbol) * (1.0 + self.basis[symbol])
 
 
+QUIET_BASIS_SD = 1e-7
+"""A still market's basis: small enough to change no figure, large enough that prices keep
+ticking (the collector's "prices frozen" check stays quiet)."""
+
+
+def still_assets(assets: tuple[AssetSpec, ...] = DEFAULT_ASSETS) -> tuple[AssetSpec, ...]:
+    """The same assets with no random walk: only a scenario moves them."""
+    return tuple(dataclasses.replace(a, daily_vol=0.0) for a in assets)
+
+
 class MarketModel:
     """Geometric random walk per asset and AR(1) basis per perpetual, one step per clock
     second, times the running scenario."""
@@ -93,8 +104,10 @@ class MarketModel:
         frozen: Callable[[], bool] = lambda: False,
         scenario_name: str = "calm",
         basis_sd: float = BASIS_SD,
+        jumps_per_day: float = JUMPS_PER_DAY,
     ) -> None:
         self._clock = clock
+        self._jumps_per_day = jumps_per_day
         self._specs = {a.asset: a for a in assets}
         self._rng = np.random.default_rng(seed)
         self._prices = {a.asset: a.start_price_usd for a in assets}
@@ -121,7 +134,7 @@ class MarketModel:
             return
         day_fraction = n / 86_400.0
         common = float(self._rng.standard_normal()) * math.sqrt(day_fraction)
-        jumps = int(self._rng.poisson(JUMPS_PER_DAY * day_fraction))
+        jumps = int(self._rng.poisson(self._jumps_per_day * day_fraction))
         jump_sd = JUMP_SIZE * math.sqrt(jumps)
         common_jump = float(self._rng.normal(0.0, jump_sd)) if jumps else 0.0
         for asset, spec in self._specs.items():

@@ -27,11 +27,16 @@ from connectors.simulator.clock import Clock, WallClock
 from connectors.simulator.faults import Faults
 from connectors.simulator.limiter import RateLimitError, WeightLimiter
 from connectors.simulator.market import (
+    BASIS_SD,
+    DEFAULT_ASSETS,
     FUNDING_HOURS_MS,
     INTEREST_RATE,
+    JUMPS_PER_DAY,
+    QUIET_BASIS_SD,
     MarketModel,
     Quote,
     funding_rate,
+    still_assets,
 )
 from connectors.simulator.params import (
     CM_BRACKETS,
@@ -113,6 +118,7 @@ class Simulator:
         weight_limits: dict[str, int] | None = None,
         scenario: str = "calm",
         accounts: dict[str, str] | None = None,
+        still: bool = False,
     ) -> None:
         wanted = accounts or {preset: preset}
         unknown = sorted({p for p in wanted.values() if p not in PRESETS})
@@ -123,11 +129,16 @@ class Simulator:
         self.clock = clock or WallClock()
         self.faults = Faults()
         self.limiter = WeightLimiter(weight_limits)
+        # still: no random walk, no jumps — only the scenario moves prices (tests whose figures
+        # are worked by hand through a crash and a recovery).
         self.market = MarketModel(
             self.clock,
+            assets=still_assets() if still else DEFAULT_ASSETS,
             seed=seed,
             frozen=lambda: self.faults.frozen_prices,
             scenario_name=scenario,
+            basis_sd=QUIET_BASIS_SD if still else BASIS_SD,
+            jumps_per_day=0.0 if still else JUMPS_PER_DAY,
         )
         start = self.market.index_prices_usd()
         self.accounts: list[SimAccount] = [

@@ -86,7 +86,7 @@ def test_banner_sound_and_acknowledge_on_two_screens(
             page.context.close()
 
 
-def test_acknowledge_all_silences_every_alert(
+def test_acknowledge_all_by_its_key_silences_every_alert(
     page: Page, dashboard_url: str, store: Store, clock: ManualClock
 ) -> None:
     for i, account in enumerate(("a", "b", "c")):
@@ -95,7 +95,7 @@ def test_acknowledge_all_silences_every_alert(
     page.goto(dashboard_url)
     expect(page.locator(".alert-line")).to_have_count(3, timeout=WAIT_MS)
     page.wait_for_function("!document.getElementById('alarm-audio').paused")
-    page.locator("#alert-ack-all").click()
+    page.keyboard.press("a")  # the shortcut for "Acknowledge all"
     expect(page.locator(".alert-line")).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#alert-acked")).to_have_text("3 acknowledged")
     page.wait_for_function("document.getElementById('alarm-audio').paused")

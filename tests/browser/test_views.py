@@ -20,7 +20,16 @@ from app.server import LanBindingRefusedError, add_health_route, make_http_serve
 from app.store.store import Store, StoredReport
 from app.web.app import create_app
 from app.web.auth import PasswordFileAuth, add_user, load_users
-from app.web.format import fmt_num, fmt_pct, fmt_share, fmt_signed, fmt_uni_mmr, fmt_usd
+from app.web.format import (
+    UNI_SPEC,
+    fmt_grid,
+    fmt_num,
+    fmt_pct,
+    fmt_share,
+    fmt_signed,
+    fmt_uni_mmr,
+    fmt_usd,
+)
 from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
@@ -114,7 +123,7 @@ def test_every_view_shows_the_stored_report(
     for s in detail["scenarios"]:
         row = f"{s['kind']}:{s['name']}"
         expect(_cell(page, "scenario-grid", row, "uni_mmr")).to_have_text(
-            fmt_num(s["uni_mmr"]), timeout=WAIT_MS
+            fmt_grid(s["uni_mmr"], UNI_SPEC), timeout=WAIT_MS
         )
     assert _plotted(page, "stress-chart", 0, "y") == detail["stress"]["uni_mmr"]
     screenshot(page, f"view-stress-{size}")
@@ -134,7 +143,9 @@ def test_every_view_shows_the_stored_report(
     page.locator("#whatif-name").fill("USDT")
     page.locator("#whatif-amount").fill("10000")
     page.locator("#whatif-add").click()
-    expect(page.locator("#whatif-list")).to_have_text("transfer in 10,000 USDT", timeout=WAIT_MS)
+    expect(page.locator("#whatif-list .whatif-line")).to_have_text(
+        "transfer in 10,000 USDT", timeout=WAIT_MS
+    )
     expect(_cell(page, "whatif-grid", "uniMMR", "before")).to_have_text(fmt_uni_mmr(report.uni_mmr))
     # 10,000 USDT at its index price, collateral rate 1: equity up by exactly that; MM unchanged.
     usdt = next(a for a in detail["assets"] if a["asset"] == "USDT")["index_price_usd"]
@@ -157,7 +168,7 @@ def test_every_view_shows_the_stored_report(
     _tab(page, "PM vs classic")
     c = detail["classic"]
     expect(_cell(page, "classic-grid", "um", "usd")).to_have_text(
-        fmt_num(c["um_maint_usd"]), timeout=WAIT_MS
+        fmt_grid(c["um_maint_usd"], ",.2f"), timeout=WAIT_MS
     )
     screenshot(page, f"view-classic-{size}")
 

@@ -62,7 +62,6 @@ ACTIVE_LIQUIDATION > 1.0 ≥ BANKRUPTED); Binance liquidates at uniMMR 1.05.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,7 +74,6 @@ from app.collector.collector import Collector
 from app.store.store import Store
 from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
-from connectors.simulator.market import DEFAULT_ASSETS, MarketModel
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
 from tests.conftest import START_MS  # 00:00 UTC: no funding and no hourly interest in 22 min
@@ -136,17 +134,10 @@ def sink() -> Iterator[Sink]:
     s.stop()
 
 
-def still_market(clock: ManualClock) -> MarketModel:
-    """The crash and the recovery with nothing else: no random walk, no jumps, a basis of 1e-7
-    (so prices keep ticking and the data never reads as frozen)."""
-    assets = tuple(dataclasses.replace(a, daily_vol=0.0) for a in DEFAULT_ASSETS)
-    return MarketModel(clock, assets=assets, scenario_name="crash", basis_sd=1e-7)
-
-
 def test_crash_then_recovery_raises_exactly_what_a_trader_wants(sink: Sink, tmp_path: Path) -> None:
     clock = ManualClock(START_MS)
-    sim = Simulator(accounts={p: p for p in EXPECTED}, clock=clock, scenario="crash")
-    sim.market = still_market(clock)  # the same start prices: the books were opened at them
+    # A still market: the crash and the recovery with no random walk, no jumps.
+    sim = Simulator(accounts={p: p for p in EXPECTED}, clock=clock, scenario="crash", still=True)
     server = SimulatorServer(sim).start()
     store = Store(f"sqlite:///{tmp_path / 'alerts.db'}")
     store.create_schema()

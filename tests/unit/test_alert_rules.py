@@ -26,7 +26,7 @@ from risk.model import (
     RiskRules,
     UnknownReason,
 )
-from tests.unit.risk_books import basis, market
+from tests.unit.risk_books import basis, directional_long, market
 
 T0 = 1_700_000_000_000
 BASE = evaluate(basis(), market(), RiskRules())
@@ -140,11 +140,23 @@ def test_calm_straight_from_critical_clears_once_calm_for_the_cooldown() -> None
     assert feed(b, [(100, 2.5)]) == [("clear", "uni_mmr")]
 
 
+def test_liquidation_move_says_the_top_up_that_clears_it() -> None:
+    # 1 BTC long at 50,000 on 5,000 USDT: −9.62 % liquidates it (4,790 / 49,790). Clear of
+    # 1.05 down to −15 % (BTC 42,500: equity −2,500, MM 170): 1.05 · 170 + 2,500 = 2,678.5.
+    b = book(cooldown_s=0.0)
+    r = evaluate(directional_long(), market(), RiskRules())
+    assert [(t.kind, t.key) for t in b.on_report("a", r, T0)] == [("trigger", "liquidation_move")]
+    (alert,) = b.active("a")
+    assert alert.message == "a 9.6 % fall of every coin liquidates the account"
+    assert alert.action == "to be 15 % from liquidation: add 2,679 USDT"
+
+
 def test_liquidation_move_takes_the_nearer_side() -> None:
     b = book(cooldown_s=0.0)  # 15 % trigger, 18 % clear
     assert feed(b, [(0, 3.0)], down_pct=-20.0, up_pct=40.0) == []
     assert feed(b, [(1, 3.0)], down_pct=-30.0, up_pct=12.0) == [("trigger", "liquidation_move")]
     assert "a 12.0 % rise of every coin" in b.active("a")[0].message
+    # The synthetic report has no stablecoin figure for the distance: the plain advice.
     assert b.active("a")[0].action == "cut size or hedge the losing side, or add stablecoin"
     assert feed(b, [(2, 3.0)], down_pct=-16.0, up_pct=None) == []  # between 15 and 18
     assert feed(b, [(3, 3.0)], down_pct=-18.5, up_pct=None) == [("clear", "liquidation_move")]
@@ -361,6 +373,19 @@ def test_disagreeing_with_binance_is_an_alert_critical_when_pmdesk_is_the_calmer
     # pmdesk the stricter (−2 %): a warning, not critical.
     out = b.on_report("a", reconciled(9.8, 10.0), T0 + 3_000)
     assert [(t.kind, t.severity) for t in out] == [("trigger", "warn")]
+
+
+def test_no_disagreement_alarm_when_both_say_liquidation() -> None:
+    # uniMMR −0.5 (pmdesk) vs −0.6 (Binance): both at or below the liquidation level 1.05 —
+    # the same verdict; near zero the relative gap (+16.7 %) says nothing.
+    b = book(cooldown_s=0.0)
+    out = b.on_report("a", reconciled(-0.5, -0.6), T0)
+    assert [t for t in out if t.key == "reconciliation"] == []
+    # One side above the level is a real disagreement (1.2 vs 0.9: +33 %).
+    out = b.on_report("a", reconciled(1.2, 0.9), T0 + 1_000)
+    assert [(t.kind, t.severity) for t in out if t.key == "reconciliation"] == [
+        ("trigger", "critical")
+    ]
 
 
 def test_the_meaningful_usage_level_is_a_setting() -> None:

@@ -198,3 +198,34 @@ def test_net_stablecoin_buffer_shows_stablecoin_debt() -> None:
     r = evaluate(snap, market(), RiskRules())
     assert r.stablecoin_buffer_usd == 0.0
     assert r.net_stablecoin_buffer_usd == pytest.approx(-52_767.0)
+
+
+def test_top_up_also_clears_the_warning_distance() -> None:
+    r = evaluate(directional_long(), market(), RiskRules())  # clear move 15 % by default
+    # uniMMR 25 is far above the target 2.0: nothing for the target.
+    assert r.top_up_usd == 0.0
+    # But −9.62 % liquidates it. At −15 % (the grid's edge of the band, BTC 42,500): equity
+    # 5,000 − 7,500 = −2,500 (a USDT debt, counted in full); MM 42,500 · 0.4 % = 170. Staying
+    # above 1.05 there needs 1.05 · 170 + 2,500 = 2,678.5 USDT more; at −14 % only
+    # 1.05 · 172 + 2,000 = 2,180.6; rallies only help a long.
+    assert r.top_up_clear_move_pct == 15.0
+    assert r.top_up_move_usd == pytest.approx(2_678.5)
+    assert r.top_up_needed_usd == pytest.approx(2_678.5)
+    # With it the account liquidates at exactly −15 %: 7,678.5 + 50,000 t = 210 (1 + t)
+    # → t = −7,468.5 / 49,790 = −0.15.
+    topped = AccountSnapshot(
+        balances=(bal("USDT", um_wallet_qty=5_000.0 + 2_678.5),),
+        um_positions=(perp("BTCUSDT", 1.0, 50_000.0),),
+    )
+    after = evaluate(topped, market(), RiskRules())
+    assert after.liquidation_shock.down_pct == pytest.approx(-15.0, abs=1e-5)
+    assert after.top_up_move_usd == pytest.approx(0.0, abs=1e-6)
+    # The uniMMR target needs more than the distance: the larger is the one top-up.
+    r = evaluate(directional_long(), market(), RiskRules(top_up_target_uni_mmr=40.0))
+    assert r.top_up_usd == pytest.approx(3_000.0)  # 40 · 200 − 5,000
+    assert r.top_up_needed_usd == pytest.approx(3_000.0)
+    # 0 %: only the account as it stands (already above 1.05): nothing.
+    assert (
+        evaluate(directional_long(), market(), RiskRules(top_up_clear_move_pct=0.0)).top_up_move_usd
+        == 0.0
+    )

@@ -248,7 +248,7 @@ def test_never_plus_zero_percent() -> None:
     texts = [x for x in vars(v).values() if isinstance(x, str)]
     assert not any("0.00 %" in t or "+0.0 %" in t for t in texts), texts
     assert v.liquidation == "IN LIQUIDATION: 2.9 % past Binance's level" and v.in_liquidation
-    assert liquidation_words("NORMAL", 1.2, -0.001, None, PM) == "↓ < 0.01 %   ↑ > +1,000 %"
+    assert liquidation_words("NORMAL", 1.2, -0.001, None, PM) == "↓ < 0.01 %   ↑ never"
     assert liquidation_words("NORMAL", 9.0, -9.6204, None, PM, beyond="never") == (
         "↓ −9.62 %   ↑ never"
     )
@@ -295,7 +295,7 @@ def test_the_banner_and_the_overview_say_the_same_top_up() -> None:
     # top-up = 30 · 200 − 5,000 = 1,000 USDT (collateral rate 1);
     # or close: MM may be 5,000 / 30 = 166.67 → notional 166.67 / 0.004 = 41,666.67 →
     # close 1 − 41,666.67 / 50,000 = 16.67 % → "17 %" (rounded up).
-    rules = replace(PM, top_up_target_uni_mmr=30.0)
+    rules = replace(PM, top_up_target_uni_mmr=30.0, top_up_clear_move_pct=0.0)
     report = evaluate(directional_long(), market(), rules)
     assert report.top_up_usd == pytest.approx(1_000.0)
     expected = "to reach uniMMR 30.0: add 1,000 USDT, or close 17 % of BTCUSDT"
@@ -304,6 +304,47 @@ def test_the_banner_and_the_overview_say_the_same_top_up() -> None:
     row = stored(uni=report.uni_mmr, top_up_usd=report.top_up_usd, top_up_target_uni_mmr=30.0)
     assert top_up_advice_of(row, detail) == expected
     assert build_view(row, None, NOW, 10, rules=rules, detail=detail).top_up_note == expected
+
+
+def test_one_top_up_for_the_target_and_the_warning_distance() -> None:
+    # The words: the larger amount meets both; the goal says which one needs it.
+    assert top_up_advice(0.0, 2.0, move_usd=2_678.5, move_pct=15.0) == (
+        "to be 15 % from liquidation: add 2,679 USDT"
+    )
+    reduce = {"venue": "UM", "symbol": "BTCUSDT", "fraction": 0.2}
+    assert top_up_advice(1_000.0, 2.0, reduce, move_usd=2_678.5, move_pct=15.0) == (
+        "to reach uniMMR 2.0 and be 15 % from liquidation: add 2,679 USDT"
+    )  # closing 20 % is for the uniMMR target only: left out
+    assert top_up_advice(3_000.0, 2.0, reduce, move_usd=2_678.5, move_pct=15.0) == (
+        "to reach uniMMR 2.0: add 3,000 USDT, or close 20 % of BTCUSDT"
+    )
+    assert top_up_advice(0.0, 2.0, move_usd=0.0, move_pct=15.0) == (
+        "uniMMR above 2.0 and 15 % from liquidation: no top-up needed"
+    )
+    assert top_up_advice(0.0, 2.0, move_usd=math.nan, move_pct=15.0) == (
+        "to reach uniMMR 2.0: unknown"
+    )
+    # 1 BTC long at 50,000 on 5,000 USDT: uniMMR 25, above the target 2.0, but −9.62 %
+    # liquidates it. Staying clear of 1.05 down to −15 % (BTC 42,500: equity −2,500, MM 170)
+    # takes 1.05 · 170 + 2,500 = 2,678.5 USDT (test_risk_engine works the distance through).
+    report = evaluate(directional_long(), market(), PM)
+    assert (report.top_up_usd, report.top_up_move_usd) == pytest.approx((0.0, 2_678.5))
+    expected = "to be 15 % from liquidation: add 2,679 USDT"
+    assert top_up_advice_for(report) == expected
+    detail = report_to_dict(report)
+    row = stored(uni=report.uni_mmr, top_up_usd=0.0, top_up_target_uni_mmr=2.0)
+    view = build_view(row, None, NOW, 10, rules=PM, detail=detail)
+    assert (view.top_up, view.top_up_note) == ("$2,678.50", expected)
+    # A report stored before the distance figure existed: the uniMMR target's alone.
+    old = {k: v for k, v in detail.items() if k != "top_up_move_usd"}
+    assert build_view(row, None, NOW, 10, rules=PM, detail=old).top_up == "$0.00"
+    # No stablecoin can get there (stored as null for a known report): said so.
+    never = detail | {"top_up_move_usd": None}
+    never_view = build_view(row, None, NOW, 10, rules=PM, detail=never)
+    assert (never_view.top_up, never_view.top_up_note) == (
+        "∞",
+        "to be 15 % from liquidation: no USDT top-up gets there",
+    )
 
 
 def test_net_stablecoin_buffer_says_owes() -> None:

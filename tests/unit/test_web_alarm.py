@@ -212,11 +212,18 @@ def test_open_list_and_log_rows_duration_acknowledgement_and_deliveries() -> Non
     ]
     active = alert(4, "critical")
     rows = log_rows([active, cleared], deliveries)
-    assert rows[0]["cleared"] == "ACTIVE" and rows[0]["minutes"] is None and rows[0]["sent"] == ""
-    assert rows[1]["fired"] == "2025-11-24 16:00:00"
+    assert rows[0]["cleared"] is None and rows[0]["cleared_text"] == "ACTIVE"
+    assert rows[0]["minutes"] is None and rows[0]["sent"] == ""
+    assert rows[1]["fired"] == T0 and rows[1]["fired_text"] == "2025-11-24 16:00:00 UTC"
     assert rows[1]["severity"] == "WARN (worst CRITICAL)"
-    assert rows[1]["cleared"] == "2025-11-24 16:02:30" and rows[1]["minutes"] == 2.5
-    assert rows[1]["acked"] == "maria at 16:01:30"
+    assert rows[1]["cleared"] == T0 + 150_000 and rows[1]["minutes"] == 2.5
+    assert rows[1]["cleared_text"] == "2025-11-24 16:02:30 UTC"
+    assert rows[1]["acked"] == "maria at 16:01:30 UTC"
+    # In the viewer's local time, labelled so (the header's UTC/local toggle).
+    tokyo = {"local": True, "zone": "Asia/Tokyo", "offset_min": 540}
+    local = log_rows([cleared], deliveries, tokyo)[0]
+    assert local["fired_text"] == "2025-11-25 01:00:00 JST" and local["fired"] == T0
+    assert local["acked"] == "maria at 01:01:30 JST"
     assert rows[1]["sent"] == (
         "trigger: json#1 ok; escalate: json#1 ok; clear: slack#2 FAILED after 5 tries"
     )

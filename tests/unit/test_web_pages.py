@@ -146,13 +146,17 @@ def test_history_marks_status_changes_and_collector_errors() -> None:
 
 def test_what_if_transfer_in_is_compared() -> None:
     # basis: adjusted equity 95,000 + 9,500 = 104,500; MM 100,000 · 0.4 % = 400 → 261.25.
-    # +10,000 USDT: 114,500 / 400 = 286.25; change +25.00.
+    # +10,000 USDT: 114,500 / 400 = 286.25; change +25.00, 25 / 261.25 = +9.6 %.
     result = what_if(basis(), market(), RULES, [parse_change("transfer", "usdt", 10_000)])
     rows = {r["figure"]: r for r in compare_rows(result)}
     assert (rows["uniMMR"]["before"], rows["uniMMR"]["after"]) == ("261.25", "286.25")
-    assert rows["uniMMR"]["change"] == "+25.00"
-    assert rows["Adjusted equity"]["change"] == "+10,000.00"
-    assert rows["Status"]["change"] == ""
+    # Every change says its unit: uniMMR with its relative change, USD, percentage points.
+    assert rows["uniMMR"]["change"] == "+25.00 (+9.6 %)"
+    assert rows["Adjusted equity"]["change"] == "+$10,000.00"
+    assert rows["Maintenance margin"]["change"] == "+$0.00"
+    # Margin usage 400 / 104,500 = 0.3828 % → 400 / 114,500 = 0.3493 %: −0.03 pp.
+    assert rows["Margin usage"]["change"] == "−0.03 pp"
+    assert rows["uniMMR band"]["change"] == ""
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ team's notifications got through."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -14,18 +13,18 @@ from dash import Input, Output, html
 
 from app.store.alerts import StoredAlert, StoredDelivery
 from app.web.alarm import lead_order, recovering_note
-from app.web.components import grid, num_col, panel, text_col, view
+from app.web.components import grid, num_col, panel, text_col, time_col, view
 from app.web.context import WebContext
 from app.web.format import fmt_age
+from app.web.view import TimePref, datetime_text
 
 VIEW = "alerts"
 LOG_DAYS = 30
 
 
-def _utc(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _when(ms: int | None, pref: TimePref | None) -> str:
+    """A date and time in the viewer's UTC/local choice, labelled; "" for none."""
+    return "" if ms is None else datetime_text(ms, pref)
 
 
 def _delivered(ds: list[StoredDelivery]) -> str:
@@ -37,24 +36,34 @@ def _delivered(ds: list[StoredDelivery]) -> str:
     return "; ".join(parts)
 
 
-def log_rows(alerts: list[StoredAlert], deliveries: list[StoredDelivery]) -> list[dict[str, Any]]:
+def log_rows(
+    alerts: list[StoredAlert], deliveries: list[StoredDelivery], pref: TimePref | None = None
+) -> list[dict[str, Any]]:
+    """The log's rows: times as epoch ms (sorted, exported as ISO 8601 UTC) beside the words
+    the screen shows in the viewer's UTC/local choice (``*_text``)."""
     sent: dict[int, list[StoredDelivery]] = defaultdict(list)
     for d in deliveries:
         sent[d.alert_id].append(d)
     return [
         {
             "key": a.id,
-            "fired": _utc(a.triggered_at_ms),
+            "fired": a.triggered_at_ms,
+            "fired_text": _when(a.triggered_at_ms, pref),
             "account": a.account,
             "severity": a.severity.upper()
             + (f" (worst {a.peak.upper()})" if a.peak != a.severity else ""),
             "rule": a.title,
             "message": a.message,
-            "cleared": _utc(a.cleared_at_ms) or "ACTIVE",
+            "cleared": a.cleared_at_ms,
+            "cleared_text": _when(a.cleared_at_ms, pref) or "ACTIVE",
             "minutes": (
                 None if a.cleared_at_ms is None else (a.cleared_at_ms - a.triggered_at_ms) / 60_000
             ),
-            "acked": ("" if a.acked_by is None else f"{a.acked_by} at {_utc(a.acked_at_ms)[11:]}"),
+            "acked": (
+                ""
+                if a.acked_by is None
+                else f"{a.acked_by} at {_when(a.acked_at_ms, pref)[11:]}".removesuffix(" at ")
+            ),
             "sent": _delivered(sent[a.id]),
         }
         for a in alerts
@@ -62,7 +71,13 @@ def log_rows(alerts: list[StoredAlert], deliveries: list[StoredDelivery]) -> lis
 
 
 COLUMNS = [
-    text_col("fired", "Fired (UTC)", "When the rule's trigger level was crossed.", sort="desc"),
+    time_col(
+        "fired",
+        "Fired",
+        "When the rule's trigger level was crossed (in the header's UTC/local choice).",
+        csv="fired_utc",
+        sort="desc",
+    ),
     text_col("account", "Account", "Which account."),
     text_col(
         "severity",
@@ -70,12 +85,19 @@ COLUMNS = [
         "WARN or CRITICAL: the level it is at (or cleared at); the worst it reached beside it "
         "when that was higher. One rule is one alert, whatever its level.",
     ),
-    text_col("rule", "Rule", "The rule, with its trigger level.", minWidth=260),
-    text_col("message", "Value", "The value when last seen active.", minWidth=260),
-    text_col("cleared", "Cleared (UTC)", "When it was back past the clear level long enough."),
-    num_col("minutes", "Minutes", "How long it lasted.", ",.1f"),
-    text_col("acked", "Acknowledged", "Who silenced it, and when (UTC)."),
-    text_col("sent", "Notifications", "Each delivery to the team's targets.", minWidth=260),
+    text_col("rule", "Rule", "The rule, with its trigger level.", width=200, wrapText=True),
+    text_col("message", "Value", "The value when last seen active.", width=220, wrapText=True),
+    time_col(
+        "cleared",
+        "Cleared",
+        "When it was back past the clear level long enough; ACTIVE while open.",
+        csv="cleared_utc",
+    ),
+    num_col("minutes", "Minutes", "How long it lasted.", ",.1f", csv="duration_min"),
+    text_col("acked", "Acknowledged", "Who silenced it, and when.", wrapText=True, width=150),
+    text_col(
+        "sent", "Notifications", "Each delivery to the team's targets.", width=180, wrapText=True
+    ),
 ]
 
 
@@ -137,6 +159,7 @@ def layout() -> html.Div:
                     className="open-alerts",
                 ),
                 id="open-alerts",
+                className="table-scroll",
             ),
             html.Div("No open alerts.", id="open-alerts-empty", className="open-alerts-empty"),
         ),
@@ -172,9 +195,12 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("alerts-state", "data"),
         Input("report-key", "data"),
         Input("view", "value"),
+        Input("time-pref", "data"),
     )
-    def refresh(_state: object, _key: object, shown: str) -> list[dict[str, Any]]:
+    def refresh(
+        _state: object, _key: object, shown: str, pref: TimePref | None
+    ) -> list[dict[str, Any]]:
         if shown != VIEW:
             raise dash.exceptions.PreventUpdate
         alerts = ctx.store.alerts.since(ctx.clock() - LOG_DAYS * 86_400_000)
-        return log_rows(alerts, ctx.store.alerts.deliveries([a.id for a in alerts]))
+        return log_rows(alerts, ctx.store.alerts.deliveries([a.id for a in alerts]), pref)

@@ -18,12 +18,22 @@ from app.web.components import (
     chart,
     empty_figure,
     grid,
+    num_col,
     panel,
     text_col,
     view,
 )
 from app.web.context import WebContext, redraw_on_new_report
-from app.web.format import MINUS, UNKNOWN_TEXT, fmt_num, fmt_pct, fmt_signed_usd, fmt_usd
+from app.web.format import (
+    MINUS,
+    NO_LIQUIDATION,
+    UNKNOWN_TEXT,
+    fmt_move,
+    fmt_num,
+    fmt_signed_usd,
+    fmt_usd,
+    mark_unknown,
+)
 from risk.classic import MULTI_ASSETS_RATE, ClassicComparison
 
 VIEW = "classic"
@@ -31,7 +41,7 @@ MA_BTC = MULTI_ASSETS_RATE["BTC"]
 MA_STABLE = MULTI_ASSETS_RATE["USDT"]
 MULTI_ASSETS_TEXT = (
     "stablecoin (USDT, USDC at 99.99 %), or BTC, ETH, BNB at 95 % and XRP, ADA, DOT, SOL at "
-    "90 %, moved into the wallet (Binance FAQ 29b45c48…, its older table for the 90 % coins; "
+    "90 %, moved into the wallet (Binance FAQ 29b45c48, its older table for the 90 % coins; "
     "transfer-in limits by VIP level)"
 )
 
@@ -43,6 +53,11 @@ def _bad(value: float | None) -> bool:
     return value is None or math.isnan(value)
 
 
+def _n(value: float | None) -> float | None:
+    """A grid figure: a number, or None (with the row's unknown list) when not computable."""
+    return None if _bad(value) else value
+
+
 usd = fmt_usd  # $1,234.56; NaN (not computable) reads "unknown"
 num = fmt_num
 
@@ -52,8 +67,9 @@ def signed_usd(value: float) -> str:
     return fmt_signed_usd(0.0 if abs(value) < 0.005 else value).replace("+$0.00", "$0.00")
 
 
-def pct(value: float) -> str:
-    return fmt_pct(value)
+def pct(value: float | None) -> str:
+    """A liquidating move; none reads ``NO_LIQUIDATION``, as on every view."""
+    return fmt_move(value)
 
 
 def comparison(detail: dict[str, Any]) -> ClassicComparison | None:
@@ -66,12 +82,12 @@ def _coin_qty(value: float, coin: str) -> str:
 
 def _pm_move(detail: dict[str, Any], classic_move: float | None) -> str:
     """PM's liquidation move in the direction the classic figure points (down unless it is a
-    rise); stored null is "none found", or unknown when the report is UNKNOWN."""
+    rise); stored null is ``NO_LIQUIDATION``, or unknown when the report is UNKNOWN."""
     shock = detail.get("liquidation_shock") or {}
     up = classic_move is not None and not math.isnan(classic_move) and classic_move > 0
     value = shock.get("up_pct" if up else "down_pct")
     if value is None:
-        return UNKNOWN_TEXT if detail.get("state") == "UNKNOWN" else "none found"
+        return UNKNOWN_TEXT if detail.get("state") == "UNKNOWN" else NO_LIQUIDATION
     return pct(float(value))
 
 
@@ -162,7 +178,7 @@ def summary(detail: dict[str, Any]) -> list[list[Part]]:
                 (
                     usd(c.margin_need_assets_usd),
                     f"{c.margin_liquidation_level:g} × (loans + interest): liquidation at margin "
-                    "level ≤ 1.1 (Cross Margin Pro FAQ 0b5441a1…; haircuts do not apply)",
+                    "level ≤ 1.1 (Cross Margin Pro FAQ 0b5441a1; haircuts do not apply)",
                 ),
                 " in the margin account. The book's margin side holds ",
                 (usd(c.margin_assets_usd), "Σ cross-margin assets × index price, no haircut"),
@@ -170,9 +186,10 @@ def summary(detail: dict[str, Any]) -> list[list[Part]]:
                 (num(c.margin_level), "total asset / (loans + interest)"),
                 ", liquidated on a move of ",
                 (
-                    "none within −100 % … +1000 %" if move is None else pct(move),
+                    pct(move),
                     "the uniform move of every non-stable asset that takes the margin level "
-                    "to 1.1, the book's margin side as it sits",
+                    "to 1.1, the book's margin side as it sits (never: none within −100 % and "
+                    "+1,000 %)",
                 ),
                 "; the PM account, the whole book in one pool, on ",
                 (
@@ -251,7 +268,7 @@ def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": "um",
                 "account": "USD-M wallet (Multi-Assets mode)",
                 "when": "margin balance ≤ maintenance margin",
-                "usd": num(c.um_maint_usd),
+                "usd": _n(c.um_maint_usd),
                 "usd_how": "Σ leverage-bracket MM of the USD-M positions (the same brackets as "
                 "under PM), USD",
                 "hold": f"{usd(c.um_need_usd)} counted",
@@ -267,13 +284,13 @@ def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": f"cm:{w.coin}",
                 "account": f"COIN-M {w.coin} wallet",
                 "when": f"margin balance ≤ maintenance margin, in {w.coin}",
-                "usd": num(w.maint_usd),
+                "usd": _n(w.maint_usd),
                 "usd_how": f"{_coin_qty(w.maint_qty, w.coin)} (leverage brackets in coin) × "
                 f"{usd(w.price_usd)}",
                 "hold": _coin_qty(w.need_qty, w.coin),
                 "hold_how": f"MM − unrealized PnL ({_coin_qty(w.upnl_qty, w.coin)}); worth "
                 f"{usd(w.need_usd)}",
-                "accepts": f"{w.coin} only, by quantity (COIN-M FAQ a4470430…: collateralized "
+                "accepts": f"{w.coin} only, by quantity (COIN-M FAQ a4470430: collateralized "
                 "and settled in the coin)",
             }
         )
@@ -283,7 +300,7 @@ def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": "margin",
                 "account": "Cross margin (Classic, 3x or 5x)",
                 "when": f"margin level ≤ {c.margin_liquidation_level:g} (Pro, up to 10x: ≤ 1.0)",
-                "usd": num(c.margin_need_equity_usd),
+                "usd": _n(c.margin_need_equity_usd),
                 "usd_how": "0.1 × (loans + interest): assets beyond the debt at margin level 1.1",
                 "hold": f"assets ≥ {usd(c.margin_need_assets_usd)}",
                 "hold_how": f"1.1 × {usd(c.margin_debt_usd)} loans + interest; the book's margin "
@@ -297,7 +314,7 @@ def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
             "key": "classic",
             "account": "Classic accounts, in total",
             "when": "each account on its own",
-            "usd": num(c.classic_line_usd),
+            "usd": _n(c.classic_line_usd),
             "usd_how": "Σ of the lines above; each part must sit in its own account",
             "hold": "—",
             "hold_how": "no account can lend to another",
@@ -309,7 +326,7 @@ def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
             "key": "pm",
             "account": "Portfolio Margin (one pool)",
             "when": f"uniMMR < {c.pm_liquidation_uni_mmr:g}, or adjusted equity ≤ 0",
-            "usd": num(c.pm_line_usd),
+            "usd": _n(c.pm_line_usd),
             "usd_how": f"{c.pm_liquidation_uni_mmr:g} × maintenance margin "
             f"{usd(c.pm_maint_usd)} (futures brackets + loans × loan MMR)",
             "hold": f"has {usd(c.pm_equity_usd)}",
@@ -318,7 +335,7 @@ def account_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
             "accepts": "every holding at its PM collateral rate, against every leg",
         }
     )
-    return rows
+    return [mark_unknown(r, ["usd"]) for r in rows]
 
 
 def holding_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
@@ -333,11 +350,12 @@ def holding_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "key": h.asset,
                 "asset": h.asset,
-                "value": num(h.value_usd),
-                "pm": num(h.pm_counted_usd),
-                "um": "not in the list"
+                "value": _n(h.value_usd),
+                "pm": _n(h.pm_counted_usd),
+                "um": None if ma is None else _n(ma),
+                "um_rate": "not in the list"
                 if ma is None
-                else f"{num(ma)} ({100 * (h.multi_assets_rate or 0):g} %)",
+                else f"{100 * (h.multi_assets_rate or 0):g} %",
                 "cm": f"its own {h.asset} contracts, by quantity"
                 if h.coin_m
                 else (
@@ -345,10 +363,10 @@ def holding_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
                     if h.stable
                     else f"{h.asset} contracts only; none held"
                 ),
-                "margin": num(h.value_usd),
+                "margin": _n(h.value_usd),
             }
         )
-    return rows
+    return [mark_unknown(r, ["value", "pm", "margin"]) for r in rows]
 
 
 def move_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
@@ -426,7 +444,7 @@ ACCOUNT_COLUMNS = _cols(
         "account",
         "Account",
         "The classic account the legs would sit in, or PM's pool.",
-        minWidth=260,
+        width=260,
         wrapText=True,
         autoHeight=True,
     ),
@@ -434,19 +452,17 @@ ACCOUNT_COLUMNS = _cols(
         "when",
         "Liquidated when",
         "Binance's liquidation line for that account.",
-        minWidth=260,
+        width=260,
         wrapText=True,
         autoHeight=True,
     ),
-    text_col(
+    num_col(
         "usd",
         "At the line, USD",
         "Equity (collateral + unrealized PnL) the account needs at its liquidation line. "
         "Hover a figure for its arithmetic.",
-        cellClass="num",
-        tooltipField="usd_how",
-        type="rightAligned",
-        cellStyle={"textAlign": "right"},
+        csv="at_line_usd",
+        tooltipValueGetter={"function": "params.data.usd_how"},
     ),
     text_col(
         "hold",
@@ -456,13 +472,12 @@ ACCOUNT_COLUMNS = _cols(
         tooltipField="hold_how",
         type="rightAligned",
         cellStyle={"textAlign": "right"},
-        minWidth=200,
     ),
     text_col(
         "accepts",
         "What counts there",
         "The collateral that account accepts, with the source.",
-        minWidth=420,
+        width=420,
         wrapText=True,
         autoHeight=True,
         tooltipField="accepts",
@@ -471,42 +486,37 @@ ACCOUNT_COLUMNS = _cols(
 
 HOLDING_COLUMNS = _cols(
     text_col("asset", "Holding", "An asset the book holds, net of its loan."),
-    text_col(
-        "value",
-        "Value, USD",
-        "Quantity × index price.",
-        cellClass="num",
-        type="rightAligned",
-        cellStyle={"textAlign": "right"},
-    ),
-    text_col(
+    num_col("value", "Value, USD", "Quantity × index price.", csv="value_usd"),
+    num_col(
         "pm",
         "PM counts, USD",
         "Value × PM collateral rate (tiers applied): counts against every leg.",
-        cellClass="num",
-        type="rightAligned",
-        cellStyle={"textAlign": "right"},
+        csv="pm_counts_usd",
     ),
-    text_col(
+    num_col(
         "um",
         "USD-M wallet counts, USD",
-        "Value × Multi-Assets rate, once moved into the USD-M wallet (FAQ 29b45c48…).",
-        cellClass="num",
-        type="rightAligned",
-        cellStyle={"textAlign": "right"},
-        minWidth=200,
+        "Value × Multi-Assets rate, once moved into the USD-M wallet (FAQ 29b45c48).",
+        csv="usdm_wallet_counts_usd",
     ),
     text_col(
-        "cm", "COIN-M", "A coin backs only the COIN-M contracts margined in it.", minWidth=220
+        "um_rate",
+        "Multi-Assets rate",
+        "The USD-M Multi-Assets mode's rate for this asset, or not in its list.",
     ),
     text_col(
+        "cm",
+        "COIN-M",
+        "A coin backs only the COIN-M contracts margined in it.",
+        wrapText=True,
+        width=220,
+    ),
+    num_col(
         "margin",
         "Cross margin counts, USD",
-        "Full value: Classic cross margin's "
-        "liquidation is not affected by haircuts (FAQ 0b5441a1…).",
-        cellClass="num",
-        type="rightAligned",
-        cellStyle={"textAlign": "right"},
+        "Full value: Classic cross margin's liquidation is not affected by haircuts "
+        "(FAQ 0b5441a1).",
+        csv="cross_margin_counts_usd",
     ),
 )
 

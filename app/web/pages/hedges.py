@@ -134,7 +134,7 @@ COLUMNS = [
         "Long − short: what a move of this asset does to equity.",
         spec="+,.2f",
     ),
-    num_col("net_qty", "Net (qty)", "Long − short in the asset's own units.", spec="+,.4f"),
+    num_col("net_qty", "Net (qty)", "Long − short in the asset's own units.", spec="+,.4~f"),
     num_col(
         "hedge_ratio_pct",
         "Hedged",

@@ -31,6 +31,7 @@ from app.web.components import (
 from app.web.context import WebContext
 from app.web.format import fmt_rel, fmt_uni_mmr
 from app.web.ladder import ladder_hint
+from app.web.view import TimePref, offset_ms, zone_label
 from risk.model import MarginBand, RiskRules
 
 VIEW = "history"
@@ -416,6 +417,38 @@ def layout(rules: RiskRules | None = None) -> html.Div:
     )
 
 
+def _shifted(values: Any, pref: TimePref) -> Any:
+    return [v if not isinstance(v, int | float) else v + offset_ms(int(v), pref) for v in values]
+
+
+def in_zone(figure: dict[str, Any], pref: TimePref | None, now_ms: int) -> dict[str, Any]:
+    """``figure`` with its time axis in the viewer's UTC/local choice (the header's toggle):
+    every time moved to the viewer's wall clock at that instant, the axis and the hover labels
+    naming the zone. UTC: the figure as it is."""
+    if not pref or not pref.get("local"):
+        return figure
+    label = zone_label(now_ms, pref)
+    data = []
+    for trace in figure["data"]:
+        t = dict(trace)
+        if t.get("x") is not None:
+            t["x"] = _shifted(t["x"], pref)
+        if t.get("name") == "worst in bucket" and t.get("customdata") is not None:
+            t["customdata"] = _shifted(t["customdata"], pref)
+        if "hovertemplate" in t:
+            t["hovertemplate"] = t["hovertemplate"].replace(" UTC", f" {label}")
+        data.append(t)
+    layout = dict(figure["layout"])
+    layout["shapes"] = [
+        {**sh, "x0": _shifted([sh["x0"]], pref)[0], "x1": _shifted([sh["x1"]], pref)[0]}
+        if sh.get("xref") == "x"
+        else sh
+        for sh in layout.get("shapes", [])
+    ]
+    layout["xaxis"] = {**layout["xaxis"], "title": {"text": label}}
+    return {"data": data, "layout": layout}
+
+
 EXPORT_RESOLUTION = {"1h": "reports", "24h": "1m", "7d": "10m", "30d": "1h"}
 
 
@@ -468,14 +501,18 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("view", "value"),
         Input("account", "value"),
         Input("history-range", "value"),
+        Input("time-pref", "data"),
     )
-    def refresh(_key: object, view: str, picked: str | None, range_key: str) -> Any:
+    def refresh(
+        _key: object, view: str, picked: str | None, range_key: str, pref: TimePref | None
+    ) -> Any:
         if view != VIEW:
             raise dash.exceptions.PreventUpdate
         account = ctx.account(picked)
         report = ctx.store.latest_report(account)
         rng_key = range_key if range_key in RANGES else "1h"
         if RANGES[rng_key].source_s == 0:  # every report: follow each one
-            return figure(account, rng_key, 0 if report is None else report.id, 0)
-        # Bucketed ranges change only when a bucket does: redraw them once a minute.
-        return figure(account, rng_key, 0, ctx.clock() // 60_000)
+            drawn = figure(account, rng_key, 0 if report is None else report.id, 0)
+        else:  # bucketed ranges change only when a bucket does: redrawn once a minute
+            drawn = figure(account, rng_key, 0, ctx.clock() // 60_000)
+        return in_zone(drawn, pref, ctx.clock())

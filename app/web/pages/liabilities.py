@@ -30,7 +30,6 @@ from app.web.components import grid, num_col, panel, text_col, view
 from app.web.context import WebContext
 from app.web.format import (
     GRID_UNKNOWN_CELL,
-    NONE,
     UNKNOWN_KEY,
     UNKNOWN_TEXT,
     fmt_signed_usd,
@@ -564,32 +563,24 @@ def tile_div(t: Tile) -> html.Div:
 
 
 # ---- the grids -------------------------------------------------------------------------------
-def _formatter(spec: str, suffix: str = "") -> str:
-    """d3-format ``spec``; a null the row lists as unavailable reads "unavailable", as
-    unknown "unknown", else "—"."""
-    tail = f" + '{suffix}'" if suffix else ""
-    listed = "((params.data && params.data.{key}) || []).includes(params.colDef.field)"
-    return (
-        f"params.value == null ? ({listed.format(key=UNAVAILABLE_KEY)} ? '{UNAVAILABLE_TEXT}' "
-        f": ({listed.format(key=UNKNOWN_KEY)} ? '{UNKNOWN_TEXT}' : '{NONE}')) "
-        f": d3.format('{spec}')(params.value){tail}"
-    )
-
-
 UNAVAILABLE_CELL = (
     f"params.value == null && ((params.data && params.data.{UNAVAILABLE_KEY}) || [])"
     ".includes(params.colDef.field)"
 )
 
 
-def col(field: str, header: str, hint: str, spec: str = ",.2f", suffix: str = "") -> dict[str, Any]:
+def col(
+    field: str, header: str, hint: str, spec: str = ",.2f", suffix: str = "", csv: str | None = None
+) -> dict[str, Any]:
+    """A figure column; a null the row lists as unavailable reads "unavailable" (its source was
+    not read), as unknown "unknown", else "—"."""
     return num_col(
         field,
         header,
         hint,
         spec=spec,
         suffix=suffix,
-        valueFormatter={"function": _formatter(spec, suffix)},
+        csv=csv,
         cellClassRules={
             "cell-unknown": GRID_UNKNOWN_CELL,
             "cell-unavailable": UNAVAILABLE_CELL,
@@ -671,7 +662,7 @@ POSITION_COLUMNS = [
     text_col("venue", "Venue", "UM = USD-M futures, CM = COIN-M futures."),
     text_col("symbol", "Symbol", "The contract."),
     text_col("side", "Side", "Long or short."),
-    col("amount", "Size", "Base quantity (UM) or contracts (CM), signed.", "+,.4f"),
+    col("amount", "Size", "Base quantity (UM) or contracts (CM), signed.", "+,.4~f"),
     col("entry", "Entry", "Average entry price."),
     col("mark", "Mark", "Mark price now."),
     col("notional_usd", "Notional (USD)", "|size| × mark, in USD."),
@@ -695,15 +686,6 @@ POSITION_COLUMNS = [
         "+,.2f",
     ),
 ]
-
-# Relative widths (the grids scale them to fit): codes narrow, figures wide enough for
-# "−1,234,567.89" and "unavailable" at 1366 px.
-WIDTHS = {"venue": 80, "side": 80, "asset": 80, "open": 90, "payments": 90, "why": 200,
-          "rate_at": 160, "symbol": 130, "notional_usd": 140}  # fmt: skip
-for _columns in (LOAN_COLUMNS, NEGATIVE_COLUMNS, FUNDING_COLUMNS, POSITION_COLUMNS):
-    for _col in _columns:
-        _width = WIDTHS.get(_col["field"], 120)
-        _col.update(width=_width, minWidth=min(_width, 64))
 
 
 def layout() -> html.Div:

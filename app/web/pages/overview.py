@@ -17,11 +17,19 @@ from dash import ctx as dash_ctx
 
 from app.store.store import StoredReport
 from app.web.context import WebContext
-from app.web.format import UNKNOWN_TEXT, fmt_age, fmt_uni_mmr
+from app.web.format import (
+    COMPACT_FROM,
+    NO_LIQUIDATION,
+    UNKNOWN_TEXT,
+    fmt_age,
+    fmt_uni_mmr,
+    fmt_usd_short,
+)
 from app.web.ladder import ladder_hint, liquidation_usage_pct, lv
 from app.web.view import (
     OK,
     RANK,
+    SEARCHED_MOVES,
     WARNING,
     Severity,
     SeverityBands,
@@ -105,7 +113,8 @@ def layout(rules: RiskRules | None = None, bands: SeverityBands | None = None) -
                 "happens. Under PM this is account-wide: one number for the whole book. "
                 f"Nearer than {bands.critical_pct:g} % is CRITICAL, than {bands.warn_pct:g} % a "
                 "WARNING. At or below the level: IN LIQUIDATION and how far uniMMR is past it "
-                "(as a share of the level), or adjusted equity ≤ 0.",
+                "(as a share of the level), or adjusted equity ≤ 0. "
+                f"{NO_LIQUIDATION.capitalize()}: no move within {SEARCHED_MOVES} liquidates.",
                 note_id="liquidation-note",
                 tile_id="liquidation-tile",
             ),
@@ -242,7 +251,6 @@ def account_tiles(
             r.liquidation_up_pct,
             rules,
             r.unknown,
-            beyond="never",
         )
         reason = tile_reason(s)
         out.append(
@@ -280,7 +288,7 @@ def _tile_div(t: AccountTile, picked: str) -> html.Button:
         [
             html.Span(t.account, className="acct-name"),
             html.Span(t.uni_mmr, className="acct-uni"),
-            html.Span(f"{t.icon} {t.status}", className="acct-status"),
+            html.Span(f"{t.icon}\u00a0{t.status}", className="acct-status"),
             html.Span(t.reason, className="acct-reason"),
             html.Span(_nbsp(t.distance if past else f"liq {t.distance}"), className="acct-liq"),
             html.Span(f"lev {t.leverage}", className="acct-lev"),
@@ -315,6 +323,14 @@ def _nbsp(text: str) -> str:
 def _value(text: str) -> str | html.Span:
     """A tile's figure; "unknown" in the UNKNOWN colour, so it never reads as a value."""
     return html.Span(text, className="value-unknown") if text == UNKNOWN_TEXT else text
+
+
+def _money(text: str, usd: float | None) -> str | html.Span:
+    """A tile's USD figure: from 1,000,000 on in the compact form ("$1.90 M") with the full
+    figure (``text``) in its tooltip, so it never outgrows its tile."""
+    if usd is not None and text != UNKNOWN_TEXT and abs(usd) >= COMPACT_FROM:
+        return html.Span(fmt_usd_short(usd), title=text, className="value-compact")
+    return _value(text)
 
 
 def _reasons(reasons: tuple[str, ...]) -> list[html.Li]:
@@ -440,8 +456,8 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             _reasons(v.reasons),
             not v.reasons,
             v.as_of,
-            _value(v.adjusted_equity),
-            _value(v.maint_margin),
+            _money(v.adjusted_equity, None if report is None else report.adjusted_equity_usd),
+            _money(v.maint_margin, None if report is None else report.maint_margin_usd),
             _value(v.margin_usage),
             f"gross leverage {v.leverage}",
             _value(v.buffer),
@@ -456,7 +472,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             _value(_nbsp(v.liquidation)),
             v.liquidation_note,
             f"tile tile-liq tile-level-{level}" + (" tile-past" if v.in_liquidation else ""),
-            _value(v.top_up),
+            _money(v.top_up, None if report is None else report.top_up_usd),
             v.top_up_note,
             v.age,
             "STALE" if v.stale else f"limit {ctx.stale_after_s:g} s",

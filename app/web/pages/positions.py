@@ -89,9 +89,11 @@ POSITION_COLUMNS = [
     text_col("venue", "Venue", "UM = USD-M futures, CM = COIN-M futures."),
     text_col("symbol", "Symbol", "The contract."),
     text_col("side", "Side", "Long or short (one-way mode: from the amount's sign)."),
-    num_col("amount", "Size", "Base quantity (UM) or contracts (CM), signed.", spec="+,.4f"),
-    num_col("entry", "Entry", "Average entry price."),
-    num_col("mark", "Mark", "Mark price now (streamed between account polls)."),
+    num_col(
+        "amount", "Size", "Base quantity (UM) or contracts (CM), signed.", "+,.4~f", csv="size_qty"
+    ),
+    num_col("entry", "Entry", "Average entry price.", csv="entry_price"),
+    num_col("mark", "Mark", "Mark price now (streamed between account polls).", csv="mark_price"),
     num_col("notional_usd", "Notional (USD)", "|size| × mark, in USD."),
     num_col(
         "upnl_usd", "uPnL (USD)", "Unrealized PnL as the exchange reports it, in USD.", spec="+,.2f"
@@ -108,16 +110,9 @@ POSITION_COLUMNS = [
         spec=",.1f",
         suffix=" %",
     ),
-    num_col("liq_down", "Liq ↓ (asset)", LIQ_HINT),
-    num_col("liq_up", "Liq ↑ (asset)", LIQ_HINT),
+    num_col("liq_down", "Liq ↓ (asset)", LIQ_HINT, csv="liq_down_index_usd"),
+    num_col("liq_up", "Liq ↑ (asset)", LIQ_HINT, csv="liq_up_index_usd"),
 ]
-# Relative widths (the grid scales them to fit): short codes narrow, figures wide enough for
-# "95,000.00" and "unknown" at 1366 px.
-POSITION_WIDTHS = {"venue": 60, "side": 92, "bracket": 62, "mmr_pct": 84, "mm_share_pct": 100,
-                   "symbol": 120, "notional_usd": 130}  # fmt: skip
-for _col in POSITION_COLUMNS:
-    _width = POSITION_WIDTHS.get(_col["field"], 112)
-    _col.update(width=_width, minWidth=min(_width, 64))
 
 BALANCE_COLUMNS = [
     text_col("asset", "Asset", "Held or owed in the PM account."),
@@ -126,15 +121,16 @@ BALANCE_COLUMNS = [
         "Equity (qty)",
         "Margin balance + futures wallets + unrealized PnL − "
         "loans − interest, in the asset's units.",
-        spec="+,.6f",
+        spec="+,.6~f",
     ),
-    num_col("index", "Index", "Binance's asset index price, USD."),
+    num_col("index", "Index", "Binance's asset index price, USD.", csv="index_usd"),
     num_col("value_usd", "Value (USD)", "Equity × index price.", spec="+,.2f"),
     num_col(
         "adjusted_usd",
         "Collateral (USD)",
         "Value after the tiered collateral rate; debts count in full.",
         spec="+,.2f",
+        csv="collateral_usd",
     ),
     num_col(
         "haircut_pct",

@@ -31,12 +31,13 @@ from app.web.format import (
 )
 from app.web.ladder import PRODUCT_NAME, ladder_hint
 from app.web.view import (
+    TimePref,
     agreement,
     binance_uni_mmr,
     calibration_words,
+    clock_text,
     detail_uni_mmr,
     unknown_reasons,
-    utc_clock,
 )
 from risk.calibrate import rel_diff
 from risk.model import (
@@ -316,7 +317,13 @@ POSITION_COLUMNS = [
     ),
     num_col("diff_usd", "Diff (USD)", "pmdesk − Binance, USD.", spec="+,.2f"),
     num_col("diff_pct", "Diff %", "(pmdesk − Binance) ÷ Binance.", spec="+,.2f", suffix=" %"),
-    text_col("note", "Note", "A position one side lists and the other does not.", minWidth=260),
+    text_col(
+        "note",
+        "Note",
+        "A position one side lists and the other does not.",
+        width=220,
+        wrapText=True,
+    ),
 ]
 
 
@@ -336,7 +343,10 @@ def layout(rules: RiskRules | None = None) -> html.Div:
             html.Div("", id="recon-explained", className="recon-explained"),
             html.Div("", id="recon-calibration", className="recon-calibration"),
             html.Ul([], id="recon-reasons", className="unknown-reasons", hidden=True),
-            html.Table([], id="recon-figures", className="recon-table"),
+            html.Div(
+                html.Table([], id="recon-figures", className="recon-table"),
+                className="table-scroll",
+            ),
             html.Div("", id="recon-asof", className="muted recon-asof"),
         ),
         panel(
@@ -361,9 +371,13 @@ def layout(rules: RiskRules | None = None) -> html.Div:
 
 
 def render(
-    report: StoredReport | None, detail: dict[str, Any] | None, rules: RiskRules
+    report: StoredReport | None,
+    detail: dict[str, Any] | None,
+    rules: RiskRules,
+    pref: TimePref | None = None,
 ) -> tuple[Any, ...]:
-    """Every output of the view, from the newest report and its detail."""
+    """Every output of the view, from the newest report and its detail; times in the viewer's
+    UTC/local choice (``pref``)."""
     if report is None or detail is None:
         return ("— no data yet", "recon-headline recon-na", "", "", "recon-calibration",
                 [], True, [], [], [], "")  # fmt: skip
@@ -393,8 +407,8 @@ def render(
         _figure_table(figure_rows(detail)),
         position_rows(detail),
         assumptions,
-        f"Binance's figures from the account poll of {utc_clock(report.positions_at_ms)}; "
-        f"pmdesk's from the report of {utc_clock(report.data_time_ms)}.",
+        f"Binance's figures from the account poll of {clock_text(report.positions_at_ms, pref)}; "
+        f"pmdesk's from the report of {clock_text(report.data_time_ms, pref)}.",
     )
 
 
@@ -414,10 +428,13 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("report-key", "data"),
         Input("view", "value"),
         Input("account", "value"),
+        Input("time-pref", "data"),
     )
-    def refresh(_key: object, shown: str, picked: str | None) -> tuple[Any, ...]:
+    def refresh(
+        _key: object, shown: str, picked: str | None, pref: TimePref | None
+    ) -> tuple[Any, ...]:
         if shown != VIEW:
             raise dash.exceptions.PreventUpdate
         latest = ctx.latest(ctx.account(picked))
         report, detail = latest if latest is not None else (None, None)
-        return render(report, detail, ctx.rules)
+        return render(report, detail, ctx.rules, pref)

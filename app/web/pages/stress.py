@@ -27,13 +27,14 @@ from app.web.components import (
     view,
 )
 from app.web.context import WebContext
-from app.web.format import fmt_pct
+from app.web.format import UNI_SPEC, fmt_move
 from app.web.ladder import band_word, ladder_hint, top_level
-from app.web.view import calibration_words, unknown_reasons
-from risk.model import RiskRules
+from app.web.view import calibration_words, detail_uni_mmr, past_level_words, unknown_reasons
+from risk.model import MarginBand, RiskRules
 
 VIEW = "stress"
 Y_FLOOR = 0.5  # the log axis starts here: below liquidation, still readable
+IN_LIQUIDATION = (MarginBand.LIQUIDATION, MarginBand.LIQUIDATION_WITH_LOSS)
 
 
 def unknown_figure(rules: RiskRules, revision: str) -> dict[str, Any]:
@@ -70,9 +71,23 @@ def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> di
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     shock = detail["liquidation_shock"]
+    if detail.get("status") in IN_LIQUIDATION:
+        # Past the level there is no move to liquidation: the words say how far past it.
+        notes.append(
+            {
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.98,
+                "text": f" {past_level_words(detail_uni_mmr(detail), rules)} ",
+                "showarrow": False,
+                "font": {"color": COLORS["danger"], "size": 18},
+                "bgcolor": COLORS["panel"],
+            }
+        )
     for key, anchor in (("down_pct", "right"), ("up_pct", "left")):
         pct = shock[key]
-        if pct is None or not -60 <= pct <= 60:
+        if detail.get("status") in IN_LIQUIDATION or pct is None or not -60 <= pct <= 60:
             continue
         shapes.append(
             {
@@ -91,7 +106,7 @@ def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> di
                 "x": pct,
                 "y": 0.98,
                 "xanchor": anchor,
-                "text": f" liquidates at {fmt_pct(pct)} ",
+                "text": f" liquidates at {fmt_move(pct)} ",
                 "showarrow": False,
                 "font": {"color": COLORS["danger"], "size": 16},
             }
@@ -165,12 +180,18 @@ SCENARIO_COLUMNS = [
         "historical: a past crash replayed; beta: BTC moves, others by their "
         "beta to BTC; basis: perpetuals break from their index.",
     ),
-    text_col("name", "Scenario", "What moves, and by how much.", minWidth=260),
-    num_col("uni_mmr", "uniMMR", "uniMMR after the scenario; blank = no margin left (∞)."),
+    text_col("name", "Scenario", "What moves, and by how much.", width=240, wrapText=True),
+    num_col(
+        "uni_mmr",
+        "uniMMR",
+        "uniMMR after the scenario; ∞: no maintenance margin left; ≤ 0: adjusted equity at or "
+        "below 0 (in liquidation whatever the margin).",
+        spec=UNI_SPEC,
+    ),
     text_col("status", "Status", "Binance's band at that uniMMR."),
     num_col("equity_usd", "Equity (USD)", "Adjusted equity after the scenario.", spec="+,.2f"),
     num_col("mm_usd", "MM (USD)", "Maintenance margin after the scenario."),
-    text_col("source", "Source", "Where the historical move comes from."),
+    text_col("source", "Source", "Where the historical move comes from.", width=320, wrapText=True),
 ]
 
 

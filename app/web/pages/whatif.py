@@ -8,13 +8,21 @@ import math
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from app.replay import report_inputs
 from app.web.components import grid, panel, text_col
 from app.web.context import WebContext
-from app.web.format import UNKNOWN_TEXT, fmt_pct, fmt_signed, fmt_uni_mmr, fmt_usd
-from app.web.view import margin_usage, utc_clock
+from app.web.format import (
+    UNKNOWN_TEXT,
+    fmt_move,
+    fmt_rel,
+    fmt_signed,
+    fmt_signed_usd,
+    fmt_uni_mmr,
+    fmt_usd,
+)
+from app.web.view import TimePref, clock_text, margin_usage
 from risk.model import RiskReport
 from risk.whatif import (
     Borrow,
@@ -23,8 +31,7 @@ from risk.whatif import (
     SpotTrade,
     Transfer,
     WhatIf,
-    WhatIfError,
-    what_if,
+    what_if_each,
 )
 
 VIEW = "whatif"
@@ -91,55 +98,102 @@ def _bad(value: float | None) -> bool:
     return value is not None and math.isnan(value)
 
 
-def _known(value: float, text: str) -> tuple[str, float | None]:
+Figure = tuple[str, float | None]  # the words, and the number a change is computed from
+
+
+def _known(value: float, text: str) -> Figure:
     """A figure and its number for the change column; NaN (not computable) reads "unknown"."""
     return (UNKNOWN, math.nan) if math.isnan(value) else (text, value)
 
 
-def _uni(uni: float) -> tuple[str, float | None]:
+def _uni(uni: float) -> Figure:
     """uniMMR: ∞ (no maintenance margin) and "≤ 0" (adjusted equity ≤ 0 with no MM to divide
     by) have no change to show; NaN reads "unknown"."""
     return (fmt_uni_mmr(uni), None) if math.isinf(uni) else _known(uni, fmt_uni_mmr(uni))
 
 
-def _figures(r: RiskReport) -> dict[str, tuple[str, float | None]]:
+def _top_up(usd: float) -> Figure:
+    """The one top-up (the uniMMR target's or the warning distance's, the larger); ∞ when no
+    stablecoin top-up gets there (no change to show)."""
+    return ("∞", None) if usd == math.inf else _known(usd, fmt_usd(usd))
+
+
+def _usage(mm: float, equity: float) -> Figure:
+    """Margin usage in words (``view.margin_usage``) and, when it is a real share, in %."""
+    if math.isnan(equity) or math.isnan(mm):
+        return UNKNOWN, math.nan
+    text = margin_usage(mm, equity)
+    return text, (100 * mm / equity if equity > 0 else None)
+
+
+def _liq(pct: float | None) -> Figure:
+    """A liquidating move: "−1.46 %", or ``NO_LIQUIDATION`` (no number to change)."""
+    return (UNKNOWN, math.nan) if _bad(pct) else (fmt_move(pct), pct)
+
+
+def _figures(r: RiskReport) -> dict[str, Figure]:
     s = r.liquidation_shock
     equity, mm = r.adjusted_equity_usd, r.maint_margin.total_usd
-    usage = (
-        (UNKNOWN, math.nan)
-        if math.isnan(equity) or math.isnan(mm)
-        else (margin_usage(mm, equity), None)
-    )
     return {
         "uniMMR": _uni(r.uni_mmr),
-        "Status": (r.status.value.replace("_", " "), None),
+        "uniMMR band": (r.status.value.replace("_", " "), None),
         "Adjusted equity": _known(equity, fmt_usd(equity)),
         "Maintenance margin": _known(mm, fmt_usd(mm)),
-        "Margin usage": usage,
-        "Liquidation ↓": (fmt_pct(s.down_pct, none="never"), s.down_pct)
-        if not _bad(s.down_pct)
-        else (UNKNOWN, math.nan),
-        "Liquidation ↑": (fmt_pct(s.up_pct, none="none found"), s.up_pct)
-        if not _bad(s.up_pct)
-        else (UNKNOWN, math.nan),
-        "Top-up to target": _known(r.top_up_usd, fmt_usd(r.top_up_usd)),
+        "Margin usage": _usage(mm, equity),
+        "Liquidation ↓": _liq(s.down_pct),
+        "Liquidation ↑": _liq(s.up_pct),
+        "Top-up": _top_up(r.top_up_needed_usd),
     }
+
+
+USD_FIGURES = ("Adjusted equity", "Maintenance margin", "Top-up")
+
+
+def _pp(points: float) -> str:
+    """A change of a percentage, in percentage points: "+5.20 pp"."""
+    return f"{fmt_signed(points)} pp"
+
+
+def change_words(name: str, before: Figure, after: Figure) -> str:
+    """After − now, in the figure's own unit: USD ("+$1,234.50"), percentage points for a share
+    or a move ("+5.20 pp", "1.37 pp nearer"), uniMMR with its relative change
+    ("−1.37 (−31.9 %)"); a status as "NORMAL → REDUCE ONLY"; "" when nothing changed or there
+    is nothing to subtract (∞, never)."""
+    (b_text, b), (a_text, a) = before, after
+    if _bad(a) or _bad(b):
+        return UNKNOWN
+    if name == "uniMMR band":
+        return "" if a_text == b_text else f"{b_text} → {a_text}"
+    if name.startswith("Liquidation"):
+        if a_text == b_text:
+            return ""
+        if a is None or b is None:
+            return f"now {a_text}" if a is None else f"was {b_text}"
+        nearer = abs(a) < abs(b)
+        return f"{abs(abs(a) - abs(b)):,.2f} pp {'nearer' if nearer else 'further'}"
+    if a is None or b is None:
+        return ""
+    d = a - b
+    if name in USD_FIGURES:
+        return fmt_signed_usd(d)
+    if name == "Margin usage":
+        return _pp(d)
+    rel = f" ({fmt_rel(d / b)})" if b else ""
+    return f"{fmt_signed(d)}{rel}"
 
 
 def compare_rows(result: WhatIf) -> list[dict[str, Any]]:
     before, after = _figures(result.before), _figures(result.after)
-    rows = []
-    for name, (b_text, b) in before.items():
-        a_text, a = after[name]
-        change = "" if b is None or a is None else fmt_signed(a - b)
-        if _bad(a) or _bad(b):
-            change = UNKNOWN
-        if name == "Status" and b_text != a_text:
-            change = "changes"
-        rows.append(
-            {"key": name, "figure": name, "before": b_text, "after": a_text, "change": change}
-        )
-    return rows
+    return [
+        {
+            "key": name,
+            "figure": name,
+            "before": before[name][0],
+            "after": after[name][0],
+            "change": change_words(name, before[name], after[name]),
+        }
+        for name in before
+    ]
 
 
 def basis_text(account: str, data_time: str, result: WhatIf) -> str:
@@ -160,11 +214,19 @@ def basis_text(account: str, data_time: str, result: WhatIf) -> str:
 
 COLUMNS = [
     text_col("figure", "Figure", "The account-wide figure."),
-    text_col("before", "Now", "From the newest stored report.", cellClass="num"),
+    text_col(
+        "before", "Now", "From the newest stored report (follows each new one).", cellClass="num"
+    ),
     text_col(
         "after", "After", "With the changes above applied at today's prices.", cellClass="num"
     ),
-    text_col("change", "Change", "After − now.", cellClass="num"),
+    text_col(
+        "change",
+        "Change",
+        "After − now in the figure's unit: USD, percentage points (pp) for margin usage and "
+        "the liquidation moves (nearer or further), uniMMR with its relative change.",
+        cellClass="num",
+    ),
 ]
 
 
@@ -192,8 +254,7 @@ def layout() -> html.Div:
                             options=[{"label": v, "value": k} for k, v in SIDES.items()],
                             value="BOTH",
                             clearable=False,
-                            className="whatif-kind",
-                            style={"minWidth": "15em"},
+                            className="whatif-kind whatif-side",
                         ),
                         dcc.Input(
                             id="whatif-name",
@@ -214,8 +275,13 @@ def layout() -> html.Div:
                     className="whatif-form",
                 ),
                 html.Div("", id="whatif-error", className="whatif-error", role="alert"),
-                html.Ul(id="whatif-list", className="whatif-list"),
+                html.Ul(
+                    [html.Li("no change yet", className="muted")],
+                    id="whatif-list",
+                    className="whatif-list",
+                ),
                 dcc.Store(id="whatif-changes", data=[]),
+                dcc.Store(id="whatif-line-errors", data=[]),
             ),
             panel(
                 "Before and after",
@@ -228,6 +294,11 @@ def layout() -> html.Div:
         className="view",
         hidden=True,
     )
+
+
+def _aria(label: str) -> dict[str, Any]:
+    """An accessible name for a control whose text is a symbol (×)."""
+    return {"aria-label": label}
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
@@ -262,32 +333,86 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         return [*changes, line], ""
 
     @app.callback(
+        Output("whatif-changes", "data", allow_duplicate=True),
+        Input({"type": "whatif-remove", "index": ALL}, "n_clicks"),
+        State("whatif-changes", "data"),
+        prevent_initial_call=True,
+    )
+    def remove(clicks: list[int | None], changes: list[Any]) -> list[Any]:
+        trigger = dash.ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(t.get("value") for t in dash.ctx.triggered):
+            raise dash.exceptions.PreventUpdate  # a button that just appeared, not a click
+        index = int(trigger["index"])
+        return [c for i, c in enumerate(changes) if i != index]
+
+    @app.callback(
         Output("whatif-list", "children"),
+        Input("whatif-changes", "data"),
+        Input("whatif-line-errors", "data"),
+    )
+    def lines(changes: list[dict[str, Any]], errors: list[str | None] | None) -> list[html.Li]:
+        """Each change in words with a button to take it out; one that cannot be applied says
+        why beside it (the others are still applied)."""
+        errors = errors or []
+        out = []
+        for i, c in enumerate(changes):
+            change = parse_change(c["kind"], c["name"], c["amount"], c.get("side", "BOTH"))
+            error = errors[i] if i < len(errors) else None
+            out.append(
+                html.Li(
+                    [
+                        html.Span(describe(change), className="whatif-line"),
+                        html.Span(
+                            f"not applied: {error}", className="whatif-line-error", role="alert"
+                        )
+                        if error
+                        else None,
+                        html.Button(
+                            "×",
+                            id={"type": "whatif-remove", "index": i},
+                            className="whatif-remove",
+                            title="Take this change out",
+                            n_clicks=0,
+                            **_aria(f"Take out: {describe(change)}"),
+                        ),
+                    ],
+                    className="whatif-bad" if error else None,
+                )
+            )
+        return out or [html.Li("no change yet", className="muted")]
+
+    @app.callback(
         Output("whatif-grid", "rowData"),
         Output("whatif-basis", "children"),
-        Output("whatif-error", "children", allow_duplicate=True),
+        Output("whatif-line-errors", "data"),
         Input("whatif-changes", "data"),
         Input("view", "value"),
         Input("account", "value"),
-        prevent_initial_call=True,
+        Input("report-key", "data"),
+        Input("time-pref", "data"),
+        State("whatif-line-errors", "data"),
     )
-    def evaluate(changes: list[dict[str, Any]], view: str, picked: str | None) -> tuple[Any, ...]:
+    def evaluate(
+        changes: list[dict[str, Any]],
+        view: str,
+        picked: str | None,
+        _key: object,
+        pref: TimePref | None,
+        shown_errors: list[str | None] | None,
+    ) -> tuple[Any, ...]:
+        """The newest report before and after the changes: "Now" follows each new report. A
+        change that cannot be applied is left out and named beside its line."""
         if view != VIEW:
             raise dash.exceptions.PreventUpdate
         account = ctx.account(picked)
         parsed = [
             parse_change(c["kind"], c["name"], c["amount"], c.get("side", "BOTH")) for c in changes
         ]
-        items = [html.Li(describe(c)) for c in parsed] or [
-            html.Li("no change yet", className="muted")
-        ]
         report = ctx.store.latest_report(account)
         if report is None:
-            return items, [], "no stored report yet", ""
+            return [], "no stored report yet", [None] * len(parsed)
         snapshot, market = report_inputs(ctx.store, report.id)
-        try:
-            result = what_if(snapshot, market, ctx.rules, parsed)
-        except WhatIfError as err:
-            return items, [], "", f"cannot apply: {err}"
-        basis = basis_text(account, utc_clock(report.data_time_ms), result)
-        return items, compare_rows(result), basis, ""
+        result, errors = what_if_each(snapshot, market, ctx.rules, parsed)
+        basis = basis_text(account, clock_text(report.data_time_ms, pref), result)
+        found = list(errors)
+        return compare_rows(result), basis, dash.no_update if found == shown_errors else found
