@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck unit integration browser chromium postgres clean
+.PHONY: demo test lint typecheck unit integration browser chromium postgres clean lock
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pmdesk needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -24,6 +24,17 @@ chromium:
 
 postgres:
 	@bash scripts/ensure-postgres.sh
+
+# requirements.lock: every runtime dependency, hash-pinned, for the container image (Dockerfile).
+# Run after changing [project] dependencies in pyproject.toml (tests/unit/test_containers.py
+# fails until the two agree).
+LOCK_COMPILE := uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header
+lock: $(STAMP)
+	{ echo '# Hash-pinned runtime dependencies of the container image (Dockerfile). Regenerate with'; \
+	  echo '# `make lock` after changing [project] dependencies in pyproject.toml; it runs'; \
+	  echo '#   $(LOCK_COMPILE)'; \
+	  echo '# (uv is pinned in the dev extras).'; \
+	  $(BIN)/$(LOCK_COMPILE) --quiet; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,20 +25,39 @@ from app.collector.collector import SERVER_TIME_PATH, Collector
 from app.collector.feed import classify
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
-from app.config import ConfigError, Settings, account_keys, load_settings
+from app.config import (
+    ConfigError,
+    Settings,
+    account_keys,
+    load_settings,
+    safe_db_url,
+)
 from app.export import RESOLUTIONS, ROWS, ExportError, history_frame, parse_time, write_frame
+from app.metrics import add_metrics_route
 from app.report_text import describe_report
 from app.server import (
     LanBindingRefusedError,
     add_health_route,
     bound_url,
     check_binding,
+    check_tls_files,
+    is_unencrypted,
     make_http_server,
 )
 from app.store.retention import Pruned
 from app.store.store import Store, StoreSchemaError
 from app.web.app import create_app
-from app.web.auth import PasswordFileAuth, add_user, load_users
+from app.web.signin import SignIn, screen_url, signin_from_settings
+from app.web.users import (
+    ROLES,
+    add_screen,
+    add_user,
+    default_screens_file,
+    load_screens,
+    load_users,
+    remove_user,
+    revoke_screen,
+)
 from app.web.view import SeverityBands
 from connectors.binance.capture import (
     CaptureError,
@@ -81,12 +100,17 @@ class CliError(Exception):
 
 
 # ---- building blocks ------------------------------------------------------------------------
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, keys: bool = False) -> Settings:
+    """The settings of a command. Only the commands that call the exchange (``keys=True``:
+    run, collect, check-key, capture) read an API key; every other one never opens a key file
+    and holds no key (issue 17: web workers on the LAN never hold the exchange keys)."""
     return load_settings(
         args.config,
+        read_keys=keys,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         allow_key_that_can_trade=getattr(args, "allow_key_that_can_trade", None) or None,
+        insecure_http=getattr(args, "insecure_http", None) or None,
     )
 
 
@@ -229,11 +253,17 @@ def _schedule_retention(scheduler: BackgroundScheduler, store: Store, settings: 
     )
 
 
-def _web_users(settings: Settings) -> dict[str, str] | None:
-    """The web UI's users; checked before anything starts: a LAN bind without them is
-    refused before a collector runs or a port listens."""
-    users = None if settings.users_file is None else load_users(settings.users_file)
-    check_binding(settings.host, authenticated=users is not None)
+def _web_users(settings: Settings) -> SignIn | None:
+    """The web UI's sign-in (users, screens, session secret); checked before anything starts:
+    a LAN bind without it is refused before a collector runs or a port listens."""
+    users = signin_from_settings(settings)
+    settings.metrics_token()  # a bad /metrics token file: one line before anything starts
+    check_binding(
+        settings.host,
+        authenticated=users is not None,
+        tls=check_tls_files(settings.tls_cert_file, settings.tls_key_file),
+        insecure_http=settings.insecure_http,
+    )
     return users
 
 
@@ -242,7 +272,7 @@ def _serve_web(
     store: Store,
     accounts: list[str],
     banner: str,
-    users: dict[str, str] | None,
+    users: SignIn | None,
 ) -> None:
     app = create_app(
         store,
@@ -251,18 +281,25 @@ def _serve_web(
         rules=settings.risk_rules(),
         kiosk_cycle_s=settings.kiosk_cycle_s,
         bands=SeverityBands(settings.liquidation_critical_pct, settings.liquidation_warn_pct),
+        unencrypted=is_unencrypted(settings.host, tls=settings.tls_cert_file is not None),
     )
     add_health_route(app.server, store, accounts, settings.stale_after_s)
+    add_metrics_route(app.server, store, accounts, settings.stale_after_s, settings.metrics_token())
     if users is not None:
-        PasswordFileAuth(app, users)
+        users.install(app.server)
     http = make_http_server(
         app.server,
         settings.host,
         settings.port,
         threads=settings.web_threads,
         authenticated=users is not None,
+        tls_cert_file=settings.tls_cert_file,
+        tls_key_file=settings.tls_key_file,
+        insecure_http=settings.insecure_http,
+        hosts=settings.allowed_hosts,
+        max_request_body_bytes=settings.max_request_body_bytes,
     )
-    signin = f", sign-in for {len(users)} user(s)" if users else ""
+    signin = f", sign-in for {len(users.roster.users())} user(s)" if users else ""
     print(f"{banner}: dashboard at {bound_url(http)}{signin}", flush=True)
     try:
         http.run()
@@ -314,7 +351,7 @@ def _scenario_hint(base_url: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = _settings(args, keys=True)
     users = _web_users(settings)
     clients = _exchange_clients(settings)
     store = _open_store(settings)
@@ -326,7 +363,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = _settings(args, keys=True)
     stop = _start_collection(settings, _open_store(settings), _exchange_clients(settings))
     try:
         _wait_forever()
@@ -335,7 +372,17 @@ def cmd_collect(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = _settings(args)  # keys=False: serve never opens a key file nor keeps a key
+    ignored = settings.ignored_key_settings()
+    if ignored:
+        # Warn, not refuse: one config file often serves `collect` and `serve` on one host
+        # (its [[accounts]] name the key files and the accounts serve shows), and serve reads
+        # none of them. A deployment should still keep keys away from web workers.
+        log.warning(
+            "pmdesk serve ignores the API key settings (%s): the web UI never reads a key; "
+            "remove them from the web workers' settings",
+            ", ".join(ignored),
+        )
     users = _web_users(settings)
     store = _open_store(settings)
     _serve_web(settings, store, _configured_names(settings), "pmdesk serve", users)
@@ -381,7 +428,7 @@ def _verdict(settings: Settings, client: Client) -> KeyVerdict:
 
 
 def cmd_check_key(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = _settings(args, keys=True)
     perms = _permissions(_one_client(settings, args.account))
     verdict = judge(perms, allow_unsafe=settings.allow_key_that_can_trade)
     print(f"read account data   {'yes' if perms.can_read else 'NO'}")
@@ -397,7 +444,7 @@ def cmd_check_key(args: argparse.Namespace) -> None:
 
 
 def cmd_capture(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    settings = _settings(args, keys=True)
     client = _one_client(settings, args.account)
     verdict = _verdict(settings, client)
     if not verdict.acceptable:
@@ -445,24 +492,65 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"{len(frame):,} rows of {account} ({args.resolution}) written to {args.out} ({kind})")
 
 
-def cmd_user(args: argparse.Namespace) -> None:
-    settings = load_settings(args.config, users_file=args.users_file)
+def _users_file(args: argparse.Namespace) -> tuple[Settings, Path]:
+    settings = load_settings(
+        args.config,
+        read_keys=False,
+        users_file=args.users_file,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
     if settings.users_file is None:
         raise CliError("give --users-file FILE or set users_file (PMDESK_USERS_FILE)")
+    return settings, settings.users_file
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    _, path = _users_file(args)
+    if args.action == "list":
+        for user in load_users(path).values():
+            print(f"{user.name}\t{user.role}")
+        return
+    if args.name is None:
+        raise CliError(f"pmdesk user {args.action} NAME: give the user's name")
+    if args.action == "remove":
+        remove_user(path, args.name)
+        print(f"user {args.name} removed from {path}; their sessions end at their next request")
+        return
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass(f"password for {args.name}: ")
         if getpass.getpass("again: ") != password:
             raise CliError("the two passwords differ; nothing written")
-    add_user(settings.users_file, args.name, password)
-    print(f"user {args.name} saved in {settings.users_file} (hashed, mode 0600)")
+    add_user(path, args.name, password, args.role)
+    print(f"user {args.name} ({args.role}) saved in {path} (hashed, mode 0600)")
+
+
+def cmd_screen(args: argparse.Namespace) -> None:
+    settings, users_file = _users_file(args)
+    path = args.screens_file or settings.screens_file or default_screens_file(users_file)
+    if args.action == "list":
+        for name in load_screens(path):
+            print(name)
+        return
+    if args.name is None:
+        raise CliError(f"pmdesk screen {args.action} NAME: give the screen's name")
+    if args.action == "revoke":
+        revoke_screen(path, args.name)
+        print(f"screen {args.name} revoked in {path}; it is signed out at its next request")
+        return
+    token = add_screen(path, args.name)
+    print(f"screen {args.name} saved in {path} (its token's SHA-256 only, mode 0600).")
+    print("Open this link on the screen (once; keep it private, it signs in as a viewer;")
+    print(f"add ?kiosk=1 for the kiosk). Revoke with: pmdesk screen revoke {args.name}")
+    print(screen_url(settings, token))
 
 
 def cmd_db(args: argparse.Namespace) -> None:
     settings = _settings(args)
     _open_store(settings).close()
-    print(f"store schema up to date at {settings.db_url}")
+    print(f"store schema up to date at {safe_db_url(settings.db_url)}")
 
 
 # ---- parser -----------------------------------------------------------------------------------
@@ -502,7 +590,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = command("run", "collector + web UI against the configured exchange", cmd_run)
     collect = command("collect", "collector only", cmd_collect, web=False)
     check_key = command("check-key", "report what the configured API key can do", cmd_check_key)
-    command("serve", "web UI only, reading the store", cmd_serve)
+    serve = command("serve", "web UI only, reading the store", cmd_serve)
+    for p in (demo, run, serve):
+        p.add_argument(
+            "--insecure-http",
+            action="store_true",
+            help="serve beyond loopback over plain HTTP, without tls_cert_file/tls_key_file "
+            "(every screen then shows UNENCRYPTED)",
+        )
     simulator = sub.add_parser(
         "simulator",
         help="the Binance-compatible simulator alone",
@@ -545,13 +640,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="every stored report; 1m / 10m / 1h buckets with their worst point; or every "
         "report's positions / asset balances, a line each",
     )
-    user = command("user", "add or replace a web UI user (LAN sign-in)", cmd_user, web=False)
-    user.add_argument("action", choices=["add"], help="add: add or replace a user")
-    user.add_argument("name", metavar="NAME")
-    user.add_argument("--users-file", type=Path, metavar="FILE", help="the users file to write")
+    user = command("user", "web UI users (LAN sign-in): add, remove, list", cmd_user, web=False)
+    user.add_argument(
+        "action",
+        choices=["add", "remove", "list"],
+        help="add: add or replace a user (a replaced user's sessions end); remove; list: names "
+        "and roles",
+    )
+    user.add_argument("name", metavar="NAME", nargs="?")
+    user.add_argument(
+        "--role",
+        choices=ROLES,
+        default="operator",
+        help="viewer: sees everything, acknowledges nothing; operator (default): also "
+        "acknowledges alerts; admin: also removes users and revokes screens at /admin",
+    )
     user.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    screen = command("screen", "wall screens that sign in by a link: add, revoke, list", cmd_screen)
+    screen.add_argument(
+        "action",
+        choices=["add", "revoke", "list"],
+        help="add: a new screen (or a new link for it; the old one stops working) and print "
+        "its link; revoke: the link stops working at the screen's next request; list",
+    )
+    screen.add_argument("name", metavar="NAME", nargs="?")
+    screen.add_argument(
+        "--screens-file", type=Path, metavar="FILE", help="default: 'screens' beside users_file"
+    )
+    for p in (user, screen):
+        p.add_argument("--users-file", type=Path, metavar="FILE", help="the users file")
     db = command("db", "store maintenance", cmd_db, web=False)
     db.add_argument("action", choices=["upgrade"], help="upgrade: create or update the schema")
     return parser

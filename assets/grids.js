@@ -6,7 +6,8 @@
      cell's tooltip (pmdeskFull); a null the row lists as unknown reads "unknown", as
      unavailable "unavailable", else "—".
    - Column widths: every column at least as wide as its header and its widest cell (text
-     columns that wrap keep their own minimum instead), the spare width shared out; a grid
+     columns that wrap keep their own minimum instead; an empty grid: its headers on one
+     line), the spare width shared out; a grid
      wider than its panel scrolls inside itself (phones), never cut. Refitted when the rows,
      the columns, the grid's width or the fonts change. A fitted grid carries data-fitted.
    - CSV: the raw values (numbers as numbers, times as ISO 8601 UTC) under ASCII headers with
@@ -65,9 +66,31 @@ window.dashAgGridFunctions = Object.assign({}, window.dashAgGridFunctions, (func
     return Math.max(0, ...String(text || "").split(/\s+/).map((w) => ruler.measureText(w).width));
   }
 
+  function headerText(el, text) {
+    /* A whole header on one line, in the header's font (the grid's own font if none is drawn). */
+    const label = el.querySelector(".ag-header-cell-text") || el;
+    ruler = ruler || document.createElement("canvas").getContext("2d");
+    const s = getComputedStyle(label);
+    ruler.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+    return ruler.measureText(String(text || "")).width;
+  }
+
+  function laidOut(el) {
+    /* Headers drawn and a body with a width: only then do measurements mean anything. */
+    const view = el.querySelector(".ag-center-cols-viewport");
+    return !!(view && view.clientWidth > 0 && el.querySelector(".ag-header-cell-text"));
+  }
+
   let fitting = false;
-  function fitted(api, el) {
+  const MAX_WAIT_FRAMES = 120;
+  function fitted(api, el, frames) {
     if (fitting || !el || !api || api.isDestroyed() || el.offsetWidth === 0) return;  // hidden
+    if (!laidOut(el)) {  // mid-redraw (Dash replaced the columns): try again next frame
+      if ((frames || 0) < MAX_WAIT_FRAMES) {
+        requestAnimationFrame(() => fitted(api, document.getElementById(el.id), (frames || 0) + 1));
+      }
+      return;
+    }
     fitting = true;
     try { fit(api, el); } finally { fitting = false; }
     el.dataset.fitted = "1";
@@ -78,6 +101,24 @@ window.dashAgGridFunctions = Object.assign({}, window.dashAgGridFunctions, (func
     const cols = api.getAllDisplayedColumns();
     const wraps = (c) => !!c.getColDef().wrapText;
     const sized = cols.filter((c) => !wraps(c));
+    if (api.getDisplayedRowCount() === 0) {
+      // No rows: nothing for autosize to measure; every header whole on one line, the spare
+      // width shared out (a phone's grid scrolls inside itself instead).
+      const head = el.querySelector(".ag-header-cell");
+      const s = head ? getComputedStyle(head) : null;
+      const pad = s ? parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + 24 : 40;
+      api.setColumnWidths(cols.map((c) => ({
+        key: c.getColId(),
+        newWidth: Math.max(c.getMinWidth(), Math.ceil(headerText(el, c.getColDef().headerName) + pad)),
+      })));
+      const room = (el.querySelector(".ag-center-cols-viewport") || el).clientWidth - 1;
+      if (cols.reduce((sum, c) => sum + c.getActualWidth(), 0) < room) {
+        api.sizeColumnsToFit({
+          columnLimits: cols.map((c) => ({key: c.getColId(), minWidth: c.getActualWidth()})),
+        });
+      }
+      return;
+    }
     const view = el.querySelector(".ag-center-cols-viewport") || el;
     const room = view.clientWidth - 1;
     const preferred = (c) => c.getColDef().width || 200;

@@ -43,6 +43,12 @@ SECRETS: set[str] = set()
 _simulator_init = Simulator.__init__
 
 
+def watch_secret(*values: str) -> None:
+    """Add values (a notify token, a database password, a session secret…) to the watch: the
+    session fails if any log line of any test carries one."""
+    SECRETS.update(v for v in values if v)
+
+
 def _recording_init(self: Simulator, *args: Any, **kwargs: Any) -> None:
     _simulator_init(self, *args, **kwargs)
     SECRETS.update(x for a in self.accounts for x in (a.api_key, a.api_secret))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import apprise
 from tenacity import RetryError, Retrying, stop_after_attempt, wait_exponential
@@ -22,6 +23,45 @@ from app.store.alerts import AlertStore, StoredDelivery
 
 log = logging.getLogger(__name__)
 logging.getLogger("apprise").setLevel(logging.ERROR)  # its lines can quote a URL
+
+
+class _RedactUrls(logging.Filter):
+    """apprise quotes a URL it cannot parse, or a token it finds invalid, in its ERROR lines
+    ("Unparseable URL slack://xoxb-…"): every configured URL, and every piece of one that
+    could be a token, is replaced by ``***`` in apprise's log records (issue 17)."""
+
+    MIN_PIECE = 6  # shorter pieces ("json", "443", "hook") are not secrets
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: list[str] = []
+
+    def add(self, url: str) -> None:
+        rest = url.split("://", 1)[-1]
+        pieces = {url, rest, unquote(rest)} | {
+            p for part in re.split(r"[/:@?&=#,;]+", rest) for p in (part, unquote(part))
+        }
+        with self._lock:
+            known = set(self._secrets)
+            known.update(p for p in pieces if len(p) >= self.MIN_PIECE)
+            self._secrets = sorted(known, key=len, reverse=True)  # longest first
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = self._secrets
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken record: drop its arguments rather than risk them
+            text = str(record.msg)
+        if any(s in text for s in secrets):
+            for s in secrets:
+                text = text.replace(s, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+_REDACT = _RedactUrls()
+logging.getLogger("apprise").addFilter(_REDACT)
 
 DEFAULT_ATTEMPTS = 5
 DEFAULT_BACKOFF_S = 1.0  # 1, 2, 4, 8 s between the attempts
@@ -44,8 +84,9 @@ class DeliveryError(Exception):
 def target_label(url: str, index: int) -> str:
     """What a target is called in the store and the log: its scheme and position, never the
     URL (tokens live in URLs)."""
-    scheme = urlsplit(url).scheme or "?"
-    return f"{scheme[:32]}#{index + 1}"
+    scheme = urlsplit(url).scheme.lower()
+    # A token pasted without its scheme ("xoxb-1-2:…") parses as one: only a plain word shows.
+    return f"{scheme if re.fullmatch(r'[a-z][a-z0-9]{0,11}', scheme) else '?'}#{index + 1}"
 
 
 class _Target:
@@ -53,6 +94,7 @@ class _Target:
 
     def __init__(self, url: str, label: str) -> None:
         self.label = label
+        _REDACT.add(url)  # before apprise sees it: its errors can quote it
         self.sender = apprise.Apprise()
         if not self.sender.add(url):
             raise ValueError(f"notify_urls: target {label} is not a URL apprise knows")

@@ -31,6 +31,7 @@ from app.store.alerts import StoredAlert, shown_severity
 from app.store.store import StoredReport
 from app.web.context import WebContext
 from app.web.format import fmt_age, fmt_uni_mmr, is_unknown
+from app.web.signin import can_acknowledge, current_user, require_acknowledge
 from app.web.view import liquidation_words, top_up_advice_of, top_up_move_of
 from risk.model import RiskRules
 
@@ -57,21 +58,29 @@ LEADS = (
 )
 
 
+def _ack_all_button() -> html.Button | html.Span:
+    """A viewer's page has no "Acknowledge all" button: an empty hidden span holds its id."""
+    if not can_acknowledge():
+        return html.Span(id="alert-ack-all", hidden=True)
+    return html.Button(
+        "Acknowledge all",
+        id="alert-ack-all",
+        className="alert-ack-all",
+        hidden=True,
+        title="Silence the alarm for every open alert on every screen (each "
+        "recorded with your name and the time)",
+    )
+
+
 def layout() -> html.Div:
+    """Per page load: what the signed-in user may do decides the buttons."""
     return html.Div(
         [
             html.Div([], id="alert-banner", className="alert-strip", role="alert", hidden=True),
             html.Div(
                 [
                     html.Span("", id="alert-summary", className="alert-summary"),
-                    html.Button(
-                        "Acknowledge all",
-                        id="alert-ack-all",
-                        className="alert-ack-all",
-                        hidden=True,
-                        title="Silence the alarm for every open alert on every screen (each "
-                        "recorded with your name and the time)",
-                    ),
+                    _ack_all_button(),
                     html.Button(
                         "",
                         id="alert-acked",
@@ -293,7 +302,8 @@ def _span(text: str, cls: str) -> html.Span:
     return html.Span(text, className=cls, title=text)
 
 
-def strip_rows(lines: list[Line], now_ms: int) -> list[html.Div]:
+def strip_rows(lines: list[Line], now_ms: int, can_ack: bool = True) -> list[html.Div]:
+    """The strip's lines; a viewer's (``can_ack`` False) without Acknowledge buttons."""
     rows = []
     for line in lines:
         parts: list[Any] = [
@@ -316,22 +326,26 @@ def strip_rows(lines: list[Line], now_ms: int) -> list[html.Div]:
                     title="Open the Alerts view: every open alert, with its value",
                 )
             )
-        parts.append(
-            html.Button(
-                "Acknowledge",
-                id={"type": "alert-ack", "ids": ",".join(map(str, line.ids))},
-                className="line-ack",
-                title="Silence the alarm for "
-                + ("this alert" if len(line.ids) == 1 else f"these {len(line.ids)} alerts")
-                + " on every screen (recorded with your name)",
+        if can_ack:
+            parts.append(
+                html.Button(
+                    "Acknowledge",
+                    id={"type": "alert-ack", "ids": ",".join(map(str, line.ids))},
+                    className="line-ack",
+                    title="Silence the alarm for "
+                    + ("this alert" if len(line.ids) == 1 else f"these {len(line.ids)} alerts")
+                    + " on every screen (recorded with your name)",
+                )
             )
-        )
         rows.append(html.Div(parts, className=f"alert-line sev-{line.shown}"))
     return rows
 
 
-def strip_controls(state: list[dict[str, Any]]) -> tuple[str, str, bool, str, bool]:
-    """(summary, "Acknowledge all" label, its hidden, acknowledged counter, its hidden)."""
+def strip_controls(
+    state: list[dict[str, Any]], can_ack: bool = True
+) -> tuple[str, str, bool, str, bool]:
+    """(summary, "Acknowledge all" label, its hidden, acknowledged counter, its hidden); a
+    viewer's "Acknowledge all" stays hidden and empty."""
     unacked = sum(a["acked_by"] is None for a in state)
     acked = len(state) - unacked
     accounts = len({a["account"] for a in state})
@@ -340,8 +354,8 @@ def strip_controls(state: list[dict[str, Any]]) -> tuple[str, str, bool, str, bo
     )
     return (
         summary,
-        f"Acknowledge all ({unacked})",
-        unacked == 0,
+        f"Acknowledge all ({unacked})" if can_ack else "",
+        unacked == 0 or not can_ack,
         f"{acked} acknowledged",
         acked == 0,
     )
@@ -349,9 +363,9 @@ def strip_controls(state: list[dict[str, Any]]) -> tuple[str, str, bool, str, bo
 
 def who_acknowledges() -> str:
     """The signed-in user (LAN sign-in), else this screen's address."""
-    auth = flask.request.authorization
-    if auth is not None and auth.username:
-        return str(auth.username)
+    user = current_user()
+    if user is not None:
+        return user.name
     return f"screen at {flask.request.remote_addr or 'unknown'}"
 
 
@@ -369,7 +383,39 @@ def read_state(ctx: WebContext) -> list[dict[str, Any]]:
 
 
 def _ids(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip().isdigit()]
+    """The alert ids an Acknowledge button carries ("12,15"); anything else is no id."""
+    return [int(x) for x in text.split(",") if x.strip().isascii() and x.strip().isdigit()]
+
+
+STATE_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (int,),
+    "account": (str,),
+    "key": (str,),
+    "severity": (str,),
+    "shown": (str,),
+    "title": (str,),
+    "message": (str,),
+    "action": (str,),
+    "since_ms": (int,),
+    "acked_by": (str, type(None)),
+    "peak": (str,),
+    "recovering_until_ms": (int, type(None)),
+}
+"""What ``alert_state`` gives each alert (the screen keeps it in the browser)."""
+
+
+def checked_state(state: Any) -> list[dict[str, Any]]:
+    """The alerts' state the browser sent back, as ``alert_state`` made it (None: none yet);
+    anything else (a tampered request) is no update."""
+    if state is None:
+        return []
+    if isinstance(state, list) and all(
+        isinstance(a, dict)
+        and all(isinstance(a.get(k), types) for k, types in STATE_FIELDS.items())
+        for a in state
+    ):
+        return state
+    raise dash.exceptions.PreventUpdate
 
 
 def _clicked() -> bool:
@@ -403,10 +449,12 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         Input("alert-fit", "data"),
     )
     def banner(state: list[dict[str, Any]] | None, _n: int, fit: int | None) -> tuple[Any, ...]:
-        state = state or []
+        state = checked_state(state)
         now = ctx.clock()
-        lines = strip_lines(state, now, fit or LINES_TALL)
-        return (strip_rows(lines, now), not lines, *strip_controls(state))
+        fits = isinstance(fit, int) and not isinstance(fit, bool) and 0 < fit <= 100
+        lines = strip_lines(state, now, fit if fits and fit is not None else LINES_TALL)
+        can_ack = can_acknowledge()
+        return (strip_rows(lines, now, can_ack), not lines, *strip_controls(state, can_ack))
 
     @app.callback(
         Output("alerts-state", "data", allow_duplicate=True),
@@ -414,10 +462,13 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         prevent_initial_call=True,
     )
     def acknowledge(_clicks: list[int | None]) -> list[dict[str, Any]]:
+        require_acknowledge()
         trigger = callback_ctx.triggered_id
         if not isinstance(trigger, dict) or not _clicked():
             raise dash.exceptions.PreventUpdate
-        ids = _ids(str(trigger["ids"]))
+        ids = _ids(str(trigger.get("ids", "")))
+        if not ids:  # not a button of this page (a tampered request)
+            raise dash.exceptions.PreventUpdate
         ctx.store.alerts.acknowledge_all(who_acknowledges(), ctx.clock(), ids)
         return read_state(ctx)
 
@@ -427,6 +478,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         prevent_initial_call=True,
     )
     def acknowledge_all(clicks: int | None) -> list[dict[str, Any]]:
+        require_acknowledge()
         if not clicks:
             raise dash.exceptions.PreventUpdate
         ctx.store.alerts.acknowledge_all(who_acknowledges(), ctx.clock())

@@ -31,6 +31,7 @@ from app.clock import now_ms
 from app.store.store import Store
 from app.web import alarm
 from app.web.context import WebContext
+from app.web.guard import protect_app
 from app.web.layout import SHORTCUT_KEYS, VIEWS, layout
 from app.web.pages import overview
 from app.web.view import SeverityBands
@@ -43,7 +44,9 @@ ACK_EVENT = "pmdesk:acknowledge"
 
 
 def _query(search: str | None) -> dict[str, list[str]]:
-    return parse_qs((search or "").lstrip("?"))
+    if not isinstance(search, str):  # a tampered request: no query
+        return {}
+    return parse_qs(search.lstrip("?"))
 
 
 def is_kiosk(search: str | None) -> bool:
@@ -120,7 +123,10 @@ def create_app(
     rules: RiskRules | None = None,
     kiosk_cycle_s: float = 15.0,
     bands: SeverityBands | None = None,
+    unencrypted: bool = False,
 ) -> dash.Dash:
+    """The dashboard; ``unencrypted``: served beyond loopback over plain HTTP
+    (``--insecure-http``), which every screen then says in red."""
     if not accounts:
         raise ValueError("create_app needs at least one account")
     ctx = WebContext(
@@ -148,7 +154,7 @@ def create_app(
             worst = ctx.worst_first()[0]
         except Exception:  # the page must load whatever the store does
             worst = accounts[0]
-        return layout(accounts, kiosk_cycle_s, ctx.rules, ctx.bands, worst)
+        return layout(accounts, kiosk_cycle_s, ctx.rules, ctx.bands, worst, unencrypted=unencrypted)
 
     app.layout = page_layout
 
@@ -238,4 +244,5 @@ def create_app(
     for page, _ in VIEWS:
         page.register(app, ctx)
     alarm.register(app, ctx)
+    protect_app(app)  # last: it records every inline script's hash
     return app

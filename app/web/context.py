@@ -10,12 +10,27 @@ from typing import Any
 
 import dash
 from dash import Input, Output
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.store.store import Store, StoredReport
+from app.store.store import Store, StoredEvent, StoredReport, describe_lock
 from app.web.view import Severity, SeverityBands, severity, worst_first
 from risk.model import RiskRules
 
 DETAIL_CACHE = 64  # parsed reports kept per process (a few per account and viewer)
+
+Latest = tuple[StoredReport, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Newest:
+    """What the overview reads each second: every account's newest report, the shown account's
+    newest event, the newest API weight — or, when the store cannot be read (locked by another
+    process past the busy timeout), the reports last read and why (``unreadable``)."""
+
+    reports: dict[str, Latest | None]
+    event: StoredEvent | None
+    weight: tuple[int, dict[str, int]] | None
+    unreadable: str | None = None
 
 
 @dataclass
@@ -33,6 +48,7 @@ class WebContext:
         # newest is read each second (tiles, worst-first order), so room for a few of each.
         size = max(DETAIL_CACHE, 4 * len(self.accounts))
         self.detail = functools.lru_cache(maxsize=size)(self.store.report_detail)
+        self._last_read: dict[str, Latest] = {}
 
     def account(self, value: str | None) -> str:
         """The picked account, or the first one for anything unknown."""
@@ -42,7 +58,29 @@ class WebContext:
         report = self.store.latest_report(account)
         if report is None:
             return None
-        return report, self.detail(report.id)
+        found = report, self.detail(report.id)
+        self._last_read[account] = found
+        return found
+
+    def last_read(self, account: str) -> Latest | None:
+        """The account's newest report as last read (``latest``): what the screen keeps showing,
+        and ageing, while the store cannot be read."""
+        return self._last_read.get(account)
+
+    def newest(self, account: str) -> Newest:
+        """The overview's reads (``Newest``). A store locked past the busy timeout is no
+        crash: the reports last read stay (and age), the cause is in ``unreadable``."""
+        try:
+            return Newest(
+                {a: self.latest(a) for a in self.accounts},
+                self.store.latest_event(account),
+                self.store.latest_weight(),
+            )
+        except SQLAlchemyError as exc:
+            unreadable = describe_lock(exc, "the screen cannot read new data")
+            if unreadable is None:
+                raise
+            return Newest({a: self.last_read(a) for a in self.accounts}, None, None, unreadable)
 
     def is_stale(self, report: StoredReport) -> bool:
         return (self.clock() - report.data_time_ms) / 1000 > self.stale_after_s

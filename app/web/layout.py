@@ -21,6 +21,7 @@ from app.web.pages import (
     stress,
     whatif,
 )
+from app.web.signin import signed_in_badge
 from app.web.view import SeverityBands
 from risk.model import RiskRules
 
@@ -68,6 +69,10 @@ def _view_layout(page: ModuleType, rules: RiskRules, bands: SeverityBands) -> ht
     return view
 
 
+UNENCRYPTED_TEXT = (
+    "UNENCRYPTED — plain HTTP on the LAN: sign-in and positions can be read on the network"
+)
+
 SHORTCUT_KEYS = "1234567890"
 """Keys 1…9 show the first nine views (``VIEWS``), 0 the tenth; named in each tab's tooltip."""
 
@@ -85,14 +90,26 @@ def layout(
     rules: RiskRules | None = None,
     bands: SeverityBands | None = None,
     shown: str | None = None,
+    unencrypted: bool = False,
 ) -> html.Div:
-    """The page; ``shown``: the account it opens on (the worst, decided per page load)."""
+    """The page; ``shown``: the account it opens on (the worst, decided per page load);
+    ``unencrypted``: a thin red line on every view says the connection is plain HTTP."""
     rules = rules or RiskRules()
     bands = bands or SeverityBands()
     shown = shown if shown in accounts else accounts[0]
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
+            html.Div(
+                UNENCRYPTED_TEXT,
+                id="unencrypted-banner",
+                className="unencrypted-banner",
+                role="alert",
+                title="pmdesk runs with --insecure-http: set tls_cert_file and tls_key_file "
+                "to serve HTTPS.",
+            )
+            if unencrypted
+            else None,
             html.Div(
                 "SIMULATED DATA — not a real account",
                 id="sim-banner",
@@ -135,6 +152,7 @@ def layout(
                         title="Times on this screen are in UTC (labelled so); click to show "
                         "them in this browser's local time zone, and again for UTC.",
                     ),
+                    *signed_in_badge(),
                 ],
                 className="topbar",
             ),

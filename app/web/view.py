@@ -61,10 +61,26 @@ TimePref = dict[str, Any]
 ``{"local": bool, "zone": IANA name, "offset_min": minutes east of UTC}``; None: UTC."""
 
 
+def checked_pref(pref: Any) -> TimePref | None:
+    """The browser's time choice as the toggle writes it, anything else (a tampered request)
+    read as UTC: a dict, ``local`` true, a zone name, an offset within a day."""
+    if not isinstance(pref, dict) or pref.get("local") is not True:
+        return None
+    zone, offset = pref.get("zone"), pref.get("offset_min")
+    return {
+        "local": True,
+        "zone": zone if isinstance(zone, str) and len(zone) <= 64 else "",
+        "offset_min": offset
+        if isinstance(offset, int | float) and not isinstance(offset, bool) and abs(offset) <= 1440
+        else None,
+    }
+
+
 def clock_text(ms: int, pref: TimePref | None = None) -> str:
     """A time of day in the viewer's choice, labelled: "12:34:56 UTC" (default) or local
     ("13:34:56 CET"). Every time on the desk's own surfaces goes through here."""
-    if not pref or not pref.get("local"):
+    pref = checked_pref(pref)
+    if not pref:
         return utc_clock(ms)
     offset = pref.get("offset_min")
     return fmt_clock(
@@ -77,7 +93,8 @@ def _local_zone(pref: TimePref | None) -> Any:
     import datetime as _dt
     import zoneinfo
 
-    if not pref or not pref.get("local"):
+    pref = checked_pref(pref)
+    if not pref:
         return None
     try:
         return zoneinfo.ZoneInfo(str(pref.get("zone") or ""))
@@ -119,6 +136,8 @@ MARKS_TEXT = {
     "poll": "marks: with each account poll",
 }
 WEIGHT_FRESH_MS = 120_000
+# Stale data with no failure on record; a store in trouble (its banner) says why instead.
+NO_NEW_DATA = "no new data: is the collector running?"
 
 
 def feed_state(
@@ -143,7 +162,7 @@ def feed_state(
     if stale:
         if event is not None and event.at_ms >= report.data_time_ms:
             return shown(event)
-        return FeedStatus.DOWN, "no new data: is the collector running?"
+        return FeedStatus.DOWN, NO_NEW_DATA
     return FeedStatus.OK, ""
 
 

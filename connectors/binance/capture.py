@@ -6,7 +6,9 @@ doc fixes. Responses carry no secrets; nothing else is written.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 
 from connectors.binance import parse
@@ -50,11 +52,20 @@ def file_name(path: str) -> str:
 
 
 def write_capture(directory: Path, payloads: dict[str, object]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    """One file per path, mode 0600, in ``directory`` (made mode 0700 with any missing parent
+    when it does not exist): a capture holds an account's balances and positions."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)  # mkdir's mode is filtered by the umask
     written: list[Path] = []
     for path, body in payloads.items():
         target = directory / file_name(path)
-        target.write_text(json.dumps(body, indent=1) + "\n")
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        os.fchmod(fd, 0o600)  # also when the file was there before
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(body, indent=1) + "\n")
         written.append(target)
     return written
 

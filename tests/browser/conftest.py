@@ -11,7 +11,7 @@ import dash
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.server import add_health_route, bound_url, make_http_server
+from app.server import add_health_route, bound_url, is_loopback, make_http_server
 from app.store.store import Store
 from app.web.app import create_app
 from connectors.simulator.clock import ManualClock
@@ -47,8 +47,17 @@ def browser() -> Iterator[Browser]:
 
 @contextmanager
 def served(app: dash.Dash, host: str = "127.0.0.1", authenticated: bool = False) -> Iterator[str]:
-    """The Dash app under waitress on a free port, as pmdesk serves it; yields its URL."""
-    http = make_http_server(app.server, host, 0, threads=4, authenticated=authenticated)
+    """The Dash app under waitress on a free port, as pmdesk serves it; yields its URL. Beyond
+    loopback over plain HTTP, as ``--insecure-http`` allows (tests/integration/test_edge_http.py
+    serves HTTPS)."""
+    http = make_http_server(
+        app.server,
+        host,
+        0,
+        threads=4,
+        authenticated=authenticated,
+        insecure_http=not is_loopback(host),
+    )
     thread = threading.Thread(target=http.run, name="waitress", daemon=True)
     thread.start()
     try:

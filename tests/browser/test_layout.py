@@ -204,7 +204,7 @@ def test_the_cut_probe_sees_a_squeezed_header_and_cell(context: BrowserContext, 
     page.evaluate(
         """async () => {
              const api = await window.dash_ag_grid.getApiAsync("liab-loans-grid");
-             api.setColumnWidths([{key: "borrowed", newWidth: 60}]);
+             api.setColumnWidths([{key: "borrowed", newWidth: 60}], true, "uiColumnResized");
            }"""
     )
     page.wait_for_function(

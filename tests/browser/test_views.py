@@ -19,7 +19,6 @@ from app.collector.collector import Collector
 from app.server import LanBindingRefusedError, add_health_route, make_http_server
 from app.store.store import Store, StoredReport
 from app.web.app import create_app
-from app.web.auth import PasswordFileAuth, add_user, load_users
 from app.web.format import (
     UNI_SPEC,
     fmt_grid,
@@ -30,6 +29,8 @@ from app.web.format import (
     fmt_uni_mmr,
     fmt_usd,
 )
+from app.web.signin import SignIn
+from app.web.users import Roster, add_user
 from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
@@ -291,28 +292,30 @@ def test_lan_needs_sign_in(
     add_health_route(app.server, store, ["sim-basis"], STALE_AFTER_S)
     with pytest.raises(LanBindingRefusedError):
         make_http_server(app.server, "0.0.0.0", 0)
-    PasswordFileAuth(app, load_users(users_file))
+    SignIn(Roster(users_file, tmp_path / "screens"), b"s" * 32).install(app.server)
     with served(app, host="0.0.0.0", authenticated=True) as url:
-        for path in ("", "healthz", "_dash-layout", "assets/pmdesk.css"):
+        page_load = requests.get(url + "?view=stress", allow_redirects=False, timeout=5)
+        assert page_load.status_code == 302
+        assert page_load.headers["Location"] == "/login?next=%2F%3Fview%3Dstress"
+        for path in ("_dash-layout", "_dash-dependencies", "assets/pmdesk.css"):
             anonymous = requests.get(url + path, timeout=5)
             assert anonymous.status_code == 401, path
-            assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
-        wrong = requests.get(url, auth=("desk", "not the password"), timeout=5)
-        assert wrong.status_code == 401
-        malformed = requests.get(url, headers={"Authorization": "Basic %%%"}, timeout=5)
-        assert malformed.status_code == 401
-        assert requests.get(url, auth=("desk", "a long desk password"), timeout=5).ok
+            assert "WWW-Authenticate" not in anonymous.headers  # no Basic dialog any more
+        # Basic credentials open nothing: only a session made on the sign-in page does.
+        basic = requests.get(url + "_dash-layout", auth=("desk", "a long desk password"), timeout=5)
+        assert basic.status_code == 401
+        assert requests.get(url + "healthz", timeout=5).status_code in (200, 503)  # no sign-in
 
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 768},
-            color_scheme="dark",
-            http_credentials={"username": "desk", "password": "a long desk password"},
-        )
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, color_scheme="dark")
         page = context.new_page()
         page.goto(url)
+        page.fill("#name", "desk")
+        page.fill("#password", "a long desk password")
+        page.get_by_role("button", name="Sign in").click()
         report = store.latest_report("sim-basis")
         assert report is not None
         expect(page.locator("#uni-mmr")).to_have_text(fmt_uni_mmr(report.uni_mmr), timeout=WAIT_MS)
+        expect(page.locator(".signed-in")).to_have_text("desk · operator")
         screenshot(page, "signed-in-1366x768")
         context.close()
 

@@ -82,4 +82,4 @@ def test_demo_moves_every_second_under_half_the_weight(demo: tuple[str, Path]) -
     for used in weights:
         for fam, value in used.items():
             assert value < 0.5 * LIMITS_PER_MINUTE[fam], (fam, value)
-    assert requests.get(url + "healthz", timeout=5).json()["accounts"][0]["account"] == "sim-basis"
+    assert requests.get(url + "healthz", timeout=5).json() == {"status": "ok"}  # nothing more

@@ -14,7 +14,6 @@ from app.config import ConfigError
 from app.store.rollup import MINUTE_S, Sample, open_bucket
 from app.store.store import ReportedPoint, StoredEvent, StoredReport, StoredStatusChange
 from app.web.app import is_kiosk, next_account
-from app.web.auth import add_user, load_users
 from app.web.components import COLORS
 from app.web.format import fmt_num, fmt_share, fmt_signed
 from app.web.pages.hedges import hedge_figure, hedge_table
@@ -33,6 +32,7 @@ from app.web.pages.reconcile import position_rows as recon_positions
 from app.web.pages.stress import layout as stress_layout
 from app.web.pages.stress import scenario_rows, stress_figure
 from app.web.pages.whatif import ChangeError, compare_rows, describe, parse_change
+from app.web.users import add_user, load_users
 from risk.evaluate import evaluate
 from risk.model import AccountSnapshot, Product, RiskRules, UmPosition
 from risk.serialize import report_to_dict
@@ -231,7 +231,8 @@ def test_users_file_holds_hashes_only_and_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "correct horse" not in path.read_text()
     users = load_users(path)
-    assert sorted(users) == ["desk", "risk"] and users["desk"].startswith("scrypt:")
+    assert sorted(users) == ["desk", "risk"]
+    assert users["desk"].password_hash.startswith("scrypt:") and users["desk"].role == "operator"
     path.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_users(path)
@@ -239,7 +240,7 @@ def test_users_file_holds_hashes_only_and_is_private(tmp_path: Path) -> None:
         add_user(tmp_path / "other", "x", "short")
     (tmp_path / "bad").write_text("no-colon-here\n")
     (tmp_path / "bad").chmod(0o600)
-    with pytest.raises(ConfigError, match="line 1: expected NAME:HASH"):
+    with pytest.raises(ConfigError, match="line 1: expected NAME:ROLE:HASH"):
         load_users(tmp_path / "bad")
 
 

@@ -12,10 +12,11 @@ import dash
 from dash import Input, Output, html
 
 from app.store.alerts import StoredAlert, StoredDelivery
-from app.web.alarm import lead_order, recovering_note
+from app.web.alarm import checked_state, lead_order, recovering_note
 from app.web.components import grid, num_col, panel, text_col, time_col, view
 from app.web.context import WebContext
 from app.web.format import fmt_age
+from app.web.signin import can_acknowledge
 from app.web.view import TimePref, datetime_text
 
 VIEW = "alerts"
@@ -101,9 +102,9 @@ COLUMNS = [
 ]
 
 
-def open_rows(state: list[dict[str, Any]], now_ms: int) -> list[html.Tr]:
+def open_rows(state: list[dict[str, Any]], now_ms: int, can_ack: bool = True) -> list[html.Tr]:
     """Every open alert, worst first and an account's together, as the strip's state holds it
-    (live values)."""
+    (live values); a viewer's (``can_ack`` False) without Acknowledge buttons."""
     rows = []
     for a in sorted(state, key=lambda a: (lead_order(a)[0], a["account"], *lead_order(a)[1:])):
         recovering = a["recovering_until_ms"] is not None
@@ -111,6 +112,8 @@ def open_rows(state: list[dict[str, Any]], now_ms: int) -> list[html.Tr]:
         ack: html.Button | str = (
             f"{a['acked_by']}"
             if a["acked_by"] is not None
+            else "—"
+            if not can_ack
             else html.Button(
                 "Acknowledge",
                 id={"type": "alert-ack", "ids": str(a["id"])},
@@ -187,8 +190,8 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
     ) -> tuple[list[html.Tr], bool, bool]:
         if shown != VIEW:
             raise dash.exceptions.PreventUpdate
-        state = state or []
-        return open_rows(state, ctx.clock()), not state, bool(state)
+        state = checked_state(state)
+        return open_rows(state, ctx.clock(), can_acknowledge()), not state, bool(state)
 
     @app.callback(
         Output("alerts-grid", "rowData"),

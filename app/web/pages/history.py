@@ -31,7 +31,7 @@ from app.web.components import (
 from app.web.context import WebContext
 from app.web.format import fmt_rel, fmt_uni_mmr
 from app.web.ladder import ladder_hint
-from app.web.view import TimePref, offset_ms, zone_label
+from app.web.view import TimePref, checked_pref, offset_ms, zone_label
 from risk.model import MarginBand, RiskRules
 
 VIEW = "history"
@@ -425,7 +425,8 @@ def in_zone(figure: dict[str, Any], pref: TimePref | None, now_ms: int) -> dict[
     """``figure`` with its time axis in the viewer's UTC/local choice (the header's toggle):
     every time moved to the viewer's wall clock at that instant, the axis and the hover labels
     naming the zone. UTC: the figure as it is."""
-    if not pref or not pref.get("local"):
+    pref = checked_pref(pref)
+    if not pref:
         return figure
     label = zone_label(now_ms, pref)
     data = []
@@ -463,7 +464,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
     def export(_n: int, range_key: str, picked: str | None) -> dict[str, Any]:
         """The range on screen, at the resolution drawn, as CSV."""
         account = ctx.account(picked)
-        key = range_key if range_key in RANGES else "1h"
+        key = range_key if isinstance(range_key, str) and range_key in RANGES else "1h"
         now = ctx.clock()
         resolution = EXPORT_RESOLUTION[key]
         since = now - RANGES[key].span_s * 1000
@@ -510,7 +511,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             raise dash.exceptions.PreventUpdate
         account = ctx.account(picked)
         report = ctx.store.latest_report(account)
-        rng_key = range_key if range_key in RANGES else "1h"
+        rng_key = range_key if isinstance(range_key, str) and range_key in RANGES else "1h"
         if RANGES[rng_key].source_s == 0:  # every report: follow each one
             drawn = figure(account, rng_key, 0 if report is None else report.id, 0)
         else:  # bucketed ranges change only when a bucket does: redrawn once a minute

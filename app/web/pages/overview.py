@@ -27,6 +27,7 @@ from app.web.format import (
 )
 from app.web.ladder import ladder_hint, liquidation_usage_pct, lv
 from app.web.view import (
+    NO_NEW_DATA,
     OK,
     RANK,
     SEARCHED_MOVES,
@@ -416,21 +417,26 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
     ) -> tuple[Any, ...]:
         account = ctx.account(picked)
         now = ctx.clock()
-        newest = {a: ctx.latest(a) for a in ctx.accounts}
+        read = ctx.newest(account)
+        newest = read.reports
         latest = newest[account]
         report, detail = latest if latest is not None else (None, None)
         v = build_view(
             report,
-            ctx.store.latest_event(account),
+            read.event,
             now,
             ctx.stale_after_s,
-            ctx.store.latest_weight(),
+            read.weight,
             rules=ctx.rules,
             detail=detail,
             bands=ctx.bands,
             time_pref=time_pref,
         )
-        trouble = ctx.store.health()  # a full or read-only store, seen from here too
+        # A full, read-only or locked store, seen from here too; its banner says why.
+        trouble = read.unreadable or ctx.store.health()
+        feed_message = v.feed_message
+        if trouble and feed_message == NO_NEW_DATA:  # not "is the collector running?"
+            feed_message = f"no new data: {trouble.split(':', 1)[0]} (see the banner)"
         tiles: list[html.Button] = []
         others, others_class, others_target = "", "top-others", None
         if len(ctx.accounts) > 1:
@@ -479,7 +485,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             "tile tile-stale" if v.stale else "tile",
             v.feed_status,
             f"feed feed-{v.feed_status}",
-            v.feed_message,
+            feed_message,
             not v.simulated,
             v.marks_note,
             v.weight_note,

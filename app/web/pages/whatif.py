@@ -56,21 +56,25 @@ class ChangeError(ValueError):
     """A what-if line that cannot be read; the message says what to fix."""
 
 
-def parse_change(
-    kind: str | None, name: str | None, amount: float | None, side: str | None = "BOTH"
-) -> Change:
+def parse_change(kind: Any, name: Any, amount: Any, side: Any = "BOTH") -> Change:
     """One form line → a change. ``side``: the futures position side (hedge mode: LONG or
-    SHORT; one-way: BOTH); ignored for the other kinds."""
-    name = (name or "").strip().upper()
-    if kind not in KINDS:
+    SHORT; one-way: BOTH); ignored for the other kinds. Whatever the browser sent (a
+    tampered request: a string amount, a list for a name) is a ``ChangeError``."""
+    name = name.strip().upper() if isinstance(name, str) else ""
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ChangeError("pick what to change")
     if not name:
         raise ChangeError("give a symbol (e.g. BTCUSDT, BTCUSD_PERP) or an asset (e.g. USDT)")
-    if amount is None or not math.isfinite(amount) or amount == 0:
+    if (
+        not isinstance(amount, int | float)
+        or isinstance(amount, bool)
+        or not math.isfinite(amount)
+        or amount == 0
+    ):
         raise ChangeError("give a non-zero amount (+ buy / in / borrow, − sell / out / repay)")
     if kind in ("UM", "CM"):
         side = side or "BOTH"
-        if side not in SIDES:
+        if not isinstance(side, str) or side not in SIDES:
             raise ChangeError("pick the position side: BOTH (one-way), LONG or SHORT (hedge mode)")
         return FuturesTrade(kind, name, amount, side=side)
     if kind == "spot":
@@ -78,6 +82,21 @@ def parse_change(
     if kind == "transfer":
         return Transfer(name, amount)
     return Borrow(name, amount)
+
+
+def checked_changes(changes: Any) -> list[dict[str, Any]]:
+    """The what-if lines the browser holds, each one that ``parse_change`` reads; anything else
+    (a tampered request) left out."""
+    out = []
+    for c in changes if isinstance(changes, list) else []:
+        if not isinstance(c, dict):
+            continue
+        try:
+            parse_change(c.get("kind"), c.get("name"), c.get("amount"), c.get("side", "BOTH"))
+        except ChangeError:
+            continue
+        out.append(c)
+    return out
 
 
 def describe(c: Change) -> str:
@@ -325,6 +344,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
     ) -> tuple[list[Any], str]:
         if dash.ctx.triggered_id == "whatif-clear":
             return [], ""
+        changes = checked_changes(changes)
         try:
             parse_change(kind, name, amount, side)
         except ChangeError as err:
@@ -342,8 +362,10 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         trigger = dash.ctx.triggered_id
         if not isinstance(trigger, dict) or not any(t.get("value") for t in dash.ctx.triggered):
             raise dash.exceptions.PreventUpdate  # a button that just appeared, not a click
-        index = int(trigger["index"])
-        return [c for i, c in enumerate(changes) if i != index]
+        index = trigger.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise dash.exceptions.PreventUpdate  # not a button of this page
+        return [c for i, c in enumerate(checked_changes(changes)) if i != index]
 
     @app.callback(
         Output("whatif-list", "children"),
@@ -353,9 +375,9 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
     def lines(changes: list[dict[str, Any]], errors: list[str | None] | None) -> list[html.Li]:
         """Each change in words with a button to take it out; one that cannot be applied says
         why beside it (the others are still applied)."""
-        errors = errors or []
+        errors = errors if isinstance(errors, list) else []
         out = []
-        for i, c in enumerate(changes):
+        for i, c in enumerate(checked_changes(changes)):
             change = parse_change(c["kind"], c["name"], c["amount"], c.get("side", "BOTH"))
             error = errors[i] if i < len(errors) else None
             out.append(
@@ -406,7 +428,8 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             raise dash.exceptions.PreventUpdate
         account = ctx.account(picked)
         parsed = [
-            parse_change(c["kind"], c["name"], c["amount"], c.get("side", "BOTH")) for c in changes
+            parse_change(c["kind"], c["name"], c["amount"], c.get("side", "BOTH"))
+            for c in checked_changes(changes)
         ]
         report = ctx.store.latest_report(account)
         if report is None:
