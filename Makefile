@@ -45,5 +45,16 @@ typecheck: $(STAMP)
 test: $(STAMP) chromium postgres lint typecheck
 	$(BIN)/pytest
 
+# One folder at a time, with what that folder needs: the store suites in unit/ and integration/
+# run on SQLite and PostgreSQL; only browser/ drives chromium.
+unit: $(STAMP) postgres
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP) postgres
+	$(BIN)/pytest tests/integration
+
+browser: $(STAMP) chromium
+	$(BIN)/pytest tests/browser
+
 clean:
 	rm -rf $(VENV) var artifacts .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,6 @@
 """Calibration: settle what Binance does not publish per account from the figures it reports.
 
-Two inputs of the uniMMR formula are not published for a given account (binance-pm-notes.md):
+Two inputs of the uniMMR formula are not published for a given account (docs/binance-pm-notes.md):
 
 - **Which collateral table** values its equity: the flat "Classic Portfolio Margin Collateral
   Rate" (``GET /sapi/v1/portfolio/collateralRate``) or the PM Pro tiered table (``GET

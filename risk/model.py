@@ -235,7 +235,7 @@ class MarketState:
 MARGIN_LOAN_MMR_BY_LEVERAGE = {3: 0.10, 5: 0.08, 10: 0.05}
 """Cross-margin loan MMR by the account's margin leverage. The uniMMR FAQ (4868b2f1…) says "the
 MMR varies based on the chosen leverage" but its table is an image no stored copy keeps; these
-values are NOT verified by any source (binance-pm-notes.md). pmdesk uses them only to turn a
+values are NOT verified by any source (docs/binance-pm-notes.md). pmdesk uses them only to turn a
 leverage Binance reports (margin-asset-leverage) into an MMR, and says so on screen; Binance's own
 maintenance margin overrides them whenever it can (risk/calibrate.py)."""
 CONSERVATIVE_LOAN_MMR = 0.10

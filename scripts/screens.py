@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser.probes import cut_text, grids_scrolling, page_width
+from tests.support.layout_probes import cut_text, grids_scrolling, page_width
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "artifacts" / "screens"

@@ -24,6 +24,8 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
+from tests.support.secret_watch import SECRETS
+from tests.support.start_time import START_MS
 
 
 class _EveryLine(logging.Handler):
@@ -39,14 +41,7 @@ class _EveryLine(logging.Handler):
 
 
 EVERY_LINE = _EveryLine()
-SECRETS: set[str] = set()
 _simulator_init = Simulator.__init__
-
-
-def watch_secret(*values: str) -> None:
-    """Add values (a notify token, a database password, a session secret…) to the watch: the
-    session fails if any log line of any test carries one."""
-    SECRETS.update(v for v in values if v)
 
 
 def _recording_init(self: Simulator, *args: Any, **kwargs: Any) -> None:
@@ -73,10 +68,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"\nsecret watch: {len(EVERY_LINE.lines)} log lines, "
             f"{len(SECRETS)} keys and secrets, none leaked"
         )
-
-
-# 2026-01-01T00:00:00Z: a fixed start so every run sees the same prices.
-START_MS = 1_767_225_600_000
 
 
 @pytest.fixture(autouse=True)

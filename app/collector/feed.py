@@ -7,24 +7,15 @@ newest event when it is newer than the newest report, and OK otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import requests
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
+from app.feed_status import FeedStatus as FeedStatus
 from connectors.binance.client import EndpointError
 from connectors.binance.keycheck import KeyRefusedError
 from connectors.binance.limits import RETRY_AFTER_HEADER
 from connectors.binance.parse import API_RESTRICTIONS, PayloadError
-
-
-class FeedStatus(StrEnum):
-    OK = "OK"
-    DEGRADED = "DEGRADED"
-    RATE_LIMITED = "RATE_LIMITED"
-    BANNED = "BANNED"
-    DOWN = "DOWN"
-    AUTH_ERROR = "AUTH_ERROR"
 
 
 @dataclass(frozen=True)

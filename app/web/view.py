@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.collector.feed import FeedStatus
+from app.feed_status import FeedStatus
+from app.limits import LIMITS_PER_MINUTE
 from app.store.store import StoredEvent, StoredReport
 from app.web.format import (
     NO_LIQUIDATION,
@@ -41,7 +42,6 @@ from app.web.format import (
     uni_mmr_of,
 )
 from app.web.ladder import UNKNOWN_STATUS, band_text, lv
-from connectors.binance.limits import LIMITS_PER_MINUTE
 from risk.liquidation import MAX_UP_MOVE
 from risk.model import MarginBand, ReduceAdvice, RiskReport, RiskRules
 

@@ -1,5 +1,5 @@
 """Is this API key safe for a monitor? pmdesk only reads; a key that can trade, withdraw or move
-funds is refused unless the user overrides that explicitly (binance-pm-notes.md, "Key
+funds is refused unless the user overrides that explicitly (docs/binance-pm-notes.md, "Key
 permissions"). Pure: judges a parsed ``KeyPermissions``."""
 
 from __future__ import annotations

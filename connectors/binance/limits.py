@@ -1,6 +1,6 @@
 """Binance request weights and per-minute IP limits, and the poll interval they allow.
 
-Weights are the "Request Weight" of each endpoint's documentation page (binance-pm-notes.md,
+Weights are the "Request Weight" of each endpoint's documentation page (docs/binance-pm-notes.md,
 "Endpoints" and "Limits and errors"); each API family (``/papi``, ``/sapi``, ``/fapi``, ``/dapi``,
 ``/api``) has its own per-IP, per-minute budget, reported back on every response in
 ``X-MBX-USED-WEIGHT-1M``. pmdesk plans to use at most ``SHARE`` of each budget, so a trader's own
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+
+from app.limits import LIMITS_PER_MINUTE as LIMITS_PER_MINUTE
 
 USED_WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 RETRY_AFTER_HEADER = "Retry-After"
@@ -56,14 +58,6 @@ CARRY_PATHS: frozenset[str] = frozenset(
 """Loans' interest history and funding income: history, not state. The collector reads them every
 ``CARRY_REFRESH_S`` (and just after each 8-hourly funding time), never every poll."""
 CARRY_REFRESH_S = 300.0
-
-LIMITS_PER_MINUTE: dict[str, int] = {
-    "papi": 6_000,
-    "sapi": 12_000,
-    "fapi": 2_400,
-    "dapi": 2_400,
-    "api": 6_000,
-}
 
 
 def family(path: str) -> str:

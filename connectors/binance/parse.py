@@ -74,7 +74,7 @@ MAX_MAGNITUDE = 1e15
 """Larger than any real quantity, price or USD figure: such a value is corrupt, not a number."""
 UNI_MMR_SENTINEL = 99_999_999.0
 """``/papi/v1/account`` reports this uniMMR when there is no maintenance margin (a real payload;
-binance-pm-notes.md): "no MM", read as ∞, never as a figure."""
+docs/binance-pm-notes.md): "no MM", read as ∞, never as a figure."""
 CONTRACT_SIZE_TOLERANCE = 0.01
 SIDES = ("BOTH", "LONG", "SHORT")
 BOTH_SIDES = frozenset({EQUITY, MAINT})

@@ -37,7 +37,7 @@ from connectors.simulator.truth import FLAT_COLLATERAL, TRUTH, HiddenTruth
 
 NO_MAINT_MARGIN_UNI_MMR = "99999999"
 """What ``/papi/v1/account`` reports as ``uniMMR`` when the maintenance margin is 0 (the sentinel
-seen in a real payload; binance-pm-notes.md)."""
+seen in a real payload; docs/binance-pm-notes.md)."""
 NO_MAINT_MARGIN_UNI_MMR_VALUE = float(NO_MAINT_MARGIN_UNI_MMR)
 WITHDRAW_MM_MULTIPLE = 1.2
 """Binance FAQ 446ce2c3357a449599c82436078b0e3b: "Maxwithdraw = max(account Equity −1.2*MM, 0)"."""
@@ -507,7 +507,7 @@ def _futures_account_json(
 
 
 def account_status(uni_mmr: float) -> str:
-    """The simulator's mapping (Binance does not publish one; see binance-pm-notes.md)."""
+    """The simulator's mapping (Binance does not publish one; see docs/binance-pm-notes.md)."""
     if uni_mmr > 1.5:
         return "NORMAL"
     if uni_mmr > 1.2:

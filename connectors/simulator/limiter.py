@@ -1,7 +1,7 @@
 """Request-weight accounting as Binance does it: per IP and API family, in fixed one-minute
 windows. Past the limit → HTTP 429 with ``Retry-After``; a request during that wait → HTTP 418,
 an IP ban that doubles with each repeat, from 2 minutes (Binance "LIMITS" page:
-binance-pm-notes.md, "Limits and errors").
+docs/binance-pm-notes.md, "Limits and errors").
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from connectors.binance.limits import LIMITS_PER_MINUTE, WEIGHTS, family
 from connectors.simulator.auth import BinanceError
+from connectors.simulator.weights import LIMITS_PER_MINUTE, WEIGHTS, family
 
 MINUTE_MS = 60_000
 FIRST_BAN_MS = 120_000

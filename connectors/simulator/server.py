@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from flask import Flask, Response, g, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from connectors.binance.limits import RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
 from connectors.simulated import SIMULATOR_HEADER
 from connectors.simulator.auth import BinanceError, verify_signed_request
 from connectors.simulator.book import PRESETS, AccountBook, dec
@@ -49,6 +48,7 @@ from connectors.simulator.params import (
 from connectors.simulator.scenarios import SCENARIOS
 from connectors.simulator.streams import CM_PREFIX, UM_PREFIX, MarkStreamServer
 from connectors.simulator.truth import FLAT_COLLATERAL
+from connectors.simulator.weights import RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
 
 log = logging.getLogger(__name__)
 

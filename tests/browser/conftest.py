@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import dash
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.server import add_health_route, bound_url, is_loopback, make_http_server
+from app.server import add_health_route
 from app.store.store import Store
 from app.web.app import create_app
 from connectors.simulator.clock import ManualClock
+from tests.support.served_app import STALE_AFTER_S, served
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-STALE_AFTER_S = 10.0
 
 
 @pytest.fixture(scope="session")
@@ -43,29 +39,6 @@ def browser() -> Iterator[Browser]:
         )
         yield b
         b.close()
-
-
-@contextmanager
-def served(app: dash.Dash, host: str = "127.0.0.1", authenticated: bool = False) -> Iterator[str]:
-    """The Dash app under waitress on a free port, as pmdesk serves it; yields its URL. Beyond
-    loopback over plain HTTP, as ``--insecure-http`` allows (tests/integration/test_edge_http.py
-    serves HTTPS)."""
-    http = make_http_server(
-        app.server,
-        host,
-        0,
-        threads=4,
-        authenticated=authenticated,
-        insecure_http=not is_loopback(host),
-    )
-    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        port = http.getsockname()[1]
-        yield bound_url(http) if host == "127.0.0.1" else f"http://127.0.0.1:{port}/"
-    finally:
-        http.close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -94,10 +67,3 @@ def page(browser: Browser) -> Iterator[Page]:
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

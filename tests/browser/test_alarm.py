@@ -21,7 +21,7 @@ from app.collector.collector import Collector
 from app.store.store import Store
 from app.web.format import fmt_uni_mmr
 from connectors.simulator.clock import ManualClock
-from tests.browser.conftest import screenshot
+from tests.support.screenshots import screenshot
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 10_000

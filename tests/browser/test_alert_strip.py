@@ -19,8 +19,9 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
-from tests.browser.conftest import ARTIFACTS, STALE_AFTER_S, served
-from tests.conftest import START_MS
+from tests.support.screenshots import ARTIFACTS
+from tests.support.served_app import STALE_AFTER_S, served
+from tests.support.start_time import START_MS
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 10_000

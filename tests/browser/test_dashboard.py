@@ -10,7 +10,7 @@ from app.store.store import Store
 from app.web.format import fmt_uni_mmr
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import SimulatorServer
-from tests.browser.conftest import screenshot
+from tests.support.screenshots import screenshot
 
 pytestmark = pytest.mark.browser
 

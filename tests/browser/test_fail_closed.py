@@ -26,7 +26,8 @@ from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import evaluate
 from risk.model import Product, RiskRules
-from tests.browser.conftest import STALE_AFTER_S, screenshot, served
+from tests.support.screenshots import screenshot
+from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 15_000

@@ -36,9 +36,10 @@ from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
-from tests.browser.conftest import ARTIFACTS, served
-from tests.browser.probes import below_fold, cut_text, grids_scrolling, page_width
-from tests.conftest import START_MS
+from tests.support.layout_probes import below_fold, cut_text, grids_scrolling, page_width
+from tests.support.screenshots import ARTIFACTS
+from tests.support.served_app import served
+from tests.support.start_time import START_MS
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 20_000

@@ -21,7 +21,8 @@ from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
-from tests.browser.conftest import screenshot, served
+from tests.support.screenshots import screenshot
+from tests.support.served_app import served
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 15_000

@@ -24,7 +24,8 @@ from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import Product, RiskRules
-from tests.browser.conftest import STALE_AFTER_S, screenshot, served
+from tests.support.screenshots import screenshot
+from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 20_000

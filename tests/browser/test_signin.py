@@ -24,7 +24,8 @@ from app.web.sessions import COOKIE
 from app.web.signin import SignIn, SignInPolicy
 from app.web.users import Roster, add_screen, add_user, revoke_screen
 from connectors.simulator.clock import ManualClock
-from tests.browser.conftest import STALE_AFTER_S, screenshot, served
+from tests.support.screenshots import screenshot
+from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 10_000

@@ -19,7 +19,8 @@ from app.web.format import fmt_uni_mmr
 from app.web.view import NO_NEW_DATA
 from connectors.simulator.clock import ManualClock
 from risk.model import RiskRules
-from tests.browser.conftest import STALE_AFTER_S, screenshot, served
+from tests.support.screenshots import screenshot
+from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 30_000  # generous: a busy 2-core machine

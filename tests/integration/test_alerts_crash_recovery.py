@@ -76,8 +76,8 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
-from tests.conftest import START_MS  # 00:00 UTC: no funding and no hourly interest in 22 min
-from tests.integration.test_alerts_notify import Sink
+from tests.support.start_time import START_MS  # 00:00 UTC: no funding, no interest in 22 min
+from tests.support.webhook_sink import Sink
 
 POLL_S = 5
 USAGE = "margin usage above 50 % and rising faster than 10 points a minute"

@@ -10,11 +10,8 @@ and loses about 0.75 of it every 5 s of the crash (−30 % in 10 min): levels of
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -28,6 +25,7 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
+from tests.support.webhook_sink import Sink
 
 OFF = Level(0.0, 0.0)  # a "below" rule that never triggers
 NEVER = Level(1e12, 1e12)  # an "above" rule that never triggers
@@ -42,41 +40,6 @@ RULES = AlertRules(
     account_status=False,  # Binance's own status: its unit test covers it
     cooldown_s=0.0,
 )
-
-
-class Sink:
-    """A webhook receiver: what apprise's ``json://`` target posts, one body per request."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.bodies: list[dict[str, str]] = []
-        self.fail_first = fail_first
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if sink.fail_first > 0:
-                    sink.fail_first -= 1
-                    self.send_response(503)
-                else:
-                    sink.bodies.append(body)
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -164,7 +127,7 @@ def test_failed_delivery_is_retried_then_recorded(db_url: str) -> None:
 
 
 def test_open_alerts_survive_a_restart_without_a_second_notice(sink: Sink, db_url: str) -> None:
-    from tests.unit.test_alert_rules import report
+    from tests.support.alert_reports import report
 
     store = Store(db_url)
     store.create_schema()

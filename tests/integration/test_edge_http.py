@@ -46,7 +46,7 @@ from app.web.guard import SECURITY_HEADERS
 from app.web.signin import SignIn, SignInPolicy
 from app.web.users import Roster, add_user
 from connectors.simulator.clock import ManualClock
-from tests.browser.conftest import STALE_AFTER_S, served
+from tests.support.served_app import STALE_AFTER_S, served
 
 MB = 1_048_576
 BIG = 50 * MB

@@ -5,6 +5,7 @@ back; frozen prices are noticed. Waits are on events (each stream message), neve
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules, evaluate
 
 SILENCE_S = 5.0
+WAIT_S = 60.0  # wall time for a condition that needs a few stream messages (ms apart when idle)
 
 
 @dataclass
@@ -39,13 +41,25 @@ class Probe:
     def on_marks_state(self, live: bool, message: str) -> None:
         self.states.append(live)
 
-    def until(self, condition: Callable[[], bool], what: str, updates: int = 400) -> None:
-        for _ in range(updates):
-            if condition():
-                return
-            assert self.arrived.wait(10), f"no mark update while waiting for {what}"
+    def until(
+        self,
+        condition: Callable[[], bool],
+        what: str,
+        state: Callable[[], str] = lambda: "",
+        within_s: float = WAIT_S,
+    ) -> None:
+        """Check ``condition`` after each mark update, up to ``within_s`` of wall time.
+
+        Bounded in time, not in updates: on a busy machine one stream can deliver a backlog of
+        updates in a burst while the other is still handshaking, so a count of updates says
+        nothing about how long the other stream had to come back."""
+        deadline = time.monotonic() + within_s
+        while not condition():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{what}: not within {within_s:g} s {state()}".rstrip())
+            self.arrived.wait(min(left, 1.0))  # woken by each update; re-checked at least 1/s
             self.arrived.clear()
-        raise AssertionError(f"{what}: not after {updates} mark updates")
 
 
 @dataclass
@@ -62,6 +76,14 @@ class Live:
     def latest_source(self) -> str | None:
         r = self.store.latest_report("sim-basis")
         return None if r is None else r.marks_source
+
+    def state(self, now_ms: int) -> str:
+        """What a failed wait saw: each stream's connections and health, the latest source."""
+        streams = ", ".join(
+            f"{s.name}: {s.connects} connections, {'healthy' if s.healthy(now_ms) else 'silent'}"
+            for s in self.hub.streams
+        )
+        return f"({streams}; latest report from {self.latest_source()})"
 
 
 @pytest.fixture
@@ -165,6 +187,7 @@ def test_dropped_stream_falls_back_to_rest_then_comes_back(live: Live, clock: Ma
             and live.latest_source() == "stream"
         ),
         "both streams to come back",
+        state=lambda: live.state(clock.now_ms()),
     )
     live.hub.check()
     assert live.probe.states == [True, False, True]

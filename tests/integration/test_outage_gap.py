@@ -9,7 +9,7 @@ from app.store.store import Store
 from app.web.pages.history import series_of_buckets, series_of_samples
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import SimulatorServer
-from tests.conftest import START_MS
+from tests.support.start_time import START_MS
 
 OUTAGE_S = 180
 

@@ -30,7 +30,7 @@ from app.web.ratelimit import Policy
 from app.web.signin import SignIn, SignInPolicy
 from app.web.users import Roster, add_user
 from connectors.simulator.clock import ManualClock
-from tests.browser.conftest import STALE_AFTER_S, served
+from tests.support.served_app import STALE_AFTER_S, served
 
 PASSWORD = "a long desk password"
 # For the timing comparison: a quarter of werkzeug's default scrypt cost (about 25 ms, not 100),

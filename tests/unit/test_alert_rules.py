@@ -1,8 +1,8 @@
 """Alert rules with scripted report sequences: each rule, its hysteresis and its cooldown.
 
-Reports are the basis book (tests/unit/risk_books.py) with uniMMR, equity and the liquidation
-figures set by hand; USDT counts at a collateral rate of 1 (its flat tier), so the top-up to a
-target is exactly ``target × MM − adjusted equity``.
+Reports are the basis book with uniMMR, equity and the liquidation figures set by hand
+(tests/support/alert_reports.py); USDT counts at a collateral rate of 1 (its flat tier), so the
+top-up to a target is exactly ``target × MM − adjusted equity``.
 """
 
 from __future__ import annotations
@@ -26,28 +26,10 @@ from risk.model import (
     RiskRules,
     UnknownReason,
 )
-from tests.unit.risk_books import basis, directional_long, market
+from tests.support.alert_reports import BASE, MM, report
+from tests.support.books import directional_long, market
 
 T0 = 1_700_000_000_000
-BASE = evaluate(basis(), market(), RiskRules())
-MM = BASE.maint_margin.total_usd
-
-
-def report(
-    uni: float,
-    down_pct: float | None = -50.0,
-    up_pct: float | None = None,
-    assets: tuple[AssetLiquidation, ...] = (),
-) -> RiskReport:
-    r = dataclasses.replace(
-        BASE,
-        uni_mmr=uni,
-        adjusted_equity_usd=uni * MM,
-        liquidation_shock=LiquidationShock(down_pct, up_pct, None, None),
-        asset_liquidations=assets,
-    )
-    # The overview's top-up: to the configured target (RiskRules' 2.0), USDT at rate 1.
-    return dataclasses.replace(r, top_up_usd=max(0.0, r.top_up_target_uni_mmr * MM - uni * MM))
 
 
 def btc(down_pct: float) -> AssetLiquidation:

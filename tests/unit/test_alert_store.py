@@ -12,7 +12,7 @@ from sqlalchemy import Connection, create_engine, text
 from app.alerts.rules import AlertRules, Level
 from app.alerts.watch import AlertWatch
 from app.store.store import Store, _alembic
-from tests.unit.test_alert_rules import report
+from tests.support.alert_reports import report
 
 T0 = 1_764_000_000_000
 RULES = {"a": AlertRules(), "b": AlertRules()}

@@ -10,7 +10,7 @@ import pytest
 from app.cli import main
 from app.export import ExportError, parse_time
 from app.store.store import Store
-from tests.unit.test_store_history import T0, _cycle
+from tests.support.store_cycles import T0, cycle_at
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def filled(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     store = Store(url)
     store.create_schema()
     for i, uni in enumerate((3.0, 1.4, 2.0, 2.5)):  # one every 30 s: minutes 0, 0, 1, 1
-        store.write_cycle(_cycle(T0 + 30_000 * i, uni), computed_at_ms=T0 + 30_000 * i)
+        store.write_cycle(cycle_at(T0 + 30_000 * i, uni), computed_at_ms=T0 + 30_000 * i)
     store.close()
     return url
 

@@ -24,7 +24,7 @@ from risk.model import (
     ReportedAccount,
     ReportedPositionMargin,
 )
-from tests.unit.risk_books import BTC_95, BTCUSDT, FLAT_100, bal, market, perp
+from tests.support.books import BTC_95, BTCUSDT, FLAT_100, bal, market, perp
 
 PM = RiskRules.for_product(Product.PM)
 

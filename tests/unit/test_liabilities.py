@@ -22,7 +22,7 @@ from risk.model import (
     InterestCharge,
     InterestHistory,
 )
-from tests.unit.risk_books import bal, market, perp
+from tests.support.books import bal, market, perp
 
 T = 1_767_225_600_000 + 12 * 3_600_000  # 2026-01-01 12:00 UTC: "now" for every book here
 H = 3_600_000

@@ -14,7 +14,7 @@ from app.web.pages import liabilities as page
 from risk import RiskRules, evaluate
 from risk.model import AccountSnapshot, InterestCharge, InterestHistory
 from risk.serialize import report_to_dict
-from tests.unit.risk_books import bal, market
+from tests.support.books import bal, market
 
 MIDNIGHT = 1_767_225_600_000  # 2026-01-01 00:00 UTC
 H = 3_600_000

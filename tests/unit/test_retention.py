@@ -10,7 +10,7 @@ from app.store.retention import DAY_MS, Retention
 from app.store.rollup import MINUTE_S
 from app.store.schema import ReportRow, SnapshotRow
 from app.store.store import Store
-from tests.unit.test_store_history import T0, _cycle
+from tests.support.store_cycles import T0, cycle_at
 
 
 def test_prune_keeps_worst_samples_status_changes_and_their_polls(db_url: str) -> None:
@@ -20,7 +20,7 @@ def test_prune_keeps_worst_samples_status_changes_and_their_polls(db_url: str) -
     polls: dict[str, int] = {}
 
     def write(name: str, at_s: float, uni: float, base: str | None = None) -> None:
-        cycle = _cycle(T0 + int(at_s * 1000), uni)
+        cycle = cycle_at(T0 + int(at_s * 1000), uni)
         if base is not None:
             cycle = dataclasses.replace(cycle, base_snapshot_id=polls[base], marks_source="stream")
         w = store.write_cycle(cycle, computed_at_ms=cycle.fetched_at_ms)

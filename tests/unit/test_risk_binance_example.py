@@ -39,7 +39,7 @@ from risk.model import (
     UmPosition,
 )
 from risk.valuation import base_margins, value_rows
-from tests.unit.risk_books import bal
+from tests.support.books import bal
 
 MMR_05 = (Bracket(0, 1e9, 0.005, 0, 100),)  # "MMR bracket 0.5 %", cum 0
 FULL = (CollateralTier(0, 1e12, 1.0, 0),)

@@ -17,7 +17,7 @@ from risk.model import (
     MarketState,
     RiskReport,
 )
-from tests.unit.risk_books import BTCUSDT, bal, basis, directional_long, market, perp
+from tests.support.books import BTCUSDT, bal, basis, directional_long, market, perp
 
 
 def grid_point(report: RiskReport, pct: int) -> tuple[float, float, float]:

@@ -22,7 +22,7 @@ from risk.model import (
     MarketState,
     UmPosition,
 )
-from tests.unit.risk_books import BTC_95, BTCUSDT, FLAT_100, bal
+from tests.support.books import BTC_95, BTCUSDT, FLAT_100, bal
 
 BTC_TIERS = BTC_95
 USDT_TIERS = FLAT_100

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from risk import RiskRules, evaluate
 from risk.model import AccountSnapshot, CollateralTier, RiskReport
-from tests.unit.risk_books import bal, market, perp
+from tests.support.books import bal, market, perp
 
 RULES = RiskRules()
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,11 +19,10 @@ from risk.model import (
     MarketState,
     ReportedAccount,
     ReportedPositionMargin,
-    UmPosition,
 )
 from risk.serialize import report_to_dict
 from risk.whatif import Borrow, FuturesTrade, SpotTrade, Transfer, WhatIfError, what_if
-from tests.unit.risk_books import bal, directional_long, market, perp
+from tests.support.books import bal, basis10, borrower, directional_long, hedged, market, perp
 
 # BTCUSD_PERP brackets in coin: [0, 5) BTC 0.4 %; [5, 50) BTC 0.5 %, cum 5 · (0.005 − 0.004).
 BTCUSD = (Bracket(0, 5, 0.004, 0, 125), Bracket(5, 50, 0.005, 0.005, 100))
@@ -38,30 +37,11 @@ def cm_market() -> MarketState:
     )
 
 
-def basis10() -> AccountSnapshot:
-    """Long 10 BTC spot (margin side), short 10 BTCUSDT perp at 50,000, 20,000 USDT."""
-    return AccountSnapshot(
-        balances=(bal("BTC", cross_margin_asset_qty=10.0), bal("USDT", um_wallet_qty=20_000.0)),
-        um_positions=(perp("BTCUSDT", -10.0, 50_000.0),),
-    )
-
-
 def coinm_hedger() -> AccountSnapshot:
     """10 BTC spot hedged with 5,000 BTCUSD_PERP contracts (100 USD each) short at 50,000."""
     short = CmPosition("BTCUSD_PERP", "BOTH", -5_000, 50_000.0, 50_000.0, 0.0, 100.0, "BTC", 5)
     return AccountSnapshot(
         balances=(bal("BTC", cross_margin_asset_qty=10.0),), um_positions=(), cm_positions=(short,)
-    )
-
-
-def borrower() -> AccountSnapshot:
-    """100 ETH bought with 200,000 borrowed USDT; 1,000 USDT of interest owed."""
-    return AccountSnapshot(
-        balances=(
-            bal("ETH", cross_margin_asset_qty=100.0),
-            bal("USDT", cross_margin_borrowed_qty=200_000.0, cross_margin_interest_qty=1_000.0),
-        ),
-        um_positions=(),
     )
 
 
@@ -219,16 +199,6 @@ def test_new_symbol_and_unknown_symbol() -> None:
         what_if(directional_long(), market(), RiskRules(), [FuturesTrade("UM", "DOGEUSDT", 1)])
 
 
-def hedged() -> AccountSnapshot:
-    """Hedge mode: BTCUSDT LONG 2 and SHORT −1 side by side at 50,000; 10,000 USDT."""
-    long = UmPosition("BTCUSDT", "LONG", 2.0, 48_000.0, 50_000.0, 4_000.0, "BTC", "USDT", 10)
-    short = UmPosition("BTCUSDT", "SHORT", -1.0, 50_000.0, 50_000.0, 0.0, "BTC", "USDT", 10)
-    return AccountSnapshot(
-        balances=(bal("USDT", um_wallet_qty=10_000.0, um_unrealized_pnl_qty=4_000.0),),
-        um_positions=(long, short),
-    )
-
-
 def test_hedge_mode_sell_on_the_short_side_only() -> None:
     w = what_if(hedged(), market(), RiskRules(), [FuturesTrade("UM", "BTCUSDT", -1, side="SHORT")])
     rows = {p.position_side: p for p in w.after.positions}
@@ -300,7 +270,7 @@ def calibrated_base() -> tuple[AccountSnapshot, MarketState]:
 
     1 BTC and 10 ETH on the margin side, a 10,000 USDT loan (spent), a 1 BTC BTCUSDT long,
     5,000 USDT in the USDⓈ-M wallet, 500 USDT of open-order loss.
-    Tiered (risk_books): BTC 95 %, ETH 90 % → 47,500 + 27,000 − 5,000 − 500 = 69,000.
+    Tiered (tests/support/books.py): BTC 95 %, ETH 90 % → 47,500 + 27,000 − 5,000 − 500 = 69,000.
     Flat: BTC 98 %, ETH 95 % → 49,000 + 28,500 − 5,000 − 500 = 72,000 = Binance's accountEquity,
     so the flat table is the account's. Binance's MM 1,000 − its BTCUSDT maintMargin 200 = 800
     of loan MM over a 10,000 loan: 8 %.

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from app.alerts.notify import Notifier
 from app.cli import main
 from app.config import AccountSettings, ConfigError, Settings, load_settings, safe_db_url
-from tests.conftest import watch_secret
+from tests.support.secret_watch import watch_secret
 
 TOKEN = "xoxb-4f1a-S3CRET-t0ken"  # a notify token, an API key, a password: one marker
 DIGITS = "918273645546372819"  # the same for values that can only be numbers

@@ -23,7 +23,7 @@ from app.cli import main
 from app.config import ConfigError, Settings, load_settings, read_secret_file
 from app.store.store import Store
 from connectors.binance.capture import write_capture
-from tests.conftest import watch_secret
+from tests.support.secret_watch import watch_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = "k3y-C0NTENT-never-shown-0123456789abcdef"  # ≥ 32 characters: a session secret too

@@ -42,7 +42,7 @@ from app.web.view import (
 from risk.evaluate import evaluate
 from risk.model import Product, RiskRules
 from risk.serialize import report_to_dict
-from tests.unit.risk_books import directional_long, market
+from tests.support.books import directional_long, market
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 PM = RiskRules.for_product(Product.PM)

@@ -11,9 +11,8 @@ from app.store.rollup import HOUR_S, MINUTE_S, Sample, fold, merge, open_bucket
 from app.store.store import CycleRecord, Store
 from risk.evaluate import evaluate
 from risk.model import MarginBand, RiskReport, RiskRules, UnknownReason
-from tests.unit.risk_books import basis, market
-
-T0 = 1_700_000_040_000  # a whole minute, 14 minutes into its hour (1 700 000 040 mod 3600 = 840)
+from tests.support.books import basis, market
+from tests.support.store_cycles import T0, cycle_at
 
 
 def _s(at_s: float, uni: float, liq: float | None = -30.0, rid: int = 0) -> Sample:
@@ -52,22 +51,12 @@ def test_merge_to_coarser_buckets_keeps_worst_of_each() -> None:
     assert hours[-1].uni_mmr_last == minutes[-1].uni_mmr_last
 
 
-def _report(uni_mmr: float) -> RiskReport:
-    base = evaluate(basis(), market(), RiskRules())
-    rules = RiskRules()
-    return dataclasses.replace(base, uni_mmr=uni_mmr, status=rules.band(uni_mmr))
-
-
-def _cycle(at_ms: int, uni_mmr: float) -> CycleRecord:
-    return CycleRecord("a", at_ms, at_ms, True, {}, _report(uni_mmr), None)
-
-
 def test_store_records_status_changes_and_buckets(db_url: str) -> None:
     store = Store(db_url)
     store.create_schema()
     # uniMMR 3 (NORMAL) → 1.4 (MARGIN_CALL: below 1.5) → 1.45 (still) → 1.6 (NORMAL) over 3 s.
     for i, uni in enumerate((3.0, 1.4, 1.45, 1.6)):
-        store.write_cycle(_cycle(T0 + 1000 * i, uni), computed_at_ms=T0 + 1000 * i)
+        store.write_cycle(cycle_at(T0 + 1000 * i, uni), computed_at_ms=T0 + 1000 * i)
     changes = store.status_changes("a", 0)
     assert [(c.from_status, c.to_status) for c in changes] == [
         (None, MarginBand.NORMAL),

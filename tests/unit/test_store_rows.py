@@ -12,17 +12,17 @@ from sqlalchemy import func, select
 from app.store.retention import DAY_MS, Retention
 from app.store.schema import ReportAssetRow, ReportPositionRow, ReportRow
 from app.store.store import Store, _alembic
-from tests.unit.test_store_history import T0, _cycle
+from tests.support.store_cycles import T0, cycle_at
 
 
 def test_positions_and_assets_are_rows_of_their_report(db_url: str) -> None:
     store = Store(db_url)
     store.create_schema()
-    # The basis book (tests/unit/risk_books.py): short 2 BTCUSDT at mark 50,000 entered at
+    # The basis book (tests/support/books.py): short 2 BTCUSDT at mark 50,000 entered at
     # 49,750; balances 2 BTC (index 50,000) and 10,000 − 500 = 9,500 USDT.
-    first = store.write_cycle(_cycle(T0, 3.0), computed_at_ms=T0)
-    store.write_cycle(dataclasses.replace(_cycle(T0 + 1000, 2.9), account="b"), T0 + 1000)
-    store.write_cycle(_cycle(T0 + 2000, 2.8), computed_at_ms=T0 + 2000)
+    first = store.write_cycle(cycle_at(T0, 3.0), computed_at_ms=T0)
+    store.write_cycle(dataclasses.replace(cycle_at(T0 + 1000, 2.9), account="b"), T0 + 1000)
+    store.write_cycle(cycle_at(T0 + 2000, 2.8), computed_at_ms=T0 + 2000)
 
     (pos,) = store.position_rows("a", T0, T0 + 2000)  # [since, until): not a's second report
     assert len(store.position_rows("a", T0, T0 + 2001)) == 2
@@ -44,7 +44,7 @@ def test_retention_takes_a_reports_rows_with_it(db_url: str) -> None:
     store = Store(db_url)
     store.create_schema()
     for i, uni in enumerate((3.0, 2.9, 2.95, 3.1)):  # one minute: 2.9 is its worst
-        store.write_cycle(_cycle(T0 + 1000 * i, uni), computed_at_ms=T0 + 1000 * i)
+        store.write_cycle(cycle_at(T0 + 1000 * i, uni), computed_at_ms=T0 + 1000 * i)
     store.prune(Retention(), T0 + 3 * DAY_MS)
     with store.engine.connect() as conn:
         kept = set(conn.scalars(select(ReportRow.id)))
@@ -71,6 +71,6 @@ def test_upgrade_from_0003_lists_the_accounts_already_stored(tmp_path: Path) -> 
             )
     store.create_schema()
     assert store.accounts() == ["desk-b", "desk-a"]
-    store.write_cycle(dataclasses.replace(_cycle(T0, 3.0), account="desk-a"), T0)
+    store.write_cycle(dataclasses.replace(cycle_at(T0, 3.0), account="desk-a"), T0)
     assert store.accounts() == ["desk-b", "desk-a"]  # not registered twice
     store.close()

@@ -21,7 +21,7 @@ from app.store.store import (
     StoreSchemaError,
     _alembic,
 )
-from tests.unit.test_store_history import T0, _cycle
+from tests.support.store_cycles import T0, cycle_at
 
 
 def test_migrations_build_exactly_the_models(db_url: str) -> None:
@@ -69,7 +69,7 @@ def test_store_from_before_migrations_is_adopted_and_its_history_bucketed(tmp_pa
     store.create_schema()  # adopted as revision 0001, upgraded to head, buckets rebuilt
     (bucket,) = store.history_buckets("a", MINUTE_S, T0)
     assert (bucket.n, bucket.uni_mmr_min) == (1, 2.5)
-    store.write_cycle(_cycle(T0 + 1000, 3.0), computed_at_ms=T0 + 1000)  # and it collects on
+    store.write_cycle(cycle_at(T0 + 1000, 3.0), computed_at_ms=T0 + 1000)  # and it collects on
     assert store.count_reports("a") == 2
     assert [b.n for b in store.history_buckets("a", MINUTE_S, T0)] == [2]
     with store.engine.connect() as conn:

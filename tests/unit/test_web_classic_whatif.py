@@ -13,8 +13,7 @@ from app.web.pages.whatif import ChangeError, basis_text, compare_rows, describe
 from risk import RiskRules, evaluate
 from risk.serialize import report_to_dict
 from risk.whatif import FuturesTrade, what_if
-from tests.unit.risk_books import market
-from tests.unit.test_risk_whatif_classic import basis10, borrower, hedged
+from tests.support.books import basis10, borrower, hedged, market
 
 
 def _detail(snapshot: Any, m: Any = None) -> dict[str, Any]:

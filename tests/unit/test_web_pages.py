@@ -37,7 +37,7 @@ from risk.evaluate import evaluate
 from risk.model import AccountSnapshot, Product, RiskRules, UmPosition
 from risk.serialize import report_to_dict
 from risk.whatif import FuturesTrade, Transfer, what_if
-from tests.unit.risk_books import BTCUSDT, bal, basis, directional_long, market, perp
+from tests.support.books import BTCUSDT, bal, basis, directional_long, market, perp
 
 RULES = RiskRules()
 

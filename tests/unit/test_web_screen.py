@@ -31,7 +31,7 @@ from app.web.view import datetime_text, liquidation_words, offset_ms, zone_label
 from risk.model import RiskRules
 from risk.whatif import FuturesTrade, Transfer, what_if_each
 from scripts.build_font import FAMILY, used_characters
-from tests.unit.risk_books import basis, market
+from tests.support.books import basis, market
 
 ROOT = Path(__file__).resolve().parents[2]
 FONTS = ROOT / "assets" / "fonts"
@@ -203,3 +203,13 @@ def test_a_zero_never_reads_minus_zero() -> None:
     # −19,000 contracts × a zero price move is −0.0: the screen says 0, as the grids do.
     assert (fmt_num(-0.0), fmt_signed(-0.0)) == ("0.00", "+0.00")
     assert (fmt_num(-0.001), fmt_signed(-0.004)) == ("−0.00", "−0.00")  # a real loss, rounded
+
+
+def test_every_view_has_its_key() -> None:
+    # A key for every view, each named in its tab's tooltip (a view added past the keys fails).
+    from app.web.layout import SHORTCUT_KEYS, _tab
+
+    assert len(set(SHORTCUT_KEYS)) == len(SHORTCUT_KEYS) >= len(VIEWS)
+    for i, (page, label) in enumerate(VIEWS):
+        tab = _tab(page, label, i)
+        assert tab.label.title == f"{label} — keyboard shortcut: {SHORTCUT_KEYS[i]}"

@@ -35,6 +35,7 @@ from app.web.format import (
     fmt_signed_usd,
     fmt_usd,
 )
+from app.web.pages.positions import position_base
 from risk.liabilities import sum_since
 
 VIEW = "liabilities"
@@ -328,16 +329,7 @@ def position_rows(detail: dict[str, Any], start_ms: int | None) -> list[dict[str
     rows = []
     for p in detail.get("positions") or []:
         f = funding.get((p["venue"], p["symbol"]))
-        row = {
-            "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
-            "venue": p["venue"],
-            "symbol": p["symbol"],
-            "side": "LONG" if p["amount"] > 0 else "SHORT",
-            "amount": p["amount"],
-            "entry": p["entry_price"],
-            "mark": p["mark_price"],
-            "notional_usd": p["notional_usd"],
-            "upnl_usd": p["unrealized_pnl_usd"],
+        row = position_base(p) | {
             "funding_day_usd": None if f is None else f["day_usd"],
             "funding_since_usd": None if f is None else f["since_usd"],
         }

@@ -26,6 +26,22 @@ POSITION_FIGURES = ("entry", "mark", "notional_usd", "upnl_usd", "mm_usd", "mmr_
 """Never missing when known: a null among them is a figure pmdesk could not compute."""
 
 
+def position_base(p: dict[str, Any]) -> dict[str, Any]:
+    """A stored position's identity and figures as every positions grid shows them (Positions,
+    Liabilities & P&L): row key, venue, symbol, side, size, entry, mark, notional, uPnL."""
+    return {
+        "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
+        "venue": p["venue"],
+        "symbol": p["symbol"],
+        "side": "LONG" if p["amount"] > 0 else "SHORT",
+        "amount": p["amount"],
+        "entry": p["entry_price"],
+        "mark": p["mark_price"],
+        "notional_usd": p["notional_usd"],
+        "upnl_usd": p["unrealized_pnl_usd"],
+    }
+
+
 def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
     liq = {a["asset"]: a for a in detail["asset_liquidations"]}
     # The stress figures (liquidation prices) are all unknown when the report is; otherwise a
@@ -34,16 +50,7 @@ def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for p in detail["positions"]:
         at = liq.get(p["asset"], {})
-        row = {
-            "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
-            "venue": p["venue"],
-            "symbol": p["symbol"],
-            "side": "LONG" if p["amount"] > 0 else "SHORT",
-            "amount": p["amount"],
-            "entry": p["entry_price"],
-            "mark": p["mark_price"],
-            "notional_usd": p["notional_usd"],
-            "upnl_usd": p["unrealized_pnl_usd"],
+        row = position_base(p) | {
             "mm_usd": p["maint_margin_usd"],
             "mmr_pct": _pct(p["maint_margin_ratio"]),
             "bracket": p["bracket"],

@@ -75,3 +75,32 @@ def basis() -> AccountSnapshot:
         ),
         um_positions=(perp("BTCUSDT", -2.0, 50_000.0, entry=49_750.0),),
     )
+
+
+def basis10() -> AccountSnapshot:
+    """Long 10 BTC spot (margin side), short 10 BTCUSDT perp at 50,000, 20,000 USDT."""
+    return AccountSnapshot(
+        balances=(bal("BTC", cross_margin_asset_qty=10.0), bal("USDT", um_wallet_qty=20_000.0)),
+        um_positions=(perp("BTCUSDT", -10.0, 50_000.0),),
+    )
+
+
+def borrower() -> AccountSnapshot:
+    """100 ETH bought with 200,000 borrowed USDT; 1,000 USDT of interest owed."""
+    return AccountSnapshot(
+        balances=(
+            bal("ETH", cross_margin_asset_qty=100.0),
+            bal("USDT", cross_margin_borrowed_qty=200_000.0, cross_margin_interest_qty=1_000.0),
+        ),
+        um_positions=(),
+    )
+
+
+def hedged() -> AccountSnapshot:
+    """Hedge mode: BTCUSDT LONG 2 and SHORT −1 side by side at 50,000; 10,000 USDT."""
+    long = UmPosition("BTCUSDT", "LONG", 2.0, 48_000.0, 50_000.0, 4_000.0, "BTC", "USDT", 10)
+    short = UmPosition("BTCUSDT", "SHORT", -1.0, 50_000.0, 50_000.0, 0.0, "BTC", "USDT", 10)
+    return AccountSnapshot(
+        balances=(bal("USDT", um_wallet_qty=10_000.0, um_unrealized_pnl_qty=4_000.0),),
+        um_positions=(long, short),
+    )

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (and bench/): books, store cycles, alert reports, sinks."""
