@@ -71,11 +71,15 @@ def move_top_up_usd(
     does; ∞ if the stablecoin's collateral rate can never get there). Between two grid steps
     a book whose uniMMR is not monotone in the move could dip below by less than one step. The
     added stablecoin is valued on its tiers from the holding as it stands (``stable_value_usd``);
-    exact at a 100 % rate (USDT's), approximate where the PnL of the move crosses a lower tier."""
+    exact at a 100 % rate (USDT's), approximate where the PnL of the move crosses a lower tier.
+    NaN when any move within the band cannot be valued: never a calm 0."""
     need = 0.0
     for s, e, m in zip(shock_pct, equity_usd, mm_usd, strict=True):
         if abs(s) <= within_pct:
-            need = max(need, stable_top_up_usd(e, m, level, stable_value_usd, tiers))
+            at = stable_top_up_usd(e, m, level, stable_value_usd, tiers)
+            if math.isnan(at):  # fail closed: max() would quietly drop a NaN and say 0
+                return math.nan
+            need = max(need, at)
     return need
 
 

@@ -6,6 +6,8 @@ tiers and brackets are re-applied at the moved prices; liquidation level 1.05 (F
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from risk import RiskRules, evaluate
@@ -229,3 +231,19 @@ def test_top_up_also_clears_the_warning_distance() -> None:
         evaluate(directional_long(), market(), RiskRules(top_up_clear_move_pct=0.0)).top_up_move_usd
         == 0.0
     )
+
+
+def test_top_up_for_distance_is_unknown_when_a_move_cannot_be_valued() -> None:
+    # A NaN anywhere in the band must not vanish in max() and leave a calm 0.
+    from risk.topup import move_top_up_usd
+
+    flat = (CollateralTier(0, 1e12, 1.0, 0),)
+    shocks, mm = (-1, 0, 1), (100.0, 100.0, 100.0)
+    assert move_top_up_usd(shocks, (0.0, 50.0, 200.0), mm, 15.0, 1.05, 50.0, flat) == (
+        pytest.approx(105.0)  # at −1 %: 1.05 · 100 − 0
+    )
+    assert math.isnan(
+        move_top_up_usd(shocks, (0.0, float("nan"), 200.0), mm, 15.0, 1.05, 50.0, flat)
+    )
+    # Outside the band a move does not count, valued or not.
+    assert move_top_up_usd(shocks, (float("nan"), 500.0, 500.0), mm, 0.5, 1.05, 50.0, flat) == 0.0
