@@ -16,37 +16,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.support.layout_probes import cut_text, grids_scrolling, page_width
+from tests.support.layout_probes import READY, VIEWS, cut_text, grids_scrolling, page_width
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "artifacts" / "screens"
 SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "768x1024": (768, 1024),
          "390x844": (390, 844)}  # fmt: skip
-# Each view on the account that fills it best with five presets running.
-VIEWS = {
-    "overview": "sim-directional",
-    "hedges": "sim-coinm_hedger",
-    "positions": "sim-coinm_hedger",
-    "stress": "sim-near_liquidation",
-    "history": "sim-directional",
-    "reconcile": "sim-borrower",
-    "whatif": "sim-directional",
-    "classic": "sim-coinm_hedger",
-    "alerts": "sim-near_liquidation",
-    "liabilities": "sim-borrower",
-}
-READY = {  # a view is drawn when this holds
-    "overview": "(document.querySelector('#uni-mmr')?.innerText || '—') !== '—'",
-    "hedges": "document.querySelector('#hedge-grid .ag-row')",
-    "positions": "document.querySelector('#balances-grid .ag-row')",
-    "stress": "document.querySelector('#scenario-grid .ag-row')",
-    "history": "document.querySelector('#history-chart .js-plotly-plot')?.data?.length > 0",
-    "reconcile": "document.querySelector('#recon-figures tr')",
-    "whatif": "document.querySelector('#whatif-grid .ag-row')",
-    "classic": "document.querySelector('#classic-grid .ag-row')",
-    "alerts": "document.querySelector('#alerts-grid .ag-row')",
-    "liabilities": "document.querySelector('#liab-tiles .tile')",
-}
 SETTLED = "!document.querySelector('[data-dash-is-loading=\"true\"]')"
 
 

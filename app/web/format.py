@@ -79,13 +79,14 @@ def fmt_signed(value: float | None, decimals: int = 2) -> str:
     return _minus(f"{value + 0.0:+,.{decimals}f}")  # + 0.0: −0.0 reads +0.00
 
 
-def fmt_usd(value: float | None) -> str:
+def fmt_usd(value: float | None, decimals: int = 2) -> str:
+    """A USD figure: "−$1,234.50" (``decimals`` places)."""
     if value is None:
         return NONE
     if not math.isfinite(value):
         return UNKNOWN_TEXT
     sign = MINUS if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    return f"{sign}${abs(value):,.{decimals}f}"
 
 
 def fmt_signed_usd(value: float | None) -> str:
@@ -313,9 +314,4 @@ def fmt_leverage(ratio: float | None) -> str:
 
 def fmt_usd_whole(value: float | None) -> str:
     """A USD figure rounded to the dollar, for words: "$52,767"."""
-    if value is None:
-        return NONE
-    if not math.isfinite(value):
-        return UNKNOWN_TEXT
-    sign = MINUS if value < 0 else ""
-    return f"{sign}${abs(value):,.0f}"
+    return fmt_usd(value, 0)

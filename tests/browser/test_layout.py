@@ -36,7 +36,14 @@ from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
-from tests.support.layout_probes import below_fold, cut_text, grids_scrolling, page_width
+from tests.support.layout_probes import (
+    READY,
+    VIEWS,
+    below_fold,
+    cut_text,
+    grids_scrolling,
+    page_width,
+)
 from tests.support.screenshots import ARTIFACTS
 from tests.support.served_app import served
 from tests.support.start_time import START_MS
@@ -46,30 +53,6 @@ WAIT_MS = 20_000
 PRESETS = ("directional", "borrower", "basis", "coinm_hedger", "near_liquidation")
 ACCOUNTS = [f"sim-{p}" for p in PRESETS]
 SHOTS = ARTIFACTS / "layout"
-VIEWS = {  # view: the account that fills it best
-    "overview": "sim-directional",
-    "hedges": "sim-coinm_hedger",
-    "positions": "sim-coinm_hedger",
-    "stress": "sim-near_liquidation",
-    "history": "sim-directional",
-    "reconcile": "sim-borrower",
-    "whatif": "sim-directional",
-    "classic": "sim-coinm_hedger",
-    "alerts": "sim-near_liquidation",
-    "liabilities": "sim-borrower",
-}
-READY = {  # a view is drawn when this holds
-    "overview": "(document.querySelector('#uni-mmr')?.innerText || '—') !== '—'",
-    "hedges": "document.querySelector('#hedge-grid .ag-row')",
-    "positions": "document.querySelector('#balances-grid .ag-row')",
-    "stress": "document.querySelector('#scenario-grid .ag-row')",
-    "history": "document.querySelector('#history-chart .js-plotly-plot')?.data?.length > 0",
-    "reconcile": "document.querySelector('#recon-figures tr')",
-    "whatif": "document.querySelector('#whatif-grid .ag-row')",
-    "classic": "document.querySelector('#classic-grid .ag-row')",
-    "alerts": "document.querySelector('#alerts-grid .ag-row')",
-    "liabilities": "document.querySelector('#liab-tiles .tile')",
-}
 SETTLED = (
     "!document.querySelector('[data-dash-is-loading=\"true\"]') && "
     "document.fonts.status === 'loaded' && "

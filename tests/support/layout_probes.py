@@ -138,3 +138,29 @@ def grids_scrolling(page: Page) -> list[str]:
     """The shown grids too wide for their panel (they scroll sideways: columns out of view)."""
     found: list[str] = page.evaluate(SIDEWAYS_JS)
     return found
+
+
+VIEWS = {  # view: the account that fills it best (five presets running)
+    "overview": "sim-directional",
+    "hedges": "sim-coinm_hedger",
+    "positions": "sim-coinm_hedger",
+    "stress": "sim-near_liquidation",
+    "history": "sim-directional",
+    "reconcile": "sim-borrower",
+    "whatif": "sim-directional",
+    "classic": "sim-coinm_hedger",
+    "alerts": "sim-near_liquidation",
+    "liabilities": "sim-borrower",
+}
+READY = {  # a view is drawn when this holds
+    "overview": "(document.querySelector('#uni-mmr')?.innerText || '—') !== '—'",
+    "hedges": "document.querySelector('#hedge-grid .ag-row')",
+    "positions": "document.querySelector('#balances-grid .ag-row')",
+    "stress": "document.querySelector('#scenario-grid .ag-row')",
+    "history": "document.querySelector('#history-chart .js-plotly-plot')?.data?.length > 0",
+    "reconcile": "document.querySelector('#recon-figures tr')",
+    "whatif": "document.querySelector('#whatif-grid .ag-row')",
+    "classic": "document.querySelector('#classic-grid .ag-row')",
+    "alerts": "document.querySelector('#alerts-grid .ag-row')",
+    "liabilities": "document.querySelector('#liab-tiles .tile')",
+}
