@@ -36,7 +36,7 @@ FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PMDESK_DB_URL=sqlite:////var/lib/pmdesk/pmdesk.db
+    PMDESK_STORE__URL=sqlite:////var/lib/pmdesk/pmdesk.db
 # No pip in the final image (nothing is ever installed at start); an unprivileged user owns
 # only the store folder.
 RUN python -m pip uninstall --yes pip setuptools wheel \

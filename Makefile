@@ -26,7 +26,7 @@ postgres:
 	@bash scripts/ensure-postgres.sh
 
 # requirements.lock: every runtime dependency, hash-pinned, for the container image (Dockerfile).
-# Run after changing [project] dependencies in pyproject.toml (tests/unit/test_containers.py
+# Run after changing [project] dependencies in pyproject.toml (tests/unit/app/test_containers.py
 # fails until the two agree).
 LOCK_COMPILE := uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --no-header
 lock: $(STAMP)

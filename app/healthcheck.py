@@ -19,8 +19,8 @@ from app.store.store import Store
 
 def store_is_fresh() -> tuple[bool, str]:
     settings = load_settings(read_keys=False)
-    names = [a.name for a in settings.accounts] or [settings.account]
-    store = Store(settings.db_url)
+    names = [a.name for a in settings.accounts] or [settings.exchange.account]
+    store = Store(settings.store.url)
     try:
         reports = {name: store.latest_report(name) for name in names}
     finally:
@@ -29,7 +29,7 @@ def store_is_fresh() -> tuple[bool, str]:
     stale = [
         name
         for name, report in reports.items()
-        if report is None or (now - report.data_time_ms) / 1000 > settings.stale_after_s
+        if report is None or (now - report.data_time_ms) / 1000 > settings.web.stale_after_s
     ]
     if stale:
         return False, f"stale or no data: {', '.join(stale)}"

@@ -105,12 +105,12 @@ def main() -> None:
                 "cooldown_s": 0,
             },
         )
-        store = Store(settings.db_url)
+        store = Store(settings.store.url)
         store.create_schema()
         sim_ = sim.simulator
         clients = [(ACCOUNT, make_client(sim_.api_key, sim_.api_secret, sim.base_url))]
         stop = _start_collection(settings, store, clients, sim.um_stream_url, sim.cm_stream_url)
-        app = create_app(store, [ACCOUNT], settings.stale_after_s)
+        app = create_app(store, [ACCOUNT], settings.web.stale_after_s)
         http = make_http_server(app.server, "127.0.0.1", 0, threads=8)
         threading.Thread(target=http.run, daemon=True).start()
         print(f"starting uniMMR {u0:.2f}; warn below {0.6 * u0:.2f}, clears at {0.8 * u0:.2f}")

@@ -25,7 +25,7 @@ from app.collector.collector import Collector
 from app.store.retention import DAY_MS, Retention
 from app.store.schema import ReportRow
 from app.store.store import CycleRecord, Store, Written
-from app.web.pages.history import RANGES, Range, load_series
+from app.web.pages.history_figure import RANGES, Range, load_series
 from bench.history import generate
 from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock

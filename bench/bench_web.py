@@ -36,7 +36,7 @@ from app.server import bound_url, make_http_server
 from app.store.rollup import HOUR_S, merge
 from app.store.store import Store
 from app.web.app import create_app
-from app.web.pages.history import RANGES, load_series, series_of_buckets, series_of_samples
+from app.web.pages.history_figure import RANGES, load_series, series_of_buckets, series_of_samples
 from bench.history import generate
 from connectors.binance.client import make_client
 from connectors.simulator.server import Simulator, SimulatorServer

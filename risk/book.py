@@ -14,19 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from risk.model import (
-    COLLATERAL_TABLE_PATH,
-    EQUITY,
-    FLAT,
-    MAINT,
-    TIERED,
-    AccountSnapshot,
-    Bracket,
-    CollateralTier,
-    MarketState,
-    RiskRules,
-    UnknownReason,
-)
+from risk.market import COLLATERAL_TABLE_PATH, FLAT, TIERED, Bracket, CollateralTier, MarketState
+from risk.reasons import EQUITY, MAINT, UnknownReason
+from risk.rules import RiskRules
+from risk.snapshot import AccountSnapshot
 from risk.tiers import FloatArray
 
 IntArray = np.ndarray[tuple[int], np.dtype[np.intp]]

@@ -27,19 +27,16 @@ import dataclasses
 import math
 
 from risk.book import Book, collateral_table, with_collateral_table
-from risk.model import (
-    FLAT,
+from risk.market import FLAT, TIERED, MarketState
+from risk.rules import (
     LOAN_MMR_ASSUMED,
     LOAN_MMR_FROM_BINANCE,
     LOAN_MMR_IMPLIED,
     MARGIN_LOAN_MMR_BY_LEVERAGE,
-    TIERED,
-    AccountSnapshot,
     Assumptions,
-    MarketState,
-    ReportedPositionMargin,
     RiskRules,
 )
+from risk.snapshot import AccountSnapshot, ReportedPositionMargin
 from risk.valuation import adjusted_equity_rows, base_margins, qty_usd
 
 PLAUSIBLE_LOAN_MMR = (0.005, 0.5)

@@ -38,13 +38,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # risk.model imports this module: no runtime import of the model's users
-    from risk.book import Book
-    from risk.model import AccountSnapshot
-    from risk.tiers import FloatArray
-    from risk.valuation import BaseMargins
+import numpy as np
+
+from risk.book import Book
+from risk.snapshot import AccountSnapshot
+from risk.tiers import FloatArray
+from risk.valuation import BaseMargins, cm_maint_margin_coin, value_rows
 
 MULTI_ASSETS_RATE: dict[str, float] = {
     "BTC": 0.95,
@@ -295,10 +296,6 @@ def compare(
     """The comparison for one evaluated book. ``equity_known`` / ``maint_known``: the report's
     adjusted equity / maintenance margin could be computed; figures that depend on an unknown
     one are NaN (fail closed), never a made-up 0."""
-    import numpy as np
-
-    from risk.valuation import cm_maint_margin_coin, value_rows
-
     nan = math.nan
     t = MOVE_FRACTION
     both = equity_known and maint_known

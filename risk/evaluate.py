@@ -12,300 +12,36 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from risk.book import Book, IntArray, TierTable, compile_book, with_collateral_table
+from risk.book import Book, compile_book, with_collateral_table
 from risk.calibrate import calibrate
-from risk.classic import ClassicComparison
+from risk.classic import ClassicComparison, compare
 from risk.liabilities import funding_report, liabilities
-from risk.liquidation import LADDERS, liquidation_shocks
-from risk.model import (
-    EQUITY,
-    FLAT,
-    MAINT,
-    AccountSnapshot,
-    AssetEquity,
-    AssetLiquidation,
-    CollateralTier,
-    HedgeRow,
-    LiquidationShock,
-    MaintMargin,
-    MarketState,
-    PositionMargin,
-    ReduceAdvice,
-    RiskReport,
-    RiskRules,
-    ScenarioResult,
-    SingleAssetStress,
-    StressGrid,
-    TopUpBasis,
-    UnknownReason,
-)
+from risk.market import MarketState
+from risk.reasons import EQUITY, MAINT, UnknownReason
 from risk.reconcile import reconcile
-from risk.stress import GRID_PCT, SINGLE_ASSET_SHOCKS, portfolio_scenarios
+from risk.report import RiskReport
+from risk.report_parts import (
+    AssetEquity,
+    MaintMargin,
+)
+from risk.report_rows import hedge_rows, position_initial_usd, position_rows
+from risk.rules import RiskRules
+from risk.snapshot import AccountSnapshot
+from risk.stress_figures import stress_figures, unknown_stress
 from risk.tiers import FloatArray
-from risk.topup import move_top_up_usd, reduce_fraction, stable_top_up_usd
+from risk.topup import move_top_up_usd, reduce_advice, stable_top_up_usd, top_up_basis
 from risk.valuation import (
     BaseMargins,
     adjusted_equity_rows,
     base_margins,
     qty_usd,
-    tier_of,
     value_rows,
 )
 
 __all__ = ["evaluate"]
-
-
-def _positions(
-    snapshot: AccountSnapshot, book: Book, base: BaseMargins, mm_total: float
-) -> tuple[PositionMargin, ...]:
-    um_notional = np.abs(book.um_amt_qty) * book.um_mark
-    cm_notional = np.abs(book.cm_contracts) * book.cm_size_usd / book.cm_mark
-    um_k = tier_of(um_notional, np.arange(len(um_notional)), book.um_brackets)
-    cm_k = tier_of(cm_notional, np.arange(len(cm_notional)), book.cm_brackets)
-    um_rows = np.arange(len(um_k))
-    cm_rows = np.arange(len(cm_k))
-    scale = 1.0 / mm_total if mm_total > 0 else 0.0
-    um = [p for p in snapshot.um_positions if p.position_amt_qty != 0.0]
-    cm = [p for p in snapshot.cm_positions if p.position_amt_contracts != 0.0]
-    columns = [
-        ["UM"] * len(um_k) + ["CM"] * len(cm_k),
-        [*book.um_symbol, *book.cm_symbol],
-        [*book.um_side, *book.cm_side],
-        np.concatenate([book.um_amt_qty, book.cm_contracts]).tolist(),
-        np.concatenate([book.um_mark, book.cm_mark]).tolist(),
-        np.concatenate([base.um_notional_usd, base.cm_notional_usd]).tolist(),
-        np.concatenate([base.um_usd, base.cm_usd]).tolist(),
-        np.concatenate(
-            [book.um_brackets.rate[um_rows, um_k], book.cm_brackets.rate[cm_rows, cm_k]]
-        ).tolist(),
-        np.concatenate(
-            [book.um_brackets.floor[um_rows, um_k], book.cm_brackets.floor[cm_rows, cm_k]]
-        ).tolist(),
-        (np.concatenate([base.um_usd, base.cm_usd]) * scale).tolist(),
-        [book.assets[i] for i in np.concatenate([book.um_base, book.cm_coin])],
-        (np.concatenate([um_k, cm_k]) + 1).tolist(),
-        [p.entry_price for p in um] + [p.entry_price for p in cm],
-        [p.unrealized_pnl_qty * book.price_usd[book.um_quote[i]] for i, p in enumerate(um)]
-        + [p.unrealized_pnl_qty * book.price_usd[book.cm_coin[i]] for i, p in enumerate(cm)],
-    ]
-    return tuple(PositionMargin(*row) for row in zip(*columns, strict=True))
-
-
-def _hedges(
-    snapshot: AccountSnapshot,
-    book: Book,
-    initial: tuple[FloatArray, FloatArray],
-    adjusted_by_asset: FloatArray,
-) -> tuple[HedgeRow, ...]:
-    um_im, cm_im = initial
-    n = book.n_assets
-    debt = np.zeros(n)  # cross-margin loan + interest per asset
-    for b in snapshot.balances:
-        if b.asset in book.assets:
-            debt[book.index(b.asset)] += b.cross_margin_borrowed_qty + b.cross_margin_interest_qty
-    margin = -debt
-    spot = book.equity_qty - margin
-    um = np.bincount(book.um_base, weights=book.um_amt_qty, minlength=n)
-    cm_coin_qty = book.cm_contracts * book.cm_size_usd / book.cm_mark
-    cm = np.bincount(book.cm_coin, weights=cm_coin_qty, minlength=n)
-    im = np.bincount(book.um_base, weights=um_im, minlength=n) + np.bincount(
-        book.cm_coin, weights=cm_im, minlength=n
-    )
-    legs = np.stack([spot, margin, um, cm])  # (4, A)
-    long = np.where(legs > 0.0, legs, 0.0).sum(axis=0)
-    short = -np.where(legs < 0.0, legs, 0.0).sum(axis=0)
-    columns = (book.price_usd, spot, margin, um, cm, long, short, im, adjusted_by_asset)
-    risky = np.nonzero(~book.stable)[0]
-    values = [c[risky].tolist() for c in columns]
-    return tuple(
-        HedgeRow(book.assets[a], *row)
-        for a, row in zip(risky.tolist(), zip(*values, strict=True), strict=True)
-    )
-
-
-@dataclass(frozen=True)
-class _Stress:
-    grid: StressGrid
-    single: SingleAssetStress
-    scenarios: tuple[ScenarioResult, ...]
-    uniform: LiquidationShock
-    per_asset: tuple[AssetLiquidation, ...]
-
-
-def _stress_and_liquidation(book: Book, base: BaseMargins, rules: RiskRules) -> _Stress:
-    """One batch of price rows serves the stress grid, the scenario table and the liquidation
-    scans: the uniform move's ladder is the grid, and each asset's ladder holds its single-asset
-    shocks (±10/20/30 %)."""
-    risky = np.nonzero(~book.stable)[0]
-    n_risky = len(risky)
-    specs = portfolio_scenarios(
-        book.assets, tuple(bool(x) for x in book.stable), rules.betas_to_btc
-    )
-    column = {book.assets[a]: a for a in risky}
-    # Directions: 0 uniform; 1..n_risky one asset each; then one per portfolio scenario.
-    directions = np.zeros((1 + n_risky + len(specs), book.n_assets))
-    directions[0, risky] = 1.0
-    directions[1 + np.arange(n_risky), risky] = 1.0
-    for k, spec in enumerate(specs, start=1 + n_risky):
-        directions[k, risky] = spec.others
-        for asset, move in spec.moves.items():
-            if asset in column:
-                directions[k, column[asset]] = move
-    down, up = LADDERS[(-1.0, False)], LADDERS[(1.0, False)]
-    per_asset_t = np.concatenate([-down, up])
-    n_grid, n_specs, n_ladder = len(GRID_PCT), len(specs), len(per_asset_t)
-    row_dir = np.concatenate(
-        [
-            np.zeros(n_grid, dtype=np.intp),
-            1 + n_risky + np.arange(n_specs),
-            np.repeat(1 + np.arange(n_risky), n_ladder),
-        ]
-    )
-    row_t = np.concatenate([GRID_PCT / 100.0, np.ones(n_specs), np.tile(per_asset_t, n_risky)])
-    premium = np.zeros(len(row_t))
-    premium[n_grid : n_grid + n_specs] = [spec.premium for spec in specs]
-    v = value_rows(book, base, directions, row_dir, row_t, premium)
-    uni, equity, mm = v.uni_mmr(), v.equity_usd, v.mm_usd
-    level = rules.liquidation_uni_mmr
-    f = equity - level * mm
-
-    grid = StressGrid(
-        tuple(GRID_PCT.tolist()),
-        tuple(uni[:n_grid].tolist()),
-        tuple(equity[:n_grid].tolist()),
-        tuple(mm[:n_grid].tolist()),
-    )
-    results = [
-        ScenarioResult(spec.kind, spec.name, u, e, m, rules.band(u), spec.source)
-        for spec, u, e, m in zip(
-            specs,
-            uni[n_grid : n_grid + n_specs].tolist(),
-            equity[n_grid : n_grid + n_specs].tolist(),
-            mm[n_grid : n_grid + n_specs].tolist(),
-            strict=True,
-        )
-    ]
-    ladder_start = n_grid + n_specs
-    step_of = {round(float(t), 6): j for j, t in enumerate(per_asset_t)}
-    columns = np.array([step_of[round(move, 6)] for move in SINGLE_ASSET_SHOCKS], dtype=np.intp)
-    rows = ladder_start + np.arange(n_risky)[:, None] * n_ladder + columns[None, :]
-    single = SingleAssetStress(
-        tuple(round(100 * move) for move in SINGLE_ASSET_SHOCKS),
-        tuple(book.assets[a] for a in risky),
-        tuple(tuple(r) for r in uni[rows].tolist()),
-    )
-
-    # Liquidation problems: (direction, sign) for the uniform move and each asset.
-    at = {pct: i for i, pct in enumerate(GRID_PCT.tolist())}
-    known = {
-        0: f[[at[-k] for k in range(1, 61)]],  # uniform, down: the grid's −1 % … −60 %
-        1: f[[at[k] for k in range(1, 61)]],  # uniform, up: +1 % … +60 %
-    }
-    for k in range(n_risky):
-        ladder = f[ladder_start + k * n_ladder : ladder_start + (k + 1) * n_ladder]
-        known[2 + 2 * k] = ladder[: len(down)]
-        known[3 + 2 * k] = ladder[len(down) :]
-    problem_dir = np.repeat(np.arange(1 + n_risky), 2)
-    problem_sign = np.tile([-1.0, 1.0], 1 + n_risky)
-    shocks = liquidation_shocks(
-        book, base, directions, problem_dir, problem_sign, problem_dir == 0, level, known
-    )
-    uniform, per_asset = _liquidation_figures(book, risky, shocks)
-    return _Stress(grid, single, tuple(results), uniform, per_asset)
-
-
-def _liquidation_figures(
-    book: Book, risky: IntArray, shocks: FloatArray
-) -> tuple[LiquidationShock, tuple[AssetLiquidation, ...]]:
-    def pct(x: float) -> float | None:
-        return None if math.isnan(x) else 100.0 * x
-
-    def price(p0: float, x: float) -> float | None:
-        return None if math.isnan(x) else p0 * (1.0 + x)
-
-    btc = book.assets.index("BTC") if "BTC" in book.assets else None
-    btc_p = float(book.price_usd[btc]) if btc is not None and not book.stable[btc] else math.nan
-    uniform = LiquidationShock(
-        down_pct=pct(shocks[0]),
-        up_pct=pct(shocks[1]),
-        btc_down_price_usd=None if math.isnan(btc_p) else price(btc_p, shocks[0]),
-        btc_up_price_usd=None if math.isnan(btc_p) else price(btc_p, shocks[1]),
-    )
-    per_asset = tuple(
-        AssetLiquidation(
-            book.assets[a],
-            float(book.price_usd[a]),
-            price(float(book.price_usd[a]), shocks[2 + 2 * k]),
-            price(float(book.price_usd[a]), shocks[3 + 2 * k]),
-            pct(shocks[2 + 2 * k]),
-            pct(shocks[3 + 2 * k]),
-        )
-        for k, a in enumerate(risky)
-    )
-    return uniform, per_asset
-
-
-def _table_row(table: TierTable, i: int) -> tuple[FloatArray, FloatArray, FloatArray]:
-    keep = np.isfinite(table.floor[i])
-    return table.floor[i][keep], table.rate[i][keep], table.cum[i][keep]
-
-
-def _reduce(
-    book: Book, base: BaseMargins, equity: float, mm: float, target: float
-) -> ReduceAdvice | None:
-    """Close part of the position with the largest maintenance margin."""
-    candidates = [(float(base.um_usd[i]), "UM", i) for i in range(len(book.um_symbol))] + [
-        (float(base.cm_usd[i]), "CM", i) for i in range(len(book.cm_symbol))
-    ]
-    if mm <= 0.0 or not candidates:
-        return None
-    pos_mm, venue, i = max(candidates)
-    if venue == "UM":
-        notional = float(abs(book.um_amt_qty[i]) * book.um_mark[i])
-        quote_price = float(book.price_usd[book.um_quote[i]])
-        table, symbol = _table_row(book.um_brackets, i), book.um_symbol[i]
-    else:
-        notional = float(abs(book.cm_contracts[i]) * book.cm_size_usd[i] / book.cm_mark[i])
-        quote_price = float(book.price_usd[book.cm_coin[i]])
-        table, symbol = _table_row(book.cm_brackets, i), book.cm_symbol[i]
-    frac = reduce_fraction(equity, mm, target, pos_mm, notional, quote_price, table)
-    return ReduceAdvice(venue, symbol, frac)
-
-
-def _position_initial_usd(
-    base: BaseMargins, snapshot: AccountSnapshot
-) -> tuple[FloatArray, FloatArray]:
-    """Per position (UM, CM): futures IM = size · mark / leverage (PM trading-rules FAQ)."""
-    um_lev = np.array(
-        [p.leverage for p in snapshot.um_positions if p.position_amt_qty != 0.0], dtype=np.float64
-    )
-    cm_lev = np.array(
-        [p.leverage for p in snapshot.cm_positions if p.position_amt_contracts != 0.0],
-        dtype=np.float64,
-    )
-    um: FloatArray = base.um_notional_usd / np.maximum(um_lev, 1.0)
-    cm: FloatArray = base.cm_notional_usd / np.maximum(cm_lev, 1.0)
-    return um, cm
-
-
-def _rates(market: MarketState, table: str) -> dict[str, tuple[CollateralTier, ...]]:
-    return (market.collateral_flat or {}) if table == FLAT else market.collateral_tiers
-
-
-def _top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
-    """Top up in USDT if the account uses it, else the first stablecoin it holds."""
-    stables = [book.assets[a] for a in np.nonzero(book.stable)[0]]
-    asset = "USDT" if "USDT" in stables or not stables else stables[0]
-    value = 0.0
-    if asset in book.assets:
-        a = book.index(asset)
-        value = float(book.equity_qty[a] * book.price_usd[a])
-    return TopUpBasis(asset, value, _rates(market, book.collateral_table).get(asset, ()))
-
 
 WITHDRAW_MM_MULTIPLE = 1.2
 """Binance FAQ 446ce2c3357a449599c82436078b0e3b: "Maxwithdraw = max(account Equity −1.2*MM, 0)"."""
@@ -344,27 +80,6 @@ def _headline(
     return uni, equity, mm, reasons
 
 
-def _unknown_stress(book: Book) -> _Stress:
-    """What stands for the stress figures when the base figures are unknown: NaN, not "safe"."""
-    risky = np.nonzero(~book.stable)[0]
-    nan = math.nan
-    n = len(GRID_PCT)
-    return _Stress(
-        StressGrid(tuple(GRID_PCT.tolist()), (nan,) * n, (nan,) * n, (nan,) * n),
-        SingleAssetStress(
-            tuple(round(100 * m) for m in SINGLE_ASSET_SHOCKS),
-            tuple(book.assets[a] for a in risky),
-            tuple((nan,) * len(SINGLE_ASSET_SHOCKS) for _ in risky),
-        ),
-        (),
-        LiquidationShock(nan, nan, None, None),
-        tuple(
-            AssetLiquidation(book.assets[a], float(book.price_usd[a]), None, None, nan, nan)
-            for a in risky
-        ),
-    )
-
-
 def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -> RiskReport:
     """Recompute uniMMR, equity, MM, hedges, stress, liquidation distance and top-up; compare
     them with Binance's own figures. Figures that cannot be computed are NaN and the report's
@@ -396,7 +111,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
     if snapshot.reported is not None and snapshot.reported.total_margin_open_loss_usd is None:
         warnings.append("open-order loss (totalMarginOpenLoss) unavailable: counted as 0")
     warnings += list(assumptions.notes)
-    position_im = _position_initial_usd(base, snapshot)
+    position_im = position_initial_usd(base, snapshot)
     um_im, cm_im = float(position_im[0].sum()), float(position_im[1].sum())
     # Margin loans: borrowed / (leverage − 1) (PM trading-rules FAQ).
     leverage = np.array(
@@ -409,10 +124,10 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
     classic = _classic_comparison(
         snapshot, book, base, adjusted_by_asset, equity, mm, reasons, rules
     )
-    stress = _stress_and_liquidation(book, base, rules) if known else _unknown_stress(book)
-    basis = _top_up_basis(book, market)
+    stress = stress_figures(book, base, rules) if known else unknown_stress(book)
+    basis = top_up_basis(book, market)
     target = rules.top_up_target_uni_mmr
-    positions = _positions(snapshot, book, base, raw_mm.total_usd)
+    positions = position_rows(snapshot, book, base, raw_mm.total_usd)
     reconciliation = reconcile(
         book,
         snapshot,
@@ -460,7 +175,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
             for a, asset in enumerate(book.assets)
         ),
         positions=positions,
-        hedges=_hedges(snapshot, book, position_im, adjusted_by_asset),
+        hedges=hedge_rows(snapshot, book, position_im, adjusted_by_asset),
         stablecoin_buffer_usd=float(np.maximum(value, 0.0)[book.stable].sum()),
         net_stablecoin_buffer_usd=float(value[book.stable].sum()),
         stress=stress.grid,
@@ -472,7 +187,7 @@ def evaluate(snapshot: AccountSnapshot, market: MarketState, rules: RiskRules) -
         top_up_usd=stable_top_up_usd(equity, mm.total_usd, target, basis.value_usd, basis.tiers)
         if known
         else math.nan,
-        reduce=_reduce(book, base, equity, mm.total_usd, target) if known else None,
+        reduce=reduce_advice(book, base, equity, mm.total_usd, target) if known else None,
         top_up_basis=basis,
         top_up_clear_move_pct=rules.top_up_clear_move_pct,
         top_up_move_usd=move_top_up_usd(
@@ -510,8 +225,6 @@ def _classic_comparison(
 ) -> ClassicComparison:
     """PM vs classic (risk/classic.py): maintenance margin per classic account against PM's
     one pool; figures an unknown input touches are NaN."""
-    from risk.classic import compare
-
     return compare(
         snapshot,
         book,

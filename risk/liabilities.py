@@ -17,14 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from risk.model import (
-    AccountSnapshot,
-    FundingPayment,
-    FundingReport,
-    FundingRow,
-    InterestHistory,
-    LiabilityRow,
-)
+from risk.report_parts import FundingReport, FundingRow, LiabilityRow
+from risk.snapshot import AccountSnapshot, FundingPayment, InterestHistory
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

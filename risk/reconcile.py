@@ -13,15 +13,10 @@ import math
 
 from risk.book import Book
 from risk.calibrate import binance_futures_mm_usd, rel_diff, reported_position_mm_usd
-from risk.model import (
-    AccountSnapshot,
-    Assumptions,
-    MaintMargin,
-    MarketState,
-    PositionMargin,
-    PositionReconciliation,
-    Reconciliation,
-)
+from risk.market import MarketState
+from risk.report_parts import MaintMargin, PositionMargin, PositionReconciliation, Reconciliation
+from risk.rules import Assumptions
+from risk.snapshot import AccountSnapshot
 
 TOP_POSITIONS = 3
 

@@ -3,7 +3,8 @@
 Top-up: adding stablecoin X raises that asset's equity by its tiered collateral value; MM is
 unchanged. Reduce: closing a fraction of one position at its mark leaves equity unchanged (the
 unrealized PnL is realised into the wallet, fees ignored) and lowers that position's bracket MM.
-Both are inverted exactly on the piecewise-linear tier tables.
+Both are inverted exactly on the piecewise-linear tier tables; ``reduce_advice`` and
+``top_up_basis`` pick the position and the stablecoin from a compiled book.
 
 Top-up for distance: the stablecoin that keeps every uniform move of up to ±N % clear of the
 liquidation level — at each stress-grid move s within the band, uniMMR(s) = (equity(s) + added
@@ -17,8 +18,11 @@ import math
 
 import numpy as np
 
-from risk.model import CollateralTier
+from risk.book import Book, TierTable
+from risk.market import FLAT, CollateralTier, MarketState
+from risk.report_parts import ReduceAdvice, TopUpBasis
 from risk.tiers import FloatArray, invert_tiered, tiered_linear
+from risk.valuation import BaseMargins
 
 
 def collateral_value(value_usd: float, tiers: tuple[CollateralTier, ...]) -> float:
@@ -104,3 +108,45 @@ def reduce_fraction(
     floors, rates, cums = brackets
     keep = invert_tiered(allowed / quote_price_usd, floors, rates, cums, -1.0)
     return float(min(max(1.0 - keep / position_notional, 0.0), 1.0))
+
+
+def _table_row(table: TierTable, i: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    keep = np.isfinite(table.floor[i])
+    return table.floor[i][keep], table.rate[i][keep], table.cum[i][keep]
+
+
+def reduce_advice(
+    book: Book, base: BaseMargins, equity: float, mm: float, target: float
+) -> ReduceAdvice | None:
+    """Close part of the position with the largest maintenance margin."""
+    candidates = [(float(base.um_usd[i]), "UM", i) for i in range(len(book.um_symbol))] + [
+        (float(base.cm_usd[i]), "CM", i) for i in range(len(book.cm_symbol))
+    ]
+    if mm <= 0.0 or not candidates:
+        return None
+    pos_mm, venue, i = max(candidates)
+    if venue == "UM":
+        notional = float(abs(book.um_amt_qty[i]) * book.um_mark[i])
+        quote_price = float(book.price_usd[book.um_quote[i]])
+        table, symbol = _table_row(book.um_brackets, i), book.um_symbol[i]
+    else:
+        notional = float(abs(book.cm_contracts[i]) * book.cm_size_usd[i] / book.cm_mark[i])
+        quote_price = float(book.price_usd[book.cm_coin[i]])
+        table, symbol = _table_row(book.cm_brackets, i), book.cm_symbol[i]
+    frac = reduce_fraction(equity, mm, target, pos_mm, notional, quote_price, table)
+    return ReduceAdvice(venue, symbol, frac)
+
+
+def _rates(market: MarketState, table: str) -> dict[str, tuple[CollateralTier, ...]]:
+    return (market.collateral_flat or {}) if table == FLAT else market.collateral_tiers
+
+
+def top_up_basis(book: Book, market: MarketState) -> TopUpBasis:
+    """Top up in USDT if the account uses it, else the first stablecoin it holds."""
+    stables = [book.assets[a] for a in np.nonzero(book.stable)[0]]
+    asset = "USDT" if "USDT" in stables or not stables else stables[0]
+    value = 0.0
+    if asset in book.assets:
+        a = book.index(asset)
+        value = float(book.equity_qty[a] * book.price_usd[a])
+    return TopUpBasis(asset, value, _rates(market, book.collateral_table).get(asset, ()))

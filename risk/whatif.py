@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from risk.evaluate import evaluate
-from risk.model import (
-    AccountSnapshot,
-    AssetBalance,
-    CmPosition,
-    MarketState,
-    RiskReport,
-    RiskRules,
-    UmPosition,
-)
+from risk.market import MarketState
+from risk.report import RiskReport
+from risk.rules import RiskRules
+from risk.snapshot import AccountSnapshot, AssetBalance, CmPosition, UmPosition
 from risk.symbols import cm_default_contract_size_usd, cm_symbol_coin, um_symbol_assets
 
 SIDES = ("BOTH", "LONG", "SHORT")

@@ -13,7 +13,7 @@ Renamed "pmdesk Sans" as the Bitstream Vera and Arev licences ask of a modified 
 assets/fonts/pmdesk-sans.css declares both faces with the exact ``unicode-range`` they cover.
 Written as WOFF (zlib: no extra compressor needed); timestamps kept, so a rebuild from the same
 DejaVu is byte-identical. Run after adding a character the font lacks (the unit test
-``tests/unit/test_web_screen.py`` says which):
+``tests/unit/app/web/test_web_screen.py`` says which):
 
     .venv/bin/python scripts/build_font.py
 """

@@ -73,7 +73,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(autouse=True)
 def _own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the working copy's ./var store: each gets its own by default."""
-    monkeypatch.setenv("PMDESK_DB_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    monkeypatch.setenv("PMDESK_STORE__URL", f"sqlite:///{tmp_path / 'default.db'}")
 
 
 POSTGRES_URL_FILE = Path(__file__).resolve().parents[1] / "var" / "test-postgres.url"

@@ -84,6 +84,8 @@ class AlertWatch:
         closed."""
         try:
             stored = [a for a in self._store.active() if a.account in self.book.rules]
+        # Broad on purpose: whatever the store raises, the watch starts (a lost adoption only
+        # means an alert may fire again), never the collector's start-up failing with it.
         except Exception as exc:
             log.error("open alerts could not be read (%s): they may fire again", exc)
             return
@@ -142,6 +144,7 @@ class AlertWatch:
                         peak_severity.value,
                         rearm=unacked,
                     )
+            # Broad on purpose: one group that cannot be merged must not stop the others'.
             except Exception as exc:
                 log.error("alert %s of %s not adopted in the store: %s", key, account, exc)
 
@@ -188,6 +191,8 @@ class AlertWatch:
                 for t in step():
                     self._apply(t, report_id)
                 self._follow_values()
+        # Broad on purpose: a bug in a rule or a store error is logged with its traceback, and
+        # the collector that called in keeps collecting (its own cycle must never die of it).
         except Exception:
             log.exception("alert evaluation failed; collection goes on")
 

@@ -15,38 +15,37 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from binance.client import Client
-from binance.exceptions import BinanceAPIException
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.clock import now_ms
 from app.collector.feed import Failure, FeedStatus, classify
 from app.collector.gate import IpGate
-from app.store.store import CycleRecord, Store, Written, describe_write_error
+from app.store.errors import StoreWriteError
+from app.store.store import CycleRecord, Store, Written
 from connectors.binance.client import (
     BRACKET_PATHS,
     ENDPOINTS,
     SLOW_PATHS,
-    EndpointError,
+    Client,
     Fetched,
     RetryPolicy,
-    call,
     fetch_payloads,
     read_key_permissions,
-    server_time_offset_ms,
+    sync_clock,
 )
+from connectors.binance.errors import ClockSkew
 from connectors.binance.keycheck import KeyRefusedError, judge
 from connectors.binance.limits import CARRY_PATHS, CARRY_REFRESH_S
 from connectors.binance.marks import (
     MarkUpdate,
-    apply_marks,
     cm_pairs,
+    mark_basis,
     relevant_symbols,
     updates_to_json,
 )
 from connectors.binance.parse import snapshot_from_payloads, unbracketed_symbols
 from risk import RiskRules, evaluate
-from risk.model import Assumptions, MarketState, Reconciliation
+from risk.model import AccountSnapshot, Assumptions, MarketState, Reconciliation
+from risk.remark import MarkBasis, remark
 
 if TYPE_CHECKING:
     from app.alerts.watch import AlertWatch
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLOCK_SKEW_CODE = -1021
-SERVER_TIME_PATH = "/api/v3/time"
 SLOW_REFRESH_MS = 3_600_000  # brackets and collateral tiers: hourly
 CARRY_REFRESH_MS = int(CARRY_REFRESH_S * 1000)  # interest charges and funding: every 5 minutes
 CARRY_KEEP_MS = 3 * CARRY_REFRESH_MS  # a carry payload a refresh missed is kept this long
@@ -69,9 +66,11 @@ STORE = "store"
 
 @dataclass(frozen=True)
 class _Poll:
-    """The last successful account poll: what mark updates are applied to."""
+    """The last successful account poll: what mark updates are applied to (parsed once)."""
 
-    payloads: dict[str, object]
+    snapshot: AccountSnapshot
+    market: MarketState
+    basis: MarkBasis  # the poll's contract index prices: what index moves are measured from
     snapshot_id: int
     fetched_at_ms: int
     simulated: bool
@@ -203,17 +202,13 @@ class Collector:
         """-1021 (timestamp outside recvWindow): resync the clock offset and retry once."""
         try:
             return self._fetch()
-        except EndpointError as exc:
-            cause = exc.cause
-            if not (isinstance(cause, BinanceAPIException) and cause.code == CLOCK_SKEW_CODE):
-                raise
+        except ClockSkew:
             log.info("account %s: clock skew (-1021): resyncing and retrying once", self.account)
             self._sync_clock()
             return self._fetch()
 
     def _sync_clock(self) -> None:
-        offset = call(self.client, SERVER_TIME_PATH, server_time_offset_ms, self.policy)
-        self.client.timestamp_offset = offset
+        sync_clock(self.client, self.policy)
         self._clock_synced = True
 
     def _check_key(self) -> None:
@@ -246,7 +241,7 @@ class Collector:
             fetched = self._fetch_resyncing()
             snapshot, market = snapshot_from_payloads(fetched.payloads)
             report = evaluate(snapshot, market, self.rules)
-        except Exception as exc:
+        except Exception as exc:  # typed exchange errors, and any bug in parse/evaluate: one event
             return CycleResult(None, self._record_failure(exc))
         self._record_weight(fetched.used_weight)
         cycle = CycleRecord(
@@ -265,7 +260,9 @@ class Collector:
             return CycleResult(None, None)
         with self._lock:
             self._poll = _Poll(
-                fetched.payloads,
+                snapshot,
+                market,
+                mark_basis(fetched.payloads),
                 written.snapshot_id,
                 fetched_at,
                 fetched.simulated,
@@ -292,8 +289,8 @@ class Collector:
     def _record_weight(self, used: dict[str, int]) -> None:
         try:
             self.store.record_weight(self._now_ms(), used)
-        except SQLAlchemyError as exc:  # the report's write, next, says what is wrong once
-            log.debug("could not record the API weight: %s", exc)
+        except StoreWriteError as exc:  # the report's write, next, says what is wrong once
+            log.debug("could not record the API weight: %s", exc.kind)
 
     # ---- between polls: mark prices ----------------------------------------------------------
     def on_marks(self, updates: tuple[MarkUpdate, ...], source: str) -> None:
@@ -346,12 +343,12 @@ class Collector:
                 )
             return
         try:
-            snapshot, market = snapshot_from_payloads(apply_marks(poll.payloads, marks))
+            snapshot, market = remark(poll.snapshot, poll.market, poll.basis, marks)
             rules = dataclasses.replace(self.rules, assumptions=poll.assumptions)
             report = dataclasses.replace(
                 evaluate(snapshot, market, rules), reconciliation=poll.reconciliation
             )
-        except Exception as exc:
+        except Exception as exc:  # a bug re-marking must not stop the stream: one event instead
             self._record_failure(exc)
             return
         cycle = CycleRecord(
@@ -373,11 +370,10 @@ class Collector:
         retries) is said once, in one line, until it can again; every cycle retries."""
         try:
             written = self.store.write_cycle(cycle, computed_at_ms=self._now_ms())
-        except SQLAlchemyError as exc:
-            kind, message = describe_write_error(exc)
-            if kind != self._store_trouble:
-                self._store_trouble = kind
-                self._event(FeedStatus.DEGRADED, message, endpoint=STORE)  # logs; may not store
+        except StoreWriteError as exc:
+            if exc.kind != self._store_trouble:
+                self._store_trouble = exc.kind
+                self._event(FeedStatus.DEGRADED, exc.message, endpoint=STORE)  # logs; may not store
             return None
         if self._store_trouble is not None:
             log.info("account %s: store writable again", self.account)
@@ -432,13 +428,13 @@ class Collector:
             self.store.record_event(
                 self.account, self._now_ms(), status.value, message, endpoint=endpoint, code=code
             )
-        except Exception as exc:  # e.g. the store is full: the log line above still says it
-            kind = describe_write_error(exc)[0]
-            log.error("account %s: that event could not be stored either (%s)", self.account, kind)
+        except StoreWriteError as exc:  # e.g. the store is full: the log line above still says it
+            log.error(
+                "account %s: that event could not be stored either (%s)", self.account, exc.kind
+            )
 
     def _record_failure(self, exc: Exception) -> Failure:
-        cause = exc.cause if isinstance(exc, EndpointError) else None
-        if isinstance(cause, BinanceAPIException) and cause.code == CLOCK_SKEW_CODE:
+        if isinstance(exc, ClockSkew):
             self._clock_synced = False  # resync before the next cycle
         failure = classify(exc)
         if failure.retry_after_s is not None:

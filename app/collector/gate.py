@@ -14,8 +14,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from app.collector.feed import FeedStatus
-from connectors.binance.limits import LIMITS_PER_MINUTE, SHARE
+from app.feed_status import FeedStatus
+from app.limits import LIMITS_PER_MINUTE
+from connectors.binance.limits import SHARE
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from binance.client import Client
 
 from app.collector.gate import IpGate
-from connectors.binance.client import RetryPolicy, fetch_payloads
+from connectors.binance.client import Client, RetryPolicy, fetch_payloads
 from connectors.binance.marks import (
     UM_ALL_MARKS_1S,
     MarkUpdate,
@@ -80,6 +79,8 @@ class MarkHub:
         for listener in listeners:
             try:
                 listener.on_marks(updates, source)
+            # Broad on purpose: one account's collector failing on an update must not stop the
+            # others' (each listener is an account); logged with its traceback.
             except Exception:
                 log.exception("a collector failed on a mark update")
 
@@ -139,6 +140,8 @@ class MarkHub:
             return
         try:
             fetched = fetch_payloads(self.client, FALLBACK_PATHS, self.policy)
+        # Broad on purpose: the fallback runs on the hub's check and must not end it; the
+        # account's own poll classifies and reports exchange failures.
         except Exception as exc:
             log.info("mark prices over REST failed too: %s", type(exc).__name__)
             return  # the account poll reports exchange failures; nothing to add here

@@ -16,7 +16,8 @@ range without opening the compressed detail. ``accounts`` lists every account ev
 
 A snapshot from an account poll holds every REST payload. One made between polls from mark-price
 updates (stream, or the REST fallback) holds only those updates and points at the poll's snapshot
-(``base_snapshot_id``): base payloads + ``apply_marks(updates)`` reproduce what was evaluated.
+(``base_snapshot_id``): the base payloads parsed, then ``risk.remark.remark(updates)``,
+reproduce what was evaluated.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""What every page's callbacks share: the store, the accounts, the limits, the clock, and each
-account's one severity (``app.web.view.severity``) for worst-first order."""
+"""What every page's callbacks share: the store, the accounts, the limits, the clock, each
+account's newest report — typed: the stored detail read back once per row as a ``RiskReport``
+(``risk.serialize.report_from_dict``) and cached with it — and each account's one severity
+(``app.web.severity``) for worst-first order."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from dash import Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.store.store import Store, StoredEvent, StoredReport, describe_lock
-from app.web.view import Severity, SeverityBands, severity, worst_first
-from risk.model import RiskRules
+from app.web.severity import Severity, SeverityBands, severity, worst_first
+from risk.model import RiskReport, RiskRules
+from risk.serialize import report_from_dict
 
 DETAIL_CACHE = 64  # parsed reports kept per process (a few per account and viewer)
 
-Latest = tuple[StoredReport, dict[str, Any]]
+Latest = tuple[StoredReport, RiskReport]
+"""A stored report's row and its full report."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +51,17 @@ class WebContext:
         # One decompress-and-parse per report however many viewers look at it; every account's
         # newest is read each second (tiles, worst-first order), so room for a few of each.
         size = max(DETAIL_CACHE, 4 * len(self.accounts))
-        self.detail = functools.lru_cache(maxsize=size)(self.store.report_detail)
+        self.detail = functools.lru_cache(maxsize=size)(self._read_detail)
         self._last_read: dict[str, Latest] = {}
+
+    def _read_detail(self, report_id: int) -> RiskReport:
+        return report_from_dict(self.store.report_detail(report_id))
 
     def account(self, value: str | None) -> str:
         """The picked account, or the first one for anything unknown."""
         return value if value in self.accounts else self.accounts[0]
 
-    def latest(self, account: str) -> tuple[StoredReport, dict[str, Any]] | None:
+    def latest(self, account: str) -> Latest | None:
         report = self.store.latest_report(account)
         if report is None:
             return None
@@ -85,13 +92,9 @@ class WebContext:
     def is_stale(self, report: StoredReport) -> bool:
         return (self.clock() - report.data_time_ms) / 1000 > self.stale_after_s
 
-    def severity(
-        self, latest: tuple[StoredReport, dict[str, Any]] | None, now_ms: int | None = None
-    ) -> Severity:
-        report, detail = latest if latest is not None else (None, None)
+    def severity(self, latest: Latest | None, now_ms: int | None = None) -> Severity:
         return severity(
-            report,
-            detail,
+            None if latest is None else latest[0],
             self.clock() if now_ms is None else now_ms,
             stale_after_s=self.stale_after_s,
             rules=self.rules,
@@ -114,7 +117,7 @@ def redraw_on_new_report(
     ctx: WebContext,
     view: str,
     outputs: list[Output],
-    build: Callable[[str, dict[str, Any]], tuple[Any, ...]],
+    build: Callable[[str, RiskReport], tuple[Any, ...]],
     empty: Callable[[str], tuple[Any, ...]],
 ) -> None:
     """The callback of a view drawn from the newest report: it runs when a newer report exists
@@ -127,9 +130,10 @@ def redraw_on_new_report(
         Input("view", "value"),
         Input("account", "value"),
     )
-    def refresh(_key: object, shown: str, picked: str | None) -> tuple[Any, ...]:
+    def refresh(_key: object, shown: str, picked: str | None) -> Any:
         if shown != view:
             raise dash.exceptions.PreventUpdate
         account = ctx.account(picked)
         latest = ctx.latest(account)
-        return empty(account) if latest is None else build(account, latest[1])
+        values = empty(account) if latest is None else build(account, latest[1])
+        return values[0] if len(outputs) == 1 else values  # one output: Dash wants its value

@@ -149,10 +149,17 @@ def plain_words(text: str) -> str:
 
 
 def mark_unknown(row: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    """``row`` with ``UNKNOWN_KEY`` listing those of ``fields`` whose value is missing: the grid
-    prints them as "unknown" (``grid_formatter``) instead of "—"."""
-    row[UNKNOWN_KEY] = [f for f in fields if row.get(f) is None]
+    """``row`` with ``UNKNOWN_KEY`` listing those of ``fields`` whose value is missing (None, or
+    NaN: then made None, as Dash's JSON sends it): the grid prints them as "unknown"
+    (``grid_formatter``) instead of "—"."""
+    unknown = [f for f in fields if _missing(row.get(f))]
+    row.update(dict.fromkeys(unknown))
+    row[UNKNOWN_KEY] = unknown
     return row
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 UNAVAILABLE_KEY = "unavailable"  # a grid row's list of the fields whose source was not read

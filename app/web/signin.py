@@ -345,12 +345,12 @@ def signed_in_badge() -> list[Any]:
 def signin_from_settings(settings: Settings) -> SignIn | None:
     """The sign-in the settings ask for (None without ``users_file``); a bad users file,
     screens file or session secret file is one ConfigError."""
-    if settings.users_file is None:
+    if settings.web.users_file is None:
         return None
-    screens = settings.screens_file or default_screens_file(settings.users_file)
-    roster = Roster(settings.users_file, screens)
-    if settings.session_secret_file is not None:
-        secret = read_secret_file(settings.session_secret_file, "session_secret")
+    screens = settings.web.screens_file or default_screens_file(settings.web.users_file)
+    roster = Roster(settings.web.users_file, screens)
+    if settings.web.session_secret_file is not None:
+        secret = read_secret_file(settings.web.session_secret_file, "session_secret")
         raw = secret.get_secret_value().encode()
         if len(raw) < 32:
             raise ConfigError("config: session_secret file: at least 32 characters")
@@ -358,18 +358,18 @@ def signin_from_settings(settings: Settings) -> SignIn | None:
         raw = secrets.token_bytes(32)
         log.info("sign-in: no session_secret_file, so sessions end when pmdesk restarts")
     policy = SignInPolicy(
-        idle_s=settings.session_idle_min * 60.0,
-        max_s=settings.session_max_h * 3600.0,
+        idle_s=settings.web.session_idle_min * 60.0,
+        max_s=settings.web.session_max_h * 3600.0,
         per_address=Policy(
-            settings.signin_failures_per_address,
-            settings.signin_lockout_s,
-            settings.signin_lockout_max_s,
+            settings.web.signin_failures_per_address,
+            settings.web.signin_lockout_s,
+            settings.web.signin_lockout_max_s,
             3600.0,
         ),
         per_name=Policy(
-            settings.signin_failures_per_name,
-            settings.signin_lockout_s,
-            settings.signin_lockout_max_s,
+            settings.web.signin_failures_per_name,
+            settings.web.signin_lockout_s,
+            settings.web.signin_lockout_max_s,
             3600.0,
         ),
     )
@@ -378,13 +378,13 @@ def signin_from_settings(settings: Settings) -> SignIn | None:
 
 def screen_url(settings: Settings, token: str, host: str | None = None) -> str:
     """The URL that signs a wall screen in."""
-    scheme = "https" if settings.tls_cert_file is not None else "http"
-    where = host or settings.host
+    scheme = "https" if settings.web.tls_cert_file is not None else "http"
+    where = host or settings.web.host
     if where in ("0.0.0.0", "::", ""):
         where = socket.gethostname()
     if ":" in where:
         where = f"[{where}]"
-    return f"{scheme}://{where}:{settings.port}/screen/{quote(token)}"
+    return f"{scheme}://{where}:{settings.web.port}/screen/{quote(token)}"
 
 
 __all__ = [

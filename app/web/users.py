@@ -124,7 +124,7 @@ def _write_private(path: Path, lines: list[str]) -> None:
         with os.fdopen(fd, "w") as f:
             f.write("".join(f"{line}\n" for line in lines))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # anything, even Ctrl-C: no half-written temporary left; re-raised
         Path(tmp).unlink(missing_ok=True)
         raise
 

@@ -11,34 +11,20 @@ import json
 import os
 from pathlib import Path
 
-from connectors.binance import parse
+from connectors.binance.endpoints import (
+    ASSET_INDEX_PRICE,
+    BALANCE,
+    CAPTURED,
+    CM_POSITION_RISK,
+    COLLATERAL_RATE_FLAT,
+    COLLATERAL_RATE_TIERED,
+    UM_POSITION_RISK,
+)
 
-KNOWN_PATHS: tuple[str, ...] = (
-    parse.ACCOUNT,
-    parse.BALANCE,
-    parse.UM_POSITION_RISK,
-    parse.CM_POSITION_RISK,
-    parse.UM_LEVERAGE_BRACKET,
-    parse.CM_LEVERAGE_BRACKET,
-    parse.COLLATERAL_RATE_TIERED,
-    parse.COLLATERAL_RATE_FLAT,
-    parse.ASSET_INDEX_PRICE,
-    parse.UM_PREMIUM_INDEX,
-    parse.CM_PREMIUM_INDEX,
-    parse.TICKER_PRICE,
-    parse.UM_ACCOUNT,
-    parse.CM_ACCOUNT,
-    parse.MARGIN_ASSET_LEVERAGE,
-    parse.MARGIN_INTEREST_HISTORY,
-    parse.UM_INCOME,
-    parse.CM_INCOME,
-)
-NEEDED: tuple[str, ...] = (
-    parse.BALANCE,
-    parse.ASSET_INDEX_PRICE,
-    parse.UM_POSITION_RISK,
-    parse.CM_POSITION_RISK,
-)
+KNOWN_PATHS: tuple[str, ...] = CAPTURED
+"""Every payload a cycle reads (the registry's captured rows): ``pmdesk capture`` writes what
+``client.fetch_payloads`` returns, and ``read_capture`` reads these files back."""
+NEEDED: tuple[str, ...] = (BALANCE, ASSET_INDEX_PRICE, UM_POSITION_RISK, CM_POSITION_RISK)
 """Files an offline evaluation cannot do without (a missing positions file is never "no
 positions"); at least one of the two collateral tables is needed too."""
 
@@ -73,7 +59,7 @@ def write_capture(directory: Path, payloads: dict[str, object]) -> list[Path]:
 def needed_files(payloads: dict[str, object]) -> list[str]:
     """The needed paths missing from ``payloads`` (both collateral tables when neither is)."""
     missing = [p for p in NEEDED if p not in payloads]
-    tables = (parse.COLLATERAL_RATE_TIERED, parse.COLLATERAL_RATE_FLAT)
+    tables = (COLLATERAL_RATE_TIERED, COLLATERAL_RATE_FLAT)
     if not any(t in payloads for t in tables):
         missing += list(tables)
     return missing

@@ -1,8 +1,9 @@
 """Signed read-only REST through python-binance's ``Client``, unchanged but for its base URLs.
 
-``ENDPOINTS`` maps each Binance path the collector reads to the python-binance call that reads it;
-``fetch_payloads`` returns the raw JSON keyed by path, exactly what ``parse.snapshot_from_payloads``
-takes and what ``pmdesk capture`` writes.
+``ENDPOINTS`` maps each Binance path a cycle reads to the python-binance call that reads it, built
+from the registry (``endpoints.REGISTRY``); ``fetch_payloads`` returns the raw JSON keyed by path,
+exactly what ``parse.snapshot_from_payloads`` takes and what ``pmdesk capture`` writes. Every
+failure leaves here as a typed ``errors.ExchangeError`` naming the path.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import requests
-from binance.client import Client
+from binance.client import Client as Client  # the type callers hold; they import it from here
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from tenacity import (
     Retrying,
@@ -22,16 +23,34 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from connectors.binance.limits import CARRY_PATHS, USED_WEIGHT_HEADER, family
-from connectors.binance.parse import (
+from connectors.binance.endpoints import (
     API_RESTRICTIONS,
+    ASSET_INDEX_PRICE,
     CM_INCOME,
-    FUNDING_FEE,
+    CM_LEVERAGE_BRACKET,
+    COLLATERAL_RATE_FLAT,
+    MARGIN_ASSET_LEVERAGE,
     MARGIN_INTEREST_HISTORY,
+    REGISTRY,
+    SERVER_TIME,
     UM_INCOME,
-    KeyPermissions,
-    parse_key_permissions,
+    UM_LEVERAGE_BRACKET,
+    Cadence,
+    at_cadence,
 )
+from connectors.binance.errors import (
+    AUTH_CODES,
+    CLOCK_SKEW_CODE,
+    DEFAULT_RETRY_AFTER_S,
+    AuthRejected,
+    Banned,
+    ClockSkew,
+    ExchangeDown,
+    ExchangeError,
+    RateLimited,
+)
+from connectors.binance.limits import CARRY_PATHS, RETRY_AFTER_HEADER, USED_WEIGHT_HEADER, family
+from connectors.binance.parse import FUNDING_FEE, KeyPermissions, parse_key_permissions
 from connectors.simulated import SIMULATOR_HEADER
 from risk.liabilities import FUNDING_LOOKBACK_MS, INTEREST_LOOKBACK_MS
 
@@ -147,46 +166,53 @@ def _funding_income(path: str) -> Callable[[Client], object]:
     return read
 
 
-CARRY_ENDPOINTS: dict[str, Callable[[Client], object]] = {
+_OWN_READERS: dict[str, Callable[[Client], object]] = {
+    COLLATERAL_RATE_FLAT: _flat_collateral_rate,
+    MARGIN_ASSET_LEVERAGE: _margin_asset_leverage,
+    ASSET_INDEX_PRICE: _asset_index_price,
     MARGIN_INTEREST_HISTORY: _interest_history,
     UM_INCOME: _funding_income(UM_INCOME),
     CM_INCOME: _funding_income(CM_INCOME),
 }
-"""Loans' interest charges and funding income (``limits.CARRY_PATHS``): read every few minutes,
-by ``pmdesk capture`` and by the collector's carry refresh, never in the per-poll set. Any
-failure other than a rate limit leaves the payload out: the figures it feeds read
-"unavailable", the rest of the cycle goes on."""
-assert frozenset(CARRY_ENDPOINTS) == CARRY_PATHS
+"""Paths read by a function of this module (paging, or no named python-binance method); every
+other registry row is read by calling its ``reader`` method with no arguments."""
+
+
+def _named(method: str) -> Callable[[Client], object]:
+    def read(client: Client) -> object:
+        return getattr(client, method)()
+
+    return read
+
+
+def _reader(path: str) -> Callable[[Client], object]:
+    own = _OWN_READERS.get(path)
+    return own if own is not None else _named(next(e.reader for e in REGISTRY if e.path == path))
+
 
 ENDPOINTS: dict[str, Callable[[Client], object]] = {
-    "/papi/v1/account": lambda c: c.papi_get_account(),
-    "/papi/v1/balance": lambda c: c.papi_get_balance(),
-    "/papi/v1/um/positionRisk": lambda c: c.papi_get_um_position_risk(),
-    "/papi/v1/cm/positionRisk": lambda c: c.papi_get_cm_position_risk(),
-    "/papi/v1/um/account": lambda c: c.papi_get_um_account(),
-    "/papi/v1/cm/account": lambda c: c.papi_get_cm_account(),
-    "/papi/v1/um/leverageBracket": lambda c: c.papi_get_um_leverage_bracket(),
-    "/papi/v1/cm/leverageBracket": lambda c: c.papi_get_cm_leverage_bracket(),
-    "/sapi/v2/portfolio/collateralRate": lambda c: c.margin_v2_get_portfolio_collateral_rate(),
-    "/sapi/v1/portfolio/collateralRate": _flat_collateral_rate,
-    "/sapi/v1/portfolio/margin-asset-leverage": _margin_asset_leverage,
-    "/sapi/v1/portfolio/asset-index-price": _asset_index_price,
-    "/fapi/v1/premiumIndex": lambda c: c.futures_mark_price(),
-    "/dapi/v1/premiumIndex": lambda c: c.futures_coin_mark_price(),
-    "/api/v3/ticker/price": lambda c: c.get_all_tickers(),
+    e.path: _reader(e.path) for e in REGISTRY if e.cadence in (Cadence.POLL, Cadence.SLOW)
 }
 """Everything a cycle reads (the slow ones hourly). The key's permissions
 (``/sapi/v1/account/apiRestrictions``) are read once at start, by ``read_key_permissions``; the
 carry endpoints every few minutes (``CARRY_ENDPOINTS``)."""
 
+CARRY_ENDPOINTS: dict[str, Callable[[Client], object]] = {
+    e.path: _reader(e.path) for e in REGISTRY if e.cadence is Cadence.CARRY
+}
+"""Loans' interest charges and funding income (``limits.CARRY_PATHS``): read every few minutes,
+by ``pmdesk capture`` and by the collector's carry refresh, never in the per-poll set. Any
+failure other than a rate limit leaves the payload out: the figures it feeds read
+"unavailable", the rest of the cycle goes on."""
 
-class EndpointError(Exception):
-    """Reading one endpoint failed; ``__cause__`` is python-binance's or requests' exception."""
-
-    def __init__(self, path: str, cause: Exception) -> None:
-        super().__init__(f"{path}: {type(cause).__name__}")
-        self.path = path
-        self.cause = cause
+SLOW_PATHS = at_cadence(Cadence.SLOW)
+"""Exchange parameters that change by announcement, not by the second; each collateral table and
+the margin-asset leverage weigh 50 per call. The collector reads them hourly, not every cycle
+(and the brackets at once when a position in a new symbol appears)."""
+BRACKET_PATHS = frozenset({UM_LEVERAGE_BRACKET, CM_LEVERAGE_BRACKET})
+OPTIONAL_PATHS = frozenset(e.path for e in REGISTRY if e.optional)
+"""Endpoints an account may refuse (a PM Pro endpoint on a PM account): a 4xx answer leaves the
+payload out instead of failing the cycle. Rate limits (429/418) still fail it."""
 
 
 @dataclass(frozen=True)
@@ -196,22 +222,44 @@ class Fetched:
     used_weight: dict[str, int] = field(default_factory=dict)  # by API family, last header seen
 
 
-SLOW_PATHS = frozenset(
-    {
-        "/papi/v1/um/leverageBracket",
-        "/papi/v1/cm/leverageBracket",
-        "/sapi/v2/portfolio/collateralRate",
-        "/sapi/v1/portfolio/collateralRate",
-        "/sapi/v1/portfolio/margin-asset-leverage",
-    }
-)
-"""Exchange parameters that change by announcement, not by the second; each collateral table and
-the margin-asset leverage weigh 50 per call. The collector reads them hourly, not every cycle
-(and the brackets at once when a position in a new symbol appears)."""
-BRACKET_PATHS = frozenset({"/papi/v1/um/leverageBracket", "/papi/v1/cm/leverageBracket"})
-OPTIONAL_PATHS = frozenset({"/sapi/v1/portfolio/margin-asset-leverage"})
-"""Endpoints an account may refuse (a PM Pro endpoint on a PM account): a 4xx answer leaves the
-payload out instead of failing the cycle. Rate limits (429/418) still fail it."""
+# ---- python-binance's and requests' exceptions → errors.py's types ---------------------------
+def retry_after_s(exc: BinanceAPIException) -> int:
+    """The ``Retry-After`` header of a 429/418 answer (seconds), or a safe default."""
+    response = getattr(exc, "response", None)
+    raw = response.headers.get(RETRY_AFTER_HEADER) if response is not None else None
+    if raw is not None and raw.strip().isdigit():
+        return max(1, int(raw.strip()))
+    return DEFAULT_RETRY_AFTER_S.get(int(exc.status_code), 60)
+
+
+def from_exception(path: str | None, exc: BaseException) -> ExchangeError:
+    """python-binance's, requests' or any other exception from reading ``path``, typed."""
+    if isinstance(exc, ExchangeError):
+        return exc
+    if isinstance(exc, BinanceAPIException):
+        return _from_answer(path, exc)
+    if isinstance(exc, BinanceRequestException):
+        return ExchangeError(path, "unreadable response from exchange")
+    if isinstance(exc, requests.Timeout):
+        return ExchangeDown(path, "exchange timed out")
+    if isinstance(exc, requests.ConnectionError):
+        return ExchangeDown(path, "exchange unreachable")
+    return ExchangeError(path, type(exc).__name__)
+
+
+def _from_answer(path: str | None, exc: BinanceAPIException) -> ExchangeError:
+    status, code = int(exc.status_code), exc.code
+    if status == 429:
+        return RateLimited(path, retry_after_s(exc), code)
+    if status == 418:
+        return Banned(path, retry_after_s(exc), code)
+    if code in AUTH_CODES:
+        return AuthRejected(path, AUTH_CODES[code], code, status)
+    if status >= 500:
+        return ExchangeDown(path, f"exchange error HTTP {status}", code, status)
+    if code == CLOCK_SKEW_CODE:
+        return ClockSkew(path, f"exchange said: {exc.message}", code, status)
+    return ExchangeError(path, f"exchange said: {exc.message}", code, status)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -244,13 +292,14 @@ class RetryPolicy:
 def call(
     client: Client, path: str, read: Callable[[Client], object], policy: RetryPolicy
 ) -> object:
-    """One endpoint, with retries; the final failure raises EndpointError naming the path."""
+    """One endpoint, with retries; the final failure raises a typed ``ExchangeError`` naming
+    the path (``__cause__``: python-binance's or requests' exception)."""
     try:
         for attempt in policy.retrying():
             with attempt:
                 return read(client)
-    except Exception as exc:
-        raise EndpointError(path, exc) from exc
+    except Exception as exc:  # anything a read raises is typed here, at the edge
+        raise from_exception(path, exc) from exc
     raise AssertionError("unreachable: tenacity either returns or re-raises")
 
 
@@ -258,9 +307,9 @@ def fetch_payloads(
     client: Client, paths: frozenset[str] | None = None, policy: RetryPolicy | None = None
 ) -> Fetched:
     """Read every endpoint, the carry ones included (or only ``paths``) once; the first failure
-    raises EndpointError naming the path — except an optional endpoint the account refuses, and
-    a carry endpoint that fails for any reason but a rate limit: those are left out.
-    Records the used-weight header of each API family."""
+    raises an ``ExchangeError`` naming the path — except an optional endpoint the account
+    refuses, and a carry endpoint that fails for any reason but a rate limit: those are left
+    out. Records the used-weight header of each API family."""
     policy = policy or RetryPolicy()
     payloads: dict[str, object] = {}
     used: dict[str, int] = {}
@@ -270,10 +319,10 @@ def fetch_payloads(
             continue
         try:
             payloads[path] = call(client, path, read, policy)
-        except EndpointError as exc:
-            if path in CARRY_PATHS and not _rate_limited(exc.cause):
-                log.info("%s unavailable this time (%s)", path, type(exc.cause).__name__)
-            elif path not in OPTIONAL_PATHS or not _refused(exc.cause):
+        except ExchangeError as exc:
+            if path in CARRY_PATHS and not isinstance(exc, RateLimited | Banned):
+                log.info("%s unavailable this time (%s)", path, exc.message)
+            elif path not in OPTIONAL_PATHS or not exc.refused:
                 raise
         response = client.response
         if response is None:
@@ -283,19 +332,6 @@ def fetch_payloads(
         if header is not None and header.isdigit():
             used[family(path)] = int(header)
     return Fetched(payloads, simulated, used)
-
-
-def _rate_limited(cause: Exception) -> bool:
-    """429 or 418: the exchange asks us to slow down or stay away (the gate must hear it)."""
-    return isinstance(cause, BinanceAPIException) and int(cause.status_code) in (418, 429)
-
-
-def _refused(cause: Exception) -> bool:
-    """An answer that this account does not serve the endpoint (not a rate limit or outage)."""
-    if not isinstance(cause, BinanceAPIException):
-        return False
-    status = int(cause.status_code)
-    return 400 <= status < 500 and status not in (418, 429)
 
 
 def read_key_permissions(client: Client, policy: RetryPolicy | None = None) -> KeyPermissions:
@@ -316,3 +352,10 @@ def server_time_offset_ms(client: Client) -> int:
     server_ms = int(client.get_server_time()["serverTime"])
     after = time.time()
     return server_ms - int((before + after) * 500)
+
+
+def sync_clock(client: Client, policy: RetryPolicy | None = None) -> None:
+    """Measure the exchange's clock and sign with it from now on (``GET /api/v3/time``)."""
+    client.timestamp_offset = call(
+        client, SERVER_TIME, server_time_offset_ms, policy or RetryPolicy()
+    )

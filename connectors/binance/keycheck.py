@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.binance.endpoints import API_RESTRICTIONS
+from connectors.binance.errors import AuthRejected
 from connectors.binance.parse import KeyPermissions
 
 OVERRIDE_FLAG = "--allow-key-that-can-trade"
 
 
-class KeyRefusedError(Exception):
+class KeyRefusedError(AuthRejected):
     """The API key can do more than read (or cannot read); pmdesk will not use it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(API_RESTRICTIONS, message)
 
 
 @dataclass(frozen=True)

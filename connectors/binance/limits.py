@@ -1,10 +1,11 @@
 """Binance request weights and per-minute IP limits, and the poll interval they allow.
 
-Weights are the "Request Weight" of each endpoint's documentation page (docs/binance-pm-notes.md,
-"Endpoints" and "Limits and errors"); each API family (``/papi``, ``/sapi``, ``/fapi``, ``/dapi``,
-``/api``) has its own per-IP, per-minute budget, reported back on every response in
-``X-MBX-USED-WEIGHT-1M``. pmdesk plans to use at most ``SHARE`` of each budget, so a trader's own
-bots on the same IP keep the other half. The simulator counts weight with the same table.
+Weights are the "Request Weight" of each endpoint's documentation page, kept in the registry
+(``connectors/binance/endpoints.py``, each row with its link); each API family (``/papi``,
+``/sapi``, ``/fapi``, ``/dapi``, ``/api``) has its own per-IP, per-minute budget, reported back on
+every response in ``X-MBX-USED-WEIGHT-1M``. pmdesk plans to use at most ``SHARE`` of each budget,
+so a trader's own bots on the same IP keep the other half. The simulator counts weight with its
+own table (``connectors/simulator/weights.py``), held against this one by a test.
 """
 
 from __future__ import annotations
@@ -13,48 +14,17 @@ import math
 from collections.abc import Iterable
 
 from app.limits import LIMITS_PER_MINUTE as LIMITS_PER_MINUTE
+from connectors.binance.endpoints import REGISTRY, Cadence, at_cadence
 
 USED_WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 RETRY_AFTER_HEADER = "Retry-After"
 SHARE = 0.5
 
-WEIGHTS: dict[str, int] = {
-    "/api/v3/time": 1,
-    "/api/v3/ticker/price": 4,  # spot docs "Symbol price ticker": 2 with symbol, 4 without
-    "/papi/v1/ping": 1,
-    "/papi/v1/account": 20,
-    "/papi/v1/balance": 20,  # all assets
-    "/papi/v1/um/positionRisk": 5,
-    "/papi/v1/cm/positionRisk": 1,
-    "/papi/v1/um/account": 5,
-    "/papi/v1/cm/account": 5,
-    "/papi/v1/um/leverageBracket": 1,
-    "/papi/v1/cm/leverageBracket": 1,
-    "/sapi/v2/portfolio/collateralRate": 50,
-    # "Classic Portfolio Margin Collateral Rate" (MARKET_DATA, unsigned): 50.
-    "/sapi/v1/portfolio/collateralRate": 50,
-    # PM Pro "Get Margin Asset Leverage" (USER_DATA, signed): 50; binance-connector-js
-    # clients/derivatives-trading-portfolio-margin-pro, market-data-api.ts.
-    "/sapi/v1/portfolio/margin-asset-leverage": 50,
-    # Docs page "Query Portfolio Margin Asset Index Price": 1 with ``asset``, 50 without.
-    "/sapi/v1/portfolio/asset-index-price": 50,
-    "/sapi/v1/account/apiRestrictions": 1,
-    # Docs pages "Mark Price" (USDⓈ-M): 1 with ``symbol``, 10 without; "Index Price and Mark
-    # Price" (COIN-M): 10.
-    "/fapi/v1/premiumIndex": 10,
-    "/dapi/v1/premiumIndex": 10,
-    # Carry (read every CARRY_REFRESH_S, not every poll). binance/binance-connector-js,
-    # clients/derivatives-trading-portfolio-margin/src/rest-api/modules/account-api.ts:
-    # "Get Margin Borrow/Loan Interest History" Weight(IP) 1; "Get UM Income History" and
-    # "Get CM Income History" Weight(IP) 30 each.
-    "/papi/v1/margin/marginInterestHistory": 1,
-    "/papi/v1/um/income": 30,
-    "/papi/v1/cm/income": 30,
-}
+WEIGHTS: dict[str, int] = {e.path: e.weight for e in REGISTRY}
+"""Weight of one request by path, from the registry (each row cites its docs page); a path not
+listed weighs 1."""
 
-CARRY_PATHS: frozenset[str] = frozenset(
-    {"/papi/v1/margin/marginInterestHistory", "/papi/v1/um/income", "/papi/v1/cm/income"}
-)
+CARRY_PATHS: frozenset[str] = at_cadence(Cadence.CARRY)
 """Loans' interest history and funding income: history, not state. The collector reads them every
 ``CARRY_REFRESH_S`` (and just after each 8-hourly funding time), never every poll."""
 CARRY_REFRESH_S = 300.0

@@ -21,8 +21,8 @@ from tenacity import Retrying, retry_if_exception_type, wait_random_exponential
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
+from connectors.binance.errors import BadPayload
 from connectors.binance.marks import MarkUpdate, parse_mark_message
-from connectors.binance.parse import PayloadError
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class MarkStream:
             except InvalidURI as exc:
                 log.error("mark stream %s: bad URL %s: %s", self.name, self.url, exc)
                 return
-            except Exception:
+            except Exception:  # anything else: logged, and the thread reconnects (never dies)
                 if self._stop.is_set():
                     return
                 log.exception("mark stream %s: unexpected failure; reconnecting", self.name)
@@ -126,7 +126,7 @@ class MarkStream:
                     self.last_message_ms = self._now_ms()
                     delivered = True
                     self._on_marks(updates)
-        except (PayloadError, ValueError) as exc:
+        except (BadPayload, ValueError) as exc:  # a bad event, or not JSON
             log.warning("mark stream %s: unreadable message (%s); reconnecting", self.name, exc)
         except InvalidHandshake as exc:
             if not self._stop.is_set():

@@ -25,10 +25,10 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from connectors.simulator.book import dec
 from connectors.simulator.faults import Faults
 from connectors.simulator.market import FUNDING_HOURS_MS, Quote, funding_rate
 from connectors.simulator.params import CM_SYMBOLS, UM_SYMBOLS
+from connectors.simulator.wire import dec
 
 log = logging.getLogger(__name__)
 WS_LOG = logging.getLogger("pmdesk.simulator.ws")
@@ -159,7 +159,9 @@ class MarkStreamServer:
             try:
                 for message in self._payloads(prefix, streams, combined):
                     conn.send(message)
-            except Exception:  # the client went away
+            # Broad on purpose: websockets raises several types (ConnectionClosed, OSError…)
+            # when the client went away; either way this connection's loop ends, quietly.
+            except Exception:
                 return
             self._stopping.wait(self.interval_s)  # the exchange's own pace, not a test wait
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from risk.model import MARGIN_LOAN_MMR_BY_LEVERAGE
+
 CollateralTable = Literal["flat", "tiered"]
 
 FLAT_COLLATERAL: dict[str, float] = {
@@ -67,6 +69,9 @@ class HiddenTruth:
             raise ValueError(f"extra_haircut rates must be in [0, 1]: {bad}")
 
 
+# The loan MMRs below are each account's hidden truth, chosen by the simulator, except where a
+# comment says the figure is Binance's published one (then it comes from risk.model, its one
+# definition, never restated here).
 TRUTH: dict[str, HiddenTruth] = {
     # Long spot + short perp: flat table (BTC 90 % instead of 95 %), no loans.
     "basis": HiddenTruth("flat", 0.10),
@@ -74,11 +79,13 @@ TRUTH: dict[str, HiddenTruth] = {
     "coinm_hedger": HiddenTruth("tiered", 0.10),
     # Flat table (its 50 BNB count at 40 %) and 8 % loans the account does not disclose: pmdesk
     # must infer the 8 % from what accountMaintMargin leaves after the positions' maintMargin.
+    # Deliberately a hidden figure, not risk.model's (whose default when nothing is disclosed
+    # is the conservative 10 %): it differs from what pmdesk assumes, so discovery shows.
     "borrower": HiddenTruth("flat", 0.08),
     "near_liquidation": HiddenTruth("flat", 0.10),
-    # A PM Pro account: answers margin-asset-leverage with 5x, whose loan MMR is 8 % (uniMMR FAQ
-    # table, 5x → 8 %).
-    "borrower_pro": HiddenTruth("tiered", 0.08, margin_asset_leverage=5),
+    # A PM Pro account: answers margin-asset-leverage with 5x, whose loan MMR is the uniMMR FAQ
+    # table's for 5x (8 %) — Binance's published figure, so risk.model's one table.
+    "borrower_pro": HiddenTruth("tiered", MARGIN_LOAN_MMR_BY_LEVERAGE[5], margin_asset_leverage=5),
     # Valued with a haircut neither table has (ETH at 50 %): no table choice reproduces its
     # accountEquity, so pmdesk must say "uncalibrated".
     "opaque": HiddenTruth("tiered", 0.10, extra_haircut={"ETH": 0.50}),

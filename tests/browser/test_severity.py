@@ -18,12 +18,13 @@ from playwright.sync_api import Browser, Page, expect
 from app.collector.collector import Collector
 from app.store.store import Store, StoredReport
 from app.web.app import create_app
+from app.web.figures import gross_leverage, leverage_text, margin_usage
 from app.web.format import fmt_distance, fmt_pct, fmt_uni_mmr
-from app.web.view import gross_leverage, leverage_text, margin_usage
 from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
-from risk.model import Product, RiskRules
+from risk.model import Product, RiskReport, RiskRules
+from risk.serialize import report_from_dict
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
@@ -35,7 +36,7 @@ ACCOUNTS = [CALM, BORROWER, DIRECTIONAL]  # the worst configured last
 
 
 @pytest.fixture
-def desk(store: Store, clock: ManualClock) -> Iterator[dict[str, tuple[StoredReport, Any]]]:
+def desk(store: Store, clock: ManualClock) -> Iterator[dict[str, tuple[StoredReport, RiskReport]]]:
     """Three accounts as the simulator serves them, one poll each: basis (calm), borrower
     (calm, owes USDT), directional (a small fall liquidates it)."""
     sim = Simulator(
@@ -51,7 +52,7 @@ def desk(store: Store, clock: ManualClock) -> Iterator[dict[str, tuple[StoredRep
             assert c.run_once().failure is None
             report = store.latest_report(a.name)
             assert report is not None
-            newest[a.name] = (report, store.report_detail(report.id))
+            newest[a.name] = (report, report_from_dict(store.report_detail(report.id)))
         yield newest
     finally:
         server.stop()
@@ -73,7 +74,10 @@ def _no_plus_zero(page: Page) -> None:
 
 
 def test_directional_is_critical_on_hero_header_tile_and_kiosk(
-    browser: Browser, store: Store, clock: ManualClock, desk: dict[str, tuple[StoredReport, Any]]
+    browser: Browser,
+    store: Store,
+    clock: ManualClock,
+    desk: dict[str, tuple[StoredReport, RiskReport]],
 ) -> None:
     report, detail = desk[DIRECTIONAL]
     down = report.liquidation_down_pct
@@ -102,7 +106,7 @@ def test_directional_is_critical_on_hero_header_tile_and_kiosk(
         expect(page.locator("#margin-usage")).to_have_text(
             margin_usage(report.maint_margin_usd, report.adjusted_equity_usd)
         )
-        leverage = leverage_text(gross_leverage(detail, report.adjusted_equity_usd))
+        leverage = leverage_text(gross_leverage(detail.positions, report.adjusted_equity_usd))
         expect(page.locator("#margin-usage-note")).to_have_text(f"gross leverage {leverage}")
         # The tiles, worst first; the directional one critical with its distance and leverage.
         expect(page.locator(".acct-name")).to_have_text([DIRECTIONAL, BORROWER, CALM])
@@ -139,7 +143,10 @@ def test_directional_is_critical_on_hero_header_tile_and_kiosk(
 
 
 def test_kiosk_cycles_worst_first(
-    browser: Browser, store: Store, clock: ManualClock, desk: dict[str, tuple[StoredReport, Any]]
+    browser: Browser,
+    store: Store,
+    clock: ManualClock,
+    desk: dict[str, tuple[StoredReport, RiskReport]],
 ) -> None:
     app = _app(store, clock, kiosk_cycle_s=1.0)
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark")
@@ -157,7 +164,10 @@ def test_kiosk_cycles_worst_first(
 
 
 def test_account_and_view_live_in_the_url_and_back_steps_back(
-    browser: Browser, store: Store, clock: ManualClock, desk: dict[str, tuple[StoredReport, Any]]
+    browser: Browser,
+    store: Store,
+    clock: ManualClock,
+    desk: dict[str, tuple[StoredReport, RiskReport]],
 ) -> None:
     app = _app(store, clock)
     context = browser.new_context(viewport={"width": 1366, "height": 768}, color_scheme="dark")
@@ -216,7 +226,7 @@ def test_account_and_view_live_in_the_url_and_back_steps_back(
 
 
 @pytest.fixture
-def liquidated(store: Store, clock: ManualClock) -> Iterator[tuple[StoredReport, Any]]:
+def liquidated(store: Store, clock: ManualClock) -> Iterator[tuple[StoredReport, RiskReport]]:
     """The near_liquidation preset after BTC falls 0.1 %: just past Binance's 1.05."""
     server = SimulatorServer(Simulator(preset="near_liquidation", clock=clock)).start()
     try:
@@ -229,13 +239,13 @@ def liquidated(store: Store, clock: ManualClock) -> Iterator[tuple[StoredReport,
         assert c.run_once().failure is None
         report = store.latest_report("sim-near")
         assert report is not None
-        yield report, store.report_detail(report.id)
+        yield report, report_from_dict(store.report_detail(report.id))
     finally:
         server.stop()
 
 
 def test_past_the_level_says_so_in_words(
-    browser: Browser, store: Store, clock: ManualClock, liquidated: tuple[StoredReport, Any]
+    browser: Browser, store: Store, clock: ManualClock, liquidated: tuple[StoredReport, RiskReport]
 ) -> None:
     report, _detail = liquidated
     assert report.status == "LIQUIDATION" and 0 < report.uni_mmr < 1.05
@@ -262,7 +272,10 @@ def test_past_the_level_says_so_in_words(
 
 
 def test_times_switch_between_utc_and_local(
-    browser: Browser, store: Store, clock: ManualClock, desk: dict[str, tuple[StoredReport, Any]]
+    browser: Browser,
+    store: Store,
+    clock: ManualClock,
+    desk: dict[str, tuple[StoredReport, RiskReport]],
 ) -> None:
     app = _app(store, clock)
     context = browser.new_context(

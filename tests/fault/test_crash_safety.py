@@ -81,13 +81,13 @@ def test_sigkill_during_writes_loses_nothing_committed(
     sim = exchange.simulator
     env = {
         **os.environ,
-        "PMDESK_DB_URL": f"sqlite:///{db}",
-        "PMDESK_EXCHANGE_BASE_URL": exchange.base_url,
-        "PMDESK_UM_STREAM_URL": exchange.um_stream_url,
-        "PMDESK_CM_STREAM_URL": exchange.cm_stream_url,
-        "PMDESK_API_KEY": sim.api_key,
-        "PMDESK_API_SECRET": sim.api_secret,
-        "PMDESK_ACCOUNT": "sim-basis",
+        "PMDESK_STORE__URL": f"sqlite:///{db}",
+        "PMDESK_EXCHANGE__BASE_URL": exchange.base_url,
+        "PMDESK_EXCHANGE__UM_STREAM_URL": exchange.um_stream_url,
+        "PMDESK_EXCHANGE__CM_STREAM_URL": exchange.cm_stream_url,
+        "PMDESK_EXCHANGE__API_KEY": sim.api_key,
+        "PMDESK_EXCHANGE__API_SECRET": sim.api_secret,
+        "PMDESK_EXCHANGE__ACCOUNT": "sim-basis",
     }
     rng = random.Random(20261125)
     seen: set[int] = set()

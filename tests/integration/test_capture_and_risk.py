@@ -30,9 +30,9 @@ from connectors.simulator.server import Simulator, SimulatorServer
 def server(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> Iterator[SimulatorServer]:
     # The clock stands still: every request of the capture sees the same prices.
     s = SimulatorServer(Simulator(preset="borrower", clock=clock)).start()
-    monkeypatch.setenv("PMDESK_EXCHANGE_BASE_URL", s.base_url)
-    monkeypatch.setenv("PMDESK_API_KEY", s.simulator.api_key)
-    monkeypatch.setenv("PMDESK_API_SECRET", s.simulator.api_secret)
+    monkeypatch.setenv("PMDESK_EXCHANGE__BASE_URL", s.base_url)
+    monkeypatch.setenv("PMDESK_EXCHANGE__API_KEY", s.simulator.api_key)
+    monkeypatch.setenv("PMDESK_EXCHANGE__API_SECRET", s.simulator.api_secret)
     yield s
     s.stop()
 

@@ -13,9 +13,9 @@ from connectors.simulator.server import Simulator, SimulatorServer
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
     s = SimulatorServer(Simulator(preset="basis")).start()
-    monkeypatch.setenv("PMDESK_EXCHANGE_BASE_URL", s.base_url)
-    monkeypatch.setenv("PMDESK_API_KEY", s.simulator.api_key)
-    monkeypatch.setenv("PMDESK_API_SECRET", s.simulator.api_secret)
+    monkeypatch.setenv("PMDESK_EXCHANGE__BASE_URL", s.base_url)
+    monkeypatch.setenv("PMDESK_EXCHANGE__API_KEY", s.simulator.api_key)
+    monkeypatch.setenv("PMDESK_EXCHANGE__API_SECRET", s.simulator.api_secret)
     yield s
     s.stop()
 

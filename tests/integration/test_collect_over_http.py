@@ -15,8 +15,10 @@ from app.collector.collector import Collector
 from app.store.schema import ReportRow, SnapshotRow
 from app.store.store import Store
 from connectors.binance.client import make_client
+from connectors.simulator.accounts import SimAccount
 from connectors.simulator.book import UmLeg
 from connectors.simulator.clock import ManualClock
+from connectors.simulator.routes import Route
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
 
@@ -155,14 +157,15 @@ def test_no_key_or_secret_reaches_the_store(
 def hide_brackets(sim: Simulator, monkeypatch: pytest.MonkeyPatch, hidden: set[str]) -> set[str]:
     """The exchange's bracket endpoint leaves out ``hidden`` symbols (its own figures still
     use their brackets): a listing not yet published, as pmdesk sees it."""
-    listed = sim._um_brackets
+    path = "/papi/v1/um/leverageBracket"
+    listed = sim.routes[path]
 
-    def brackets() -> object:
-        rows = listed()
+    def brackets(account: SimAccount) -> list[dict[str, object]]:
+        rows = listed.render(account)
         assert isinstance(rows, list)
         return [r for r in rows if r["symbol"] not in hidden]
 
-    monkeypatch.setattr(sim, "_um_brackets", brackets)
+    monkeypatch.setitem(sim.routes, path, Route(listed.signed, brackets))
     return hidden
 
 

@@ -23,7 +23,7 @@ DEADLINE_S = 40.0
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     db = tmp_path / "demo.db"
-    env = {**os.environ, "PMDESK_DB_URL": f"sqlite:///{db}"}
+    env = {**os.environ, "PMDESK_STORE__URL": f"sqlite:///{db}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "demo", "--port", "0"],
         stdout=subprocess.PIPE,

@@ -154,7 +154,7 @@ def pmdesk_serve(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``pmdesk serve`` in its own process against a store made here: (URL, PID)."""
     db = tmp_path / "serve.db"
     Store(f"sqlite:///{db}").create_schema()
-    env = {**os.environ, "PMDESK_DB_URL": f"sqlite:///{db}"}
+    env = {**os.environ, "PMDESK_STORE__URL": f"sqlite:///{db}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -509,6 +509,6 @@ def test_cli_refuses_a_plain_lan_bind_and_takes_insecure_http(
     err = capsys.readouterr().err
     assert "over plain HTTP" in err and "--insecure-http" in err and "tls_cert_file" in err
     args = build_parser().parse_args(["serve", "--config", str(config), "--insecure-http"])
-    assert _settings(args).insecure_http is True
+    assert _settings(args).web.insecure_http is True
     args = build_parser().parse_args(["demo", "--config", str(config)])
-    assert _settings(args).insecure_http is False
+    assert _settings(args).web.insecure_http is False

@@ -138,9 +138,9 @@ def test_capture_and_risk_read_the_carry(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     a = desk.simulator.account("borrower")
-    monkeypatch.setenv("PMDESK_EXCHANGE_BASE_URL", desk.base_url)
-    monkeypatch.setenv("PMDESK_API_KEY", a.api_key)
-    monkeypatch.setenv("PMDESK_API_SECRET", a.api_secret)
+    monkeypatch.setenv("PMDESK_EXCHANGE__BASE_URL", desk.base_url)
+    monkeypatch.setenv("PMDESK_EXCHANGE__API_KEY", a.api_key)
+    monkeypatch.setenv("PMDESK_EXCHANGE__API_SECRET", a.api_secret)
     target = tmp_path / "cap"
     assert main(["capture", str(target)]) == 0
     written = {p.name for p in target.iterdir()}

@@ -17,7 +17,8 @@ from app.collector.gate import IpGate
 from app.store.store import CycleRecord, Store, Written
 from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
-from connectors.simulator.server import CONTROL_PREFIX, Simulator, SimulatorServer
+from connectors.simulator.server import Simulator, SimulatorServer
+from connectors.simulator.wsgi import CONTROL_PREFIX
 from risk import RiskRules
 
 ACCOUNTS = {"desk-a": "basis", "desk-b": "directional"}

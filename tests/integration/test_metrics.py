@@ -260,8 +260,8 @@ def test_metrics_token_file_is_read_like_a_key_file(tmp_path: Path) -> None:
     token_file.write_text(TOKEN + "\n")
     os.chmod(token_file, 0o644)
     with pytest.raises(ConfigError) as loose:
-        Settings.model_validate({"metrics_token_file": token_file}).metrics_token()
+        Settings.model_validate({"web": {"metrics_token_file": token_file}}).metrics_token()
     assert TOKEN not in str(loose.value) and "600" in str(loose.value)
     os.chmod(token_file, 0o600)
-    token = Settings.model_validate({"metrics_token_file": token_file}).metrics_token()
+    token = Settings.model_validate({"web": {"metrics_token_file": token_file}}).metrics_token()
     assert token is not None and token.get_secret_value() == TOKEN

@@ -70,15 +70,16 @@ def processes(postgres_db: str, sim_server: SimulatorServer, tmp_path: Path) -> 
     token_file.chmod(0o600)
     env = {
         **os.environ,
-        "PMDESK_DB_URL": postgres_db,
-        "PMDESK_EXCHANGE_BASE_URL": sim_server.base_url,
-        "PMDESK_UM_STREAM_URL": sim_server.um_stream_url,
-        "PMDESK_CM_STREAM_URL": sim_server.cm_stream_url,
-        "PMDESK_API_KEY": sim.api_key,
-        "PMDESK_API_SECRET": sim.api_secret,
-        "PMDESK_ACCOUNT": "sim-basis",
-        "PMDESK_STALE_AFTER_S": "3600",  # the simulator's clock is manual: judge freshness loosely
-        "PMDESK_METRICS_TOKEN_FILE": str(token_file),
+        "PMDESK_STORE__URL": postgres_db,
+        "PMDESK_EXCHANGE__BASE_URL": sim_server.base_url,
+        "PMDESK_EXCHANGE__UM_STREAM_URL": sim_server.um_stream_url,
+        "PMDESK_EXCHANGE__CM_STREAM_URL": sim_server.cm_stream_url,
+        "PMDESK_EXCHANGE__API_KEY": sim.api_key,
+        "PMDESK_EXCHANGE__API_SECRET": sim.api_secret,
+        "PMDESK_EXCHANGE__ACCOUNT": "sim-basis",
+        # the simulator's clock is manual: judge freshness loosely
+        "PMDESK_WEB__STALE_AFTER_S": "3600",
+        "PMDESK_WEB__METRICS_TOKEN_FILE": str(token_file),
     }
     procs = [
         _start(["collect"], env),

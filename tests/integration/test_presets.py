@@ -13,6 +13,7 @@ from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
+from risk.serialize import report_from_dict
 
 
 def collect(
@@ -109,7 +110,7 @@ def test_every_preset_is_calibrated_to_its_hidden_truth(
     assert r.reported_uni_mmr is not None
     assert r.uni_mmr == pytest.approx(r.reported_uni_mmr, rel=1e-3)
     assert (r.calibrated, r.recon_agrees, r.state) == (True, True, "OK")
-    assert calibration_words(r, store.report_detail(r.id)) == ("calibrated", "")
+    assert calibration_words(r, report_from_dict(store.report_detail(r.id))) == ("calibrated", "")
 
 
 def test_a_truth_no_table_reaches_is_uncalibrated(store: Store, clock: ManualClock) -> None:
@@ -121,7 +122,7 @@ def test_a_truth_no_table_reaches_is_uncalibrated(store: Store, clock: ManualClo
     assert r.recon_uni_mmr_rel_diff == pytest.approx(r.uni_mmr / r.reported_uni_mmr - 1)
     assert r.recon_uni_mmr_rel_diff > 0.005
     assert r.recon_explained_by is not None and r.recon_explained_by.startswith("adjusted equity")
-    word, sentence = calibration_words(r, store.report_detail(r.id))
+    word, sentence = calibration_words(r, report_from_dict(store.report_detail(r.id)))
     assert word == "uncalibrated" and "above Binance's" in sentence
 
 

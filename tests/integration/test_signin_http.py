@@ -36,7 +36,7 @@ PASSWORD = "a long desk password"
 # For the timing comparison: a quarter of werkzeug's default scrypt cost (about 25 ms, not 100),
 # so that a busy machine's noise stays well under the 10 ms asked for while an unknown name
 # answered without a check (1 ms) would still be 20+ ms off. The dummy hash an unknown name is
-# checked against follows the users' own method and cost (tests/unit/test_signin.py).
+# checked against follows the users' own method and cost (tests/unit/app/web/test_signin.py).
 CHEAPER_SCRYPT = "scrypt:8192:8:1"
 
 

@@ -12,12 +12,13 @@ import dash
 from dash import Input, Output, html
 
 from app.store.alerts import StoredAlert, StoredDelivery
-from app.web.alarm import checked_state, lead_order, recovering_note
+from app.web.alarm import checked_state
+from app.web.alarm_strip import lead_order, recovering_note
 from app.web.components import grid, num_col, panel, text_col, time_col, view
 from app.web.context import WebContext
 from app.web.format import fmt_age
 from app.web.signin import can_acknowledge
-from app.web.view import TimePref, datetime_text
+from app.web.times import TimePref, datetime_text
 
 VIEW = "alerts"
 LOG_DAYS = 30

@@ -4,6 +4,7 @@ holdings count for under PM."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import dash
@@ -22,57 +23,44 @@ from app.web.components import (
 )
 from app.web.context import WebContext, redraw_on_new_report
 from app.web.format import mark_unknown
-from risk.model import HedgeRow
+from risk.model import HedgeRow, RiskReport
 
 VIEW = "hedges"
 VENUES = (("spot", "Spot / wallets", "spot_qty"), ("margin", "Margin loans", "margin_qty"))
 FUTURES = (("UM", "USD-M", "um_qty"), ("CM", "COIN-M", "cm_qty"))
 
 
-def _usd(qty: float | None, price: float | None) -> float | None:
-    """Quantity × price; None (unknown) when either is."""
-    return None if qty is None or price is None else qty * price
+def _usd(qty: float, price: float) -> float:
+    """Quantity × price (NaN, unknown, when either is)."""
+    return qty * price
 
 
-def hedge_rows(detail: dict[str, Any]) -> list[HedgeRow]:
-    """The hedges whose every figure is known (a report's unknown price or margin leaves a
-    null in the stored detail)."""
-    return [HedgeRow(**h) for h in detail["hedges"] if None not in h.values()]
+def _hedged_pct(h: HedgeRow) -> float:
+    """Share of the larger side the smaller side offsets (``HedgeRow.hedge_ratio``), in %;
+    NaN when a side is unknown."""
+    if math.isnan(h.long_qty) or math.isnan(h.short_qty):
+        return math.nan
+    return 100 * h.hedge_ratio
 
 
-def _net_qty(h: dict[str, Any]) -> float | None:
-    long_, short = h["long_qty"], h["short_qty"]
-    return None if long_ is None or short is None else long_ - short
+def _size(h: HedgeRow) -> float:
+    gross = _usd(h.gross_qty, h.price_usd)
+    return -1.0 if math.isnan(gross) else gross
 
 
-def _hedged_pct(h: dict[str, Any]) -> float | None:
-    """Share of the larger side the smaller side offsets (``HedgeRow.hedge_ratio``), in %."""
-    long_, short = h["long_qty"], h["short_qty"]
-    if long_ is None or short is None:
-        return None
-    big = max(long_, short)
-    return 100 * min(long_, short) / big if big > 0 else 0.0
-
-
-def _size(h: dict[str, Any]) -> float:
-    long_, short = h["long_qty"], h["short_qty"]
-    gross = None if long_ is None or short is None else _usd(long_ + short, h["price_usd"])
-    return -1.0 if gross is None else gross
-
-
-def hedge_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
+def hedge_figure(detail: RiskReport, revision: str) -> dict[str, Any]:
     """Horizontal diverging bars in USD (quantity × index price), one trace per venue, stacked
     left (short) and right (long) of zero; a diamond marks each asset's net. An asset whose
     price is unknown has no bars (its row in the table says unknown)."""
-    rows = sorted(detail["hedges"], key=_size)
-    assets = [h["asset"] for h in rows]
+    rows = sorted(detail.hedges, key=_size)
+    assets = [h.asset for h in rows]
     traces: list[dict[str, Any]] = [
         {
             "type": "bar",
             "orientation": "h",
             "name": label,
             "y": assets,
-            "x": [_usd(h[attr], h["price_usd"]) for h in rows],
+            "x": [_usd(getattr(h, attr), h.price_usd) for h in rows],
             "marker": {"color": VENUE_COLORS[venue]},
             "hovertemplate": f"{label} %{{y}}: %{{x:$,.2f}}<extra></extra>",
         }
@@ -84,7 +72,7 @@ def hedge_figure(detail: dict[str, Any], revision: str) -> dict[str, Any]:
             "mode": "markers",
             "name": "Net",
             "y": assets,
-            "x": [_usd(_net_qty(h), h["price_usd"]) for h in rows],
+            "x": [_usd(h.net_qty, h.price_usd) for h in rows],
             "marker": {"symbol": "diamond", "size": 18, "color": "#ffffff", "line": {"width": 2}},
             "hovertemplate": "Net %{y}: %{x:$,.2f}<extra></extra>",
         }
@@ -104,20 +92,20 @@ HEDGE_FIGURES = ("price", "long_usd", "short_usd", "net_usd", "net_qty", "hedge_
                  "pm_counts_usd")  # fmt: skip
 
 
-def hedge_table(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def hedge_table(detail: RiskReport) -> list[dict[str, Any]]:
     rows = []
-    for h in detail["hedges"]:
-        price = h["price_usd"]
+    for h in detail.hedges:
+        price = h.price_usd
         row = {
-            "key": h["asset"],
-            "asset": h["asset"],
+            "key": h.asset,
+            "asset": h.asset,
             "price": price,
-            "long_usd": _usd(h["long_qty"], price),
-            "short_usd": _usd(h["short_qty"], price),
-            "net_usd": _usd(_net_qty(h), price),
-            "net_qty": _net_qty(h),
+            "long_usd": _usd(h.long_qty, price),
+            "short_usd": _usd(h.short_qty, price),
+            "net_usd": _usd(h.net_qty, price),
+            "net_qty": h.net_qty,
             "hedge_ratio_pct": _hedged_pct(h),
-            "pm_counts_usd": h["own_collateral_usd"],
+            "pm_counts_usd": h.own_collateral_usd,
         }
         rows.append(mark_unknown(row, HEDGE_FIGURES))
     return rows

@@ -8,40 +8,27 @@ accounts. The header's summary, on every view, comes from the same severity."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import dash
 from dash import ALL, Input, Output, State, html
 from dash import ctx as dash_ctx
 
-from app.store.store import StoredReport
 from app.web.context import WebContext
 from app.web.format import (
     COMPACT_FROM,
     NO_LIQUIDATION,
     UNKNOWN_TEXT,
-    fmt_age,
-    fmt_uni_mmr,
     fmt_usd_short,
 )
 from app.web.ladder import ladder_hint, liquidation_usage_pct, lv
-from app.web.view import (
-    NO_NEW_DATA,
-    OK,
-    RANK,
+from app.web.pages.overview_tiles import account_tiles, nbsp, others_note, tile_button
+from app.web.severity import (
     SEARCHED_MOVES,
-    WARNING,
-    Severity,
     SeverityBands,
-    TimePref,
-    build_view,
-    clock_text,
-    gross_leverage,
-    leverage_text,
-    liquidation_words,
-    severity,
 )
+from app.web.times import TimePref, clock_text
+from app.web.view import NO_NEW_DATA, build_view
 from risk.model import RiskRules
 
 VIEW = "overview"
@@ -206,121 +193,6 @@ def layout(rules: RiskRules | None = None, bands: SeverityBands | None = None) -
     )
 
 
-@dataclass(frozen=True)
-class AccountTile:
-    account: str
-    uni_mmr: str
-    icon: str
-    status: str  # the level in a word or two: "CRITICAL", "STALE — LIQUIDATION"
-    band_class: str
-    age: str
-    reason: str = ""  # the first reason in words: "1.8 % from liquidation ↓"
-    distance: str = "—"  # "↓ −1.75 %   ↑ never" or "IN LIQUIDATION: …"
-    leverage: str = "n/a"  # gross leverage
-    brief: str = ""  # level and reason on one line (the tile's tooltip)
-
-
-def account_tiles(
-    latest: dict[str, StoredReport | None],
-    now_ms: int,
-    stale_after_s: float,
-    rules: RiskRules | None = None,
-    bands: SeverityBands | None = None,
-    details: dict[str, dict[str, Any] | None] | None = None,
-) -> list[AccountTile]:
-    """One tile per account, worst first (``view.RANK``: no data, UNKNOWN, in liquidation,
-    critical, stale, warning, normal; then the lower uniMMR), coloured and worded by its
-    severity. A stale account keeps its last figures, greyed, and says STALE."""
-    rules = rules or RiskRules()
-    details = details or {}
-    sev = {
-        name: severity(
-            r, details.get(name), now_ms, stale_after_s=stale_after_s, rules=rules, bands=bands
-        )
-        for name, r in latest.items()
-    }
-    out = []
-    for name in sorted(latest, key=lambda n: sev[n].order_key(n)):
-        r, s = latest[name], sev[name]
-        if r is None:
-            out.append(AccountTile(name, "—", s.icon, s.short, s.css, "—", brief=s.brief))
-            continue
-        distance = liquidation_words(
-            r.status,
-            r.uni_mmr,
-            r.liquidation_down_pct,
-            r.liquidation_up_pct,
-            rules,
-            r.unknown,
-        )
-        reason = tile_reason(s)
-        out.append(
-            AccountTile(
-                account=name,
-                uni_mmr=fmt_uni_mmr(r.uni_mmr),
-                icon=s.icon,
-                status=s.short,
-                band_class=s.css,
-                age=fmt_age((now_ms - r.data_time_ms) / 1000),
-                reason=reason,
-                distance=distance,
-                leverage=leverage_text(gross_leverage(details.get(name), r.adjusted_equity_usd)),
-                brief=s.brief,
-            )
-        )
-    return out
-
-
-def tile_reason(s: Severity) -> str:
-    """The reason a tile spells out under its level: the first one not already on the tile (its
-    ↓/↑ line says the distance and IN LIQUIDATION; its name line says STALE's age)."""
-    shown = s.last if s.last is not None else s
-    if shown.level == OK:
-        return ""
-    for source, words in zip(shown.sources, shown.reasons, strict=True):
-        if source not in ("distance", "stale") and not words.startswith("IN LIQUIDATION"):
-            return words
-    return ""
-
-
-def _tile_div(t: AccountTile, picked: str) -> html.Button:
-    past = t.distance.startswith("IN LIQUIDATION")
-    return html.Button(
-        [
-            html.Span(t.account, className="acct-name"),
-            html.Span(t.uni_mmr, className="acct-uni"),
-            html.Span(f"{t.icon}\u00a0{t.status}", className="acct-status"),
-            html.Span(t.reason, className="acct-reason"),
-            html.Span(_nbsp(t.distance if past else f"liq {t.distance}"), className="acct-liq"),
-            html.Span(f"lev {t.leverage}", className="acct-lev"),
-            html.Span(t.age, className="acct-age"),
-        ],
-        id={"type": "account-tile", "account": t.account},
-        className=f"acct-tile {t.band_class}" + (" acct-picked" if t.account == picked else ""),
-        title=f"{t.account}: {t.brief}. Click to show this account.",
-        n_clicks=0,
-    )
-
-
-def others_note(sev: dict[str, Severity], shown: str) -> tuple[str, str, str | None]:
-    """(text, css class, account) for the header: the worst other account when it is at least
-    a warning, so a screen on one account still sees another in trouble."""
-    others = sorted(
-        (n for n in sev if n != shown and sev[n].rank >= RANK[WARNING]),
-        key=lambda n: sev[n].order_key(n),
-    )
-    if not others:
-        return "", "top-others", None
-    first = sev[others[0]]
-    more = f" +{len(others) - 1} more" if len(others) > 1 else ""
-    return f"{first.icon} {others[0]}: {first.short}{more}", f"top-others {first.css}", others[0]
-
-
-def _nbsp(text: str) -> str:
-    """A figure and its "%" never split over two lines."""
-    return text.replace(" %", "\u00a0%")
-
-
 def _value(text: str) -> str | html.Span:
     """A tile's figure; "unknown" in the UNKNOWN colour, so it never reads as a value."""
     return html.Span(text, className="value-unknown") if text == UNKNOWN_TEXT else text
@@ -352,60 +224,64 @@ def unknown_banner(account: str, reasons: tuple[str, ...], shown_view: str | Non
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
     @app.callback(
-        Output("uni-mmr", "children"),
-        Output("hero", "className"),
-        Output("status-icon", "children"),
-        Output("status-text", "children"),
-        Output("severity-also", "children"),
-        Output("severity-also", "hidden"),
-        Output("unknown-reasons", "children"),
-        Output("unknown-reasons", "hidden"),
-        Output("as-of", "children"),
-        Output("adjusted-equity", "children"),
-        Output("maint-margin", "children"),
-        Output("margin-usage", "children"),
-        Output("margin-usage-note", "children"),
-        Output("buffer", "children"),
-        Output("buffer-note", "children"),
-        Output("buffer-tile", "className"),
-        Output("reported", "children"),
-        Output("reported-status", "children"),
-        Output("recon-mark", "children"),
-        Output("recon-mark", "className"),
-        Output("calibration-note", "children"),
-        Output("calibration-note", "hidden"),
-        Output("liquidation", "children"),
-        Output("liquidation-note", "children"),
-        Output("liquidation-tile", "className"),
-        Output("top-up", "children"),
-        Output("top-up-note", "children"),
-        Output("age", "children"),
-        Output("age-note", "children"),
-        Output("age-tile", "className"),
-        Output("feed-status", "children"),
-        Output("feed-status", "className"),
-        Output("feed-message", "children"),
-        Output("sim-banner", "hidden"),
-        Output("marks-note", "children"),
-        Output("weight-note", "children"),
-        Output("top-summary", "children"),
-        Output("top-summary", "className"),
-        Output("top-others", "children"),
-        Output("top-others", "className"),
-        Output("top-others", "hidden"),
-        Output("top-others-target", "data"),
-        Output("time-toggle", "children"),
-        Output("account-tiles", "children"),
-        Output("tiles", "className"),
-        Output("store-banner", "children"),
-        Output("store-banner", "hidden"),
-        Output("unknown-banner", "children"),
-        Output("unknown-banner", "hidden"),
-        Input("age-tick", "n_intervals"),
-        Input("report-key", "data"),
-        Input("account", "value"),
-        Input("view", "value"),
-        Input("time-pref", "data"),
+        output=dict(
+            uni_mmr=Output("uni-mmr", "children"),
+            hero_class=Output("hero", "className"),
+            status_icon=Output("status-icon", "children"),
+            status_text=Output("status-text", "children"),
+            also=Output("severity-also", "children"),
+            also_hidden=Output("severity-also", "hidden"),
+            reasons=Output("unknown-reasons", "children"),
+            reasons_hidden=Output("unknown-reasons", "hidden"),
+            as_of=Output("as-of", "children"),
+            adjusted_equity=Output("adjusted-equity", "children"),
+            maint_margin=Output("maint-margin", "children"),
+            margin_usage=Output("margin-usage", "children"),
+            margin_usage_note=Output("margin-usage-note", "children"),
+            buffer=Output("buffer", "children"),
+            buffer_note=Output("buffer-note", "children"),
+            buffer_tile_class=Output("buffer-tile", "className"),
+            reported=Output("reported", "children"),
+            reported_status=Output("reported-status", "children"),
+            recon_mark=Output("recon-mark", "children"),
+            recon_mark_class=Output("recon-mark", "className"),
+            calibration_note=Output("calibration-note", "children"),
+            calibration_note_hidden=Output("calibration-note", "hidden"),
+            liquidation=Output("liquidation", "children"),
+            liquidation_note=Output("liquidation-note", "children"),
+            liquidation_tile_class=Output("liquidation-tile", "className"),
+            top_up=Output("top-up", "children"),
+            top_up_note=Output("top-up-note", "children"),
+            age=Output("age", "children"),
+            age_note=Output("age-note", "children"),
+            age_tile_class=Output("age-tile", "className"),
+            feed_status=Output("feed-status", "children"),
+            feed_status_class=Output("feed-status", "className"),
+            feed_message=Output("feed-message", "children"),
+            sim_banner_hidden=Output("sim-banner", "hidden"),
+            marks_note=Output("marks-note", "children"),
+            weight_note=Output("weight-note", "children"),
+            summary=Output("top-summary", "children"),
+            summary_class=Output("top-summary", "className"),
+            others=Output("top-others", "children"),
+            others_class=Output("top-others", "className"),
+            others_hidden=Output("top-others", "hidden"),
+            others_target=Output("top-others-target", "data"),
+            time_toggle=Output("time-toggle", "children"),
+            account_tiles=Output("account-tiles", "children"),
+            tiles_class=Output("tiles", "className"),
+            store_banner=Output("store-banner", "children"),
+            store_banner_hidden=Output("store-banner", "hidden"),
+            unknown_banner=Output("unknown-banner", "children"),
+            unknown_banner_hidden=Output("unknown-banner", "hidden"),
+        ),
+        inputs=[
+            Input("age-tick", "n_intervals"),
+            Input("report-key", "data"),
+            Input("account", "value"),
+            Input("view", "value"),
+            Input("time-pref", "data"),
+        ],
         running=[(Output("age-tick", "disabled"), True, False)],  # never stack up
     )
     def refresh(
@@ -414,7 +290,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         picked: str | None,
         shown: str | None,
         time_pref: TimePref | None,
-    ) -> tuple[Any, ...]:
+    ) -> dict[str, Any]:
         account = ctx.account(picked)
         now = ctx.clock()
         read = ctx.newest(account)
@@ -443,7 +319,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             reports = {a: (None if x is None else x[0]) for a, x in newest.items()}
             details = {a: (None if x is None else x[1]) for a, x in newest.items()}
             tiles = [
-                _tile_div(t, account)
+                tile_button(t, account)
                 for t in account_tiles(
                     reports, now, ctx.stale_after_s, ctx.rules, ctx.bands, details
                 )
@@ -452,57 +328,65 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             others, others_class, others_target = others_note(sev, account)
         banner = unknown_banner(account, v.reasons, shown)
         level = v.severity.level if v.severity is not None else "stale"
-        return (
-            v.uni_mmr,
-            f"hero {v.band_class}",
-            v.status_icon,
-            v.status_text,
-            " · ".join(v.also),
-            not v.also,
-            _reasons(v.reasons),
-            not v.reasons,
-            v.as_of,
-            _money(v.adjusted_equity, None if report is None else report.adjusted_equity_usd),
-            _money(v.maint_margin, None if report is None else report.maint_margin_usd),
-            _value(v.margin_usage),
-            f"gross leverage {v.leverage}",
-            _value(v.buffer),
-            v.buffer_note,
-            "tile tile-owes" if v.buffer_owes else "tile",
-            _value(v.reported_uni_mmr),
-            v.reported_status + (f" · {v.calibration}" if v.calibration and not v.unknown else ""),
-            v.recon_mark,
-            f"recon-mark {v.recon_class}",
-            v.calibration_note,
-            not v.calibration_note,
-            _value(_nbsp(v.liquidation)),
-            v.liquidation_note,
-            f"tile tile-liq tile-level-{level}" + (" tile-past" if v.in_liquidation else ""),
-            _money(v.top_up, None if report is None else report.top_up_usd),
-            v.top_up_note,
-            v.age,
-            "STALE" if v.stale else f"limit {ctx.stale_after_s:g} s",
-            "tile tile-stale" if v.stale else "tile",
-            v.feed_status,
-            f"feed feed-{v.feed_status}",
-            feed_message,
-            not v.simulated,
-            v.marks_note,
-            v.weight_note,
-            v.summary,
-            f"top-summary {v.band_class}",
-            others,
-            others_class,
-            not others,
-            others_target,
-            clock_text(now, time_pref),
-            tiles,
-            "tiles tiles-stale" if v.stale else ("tiles tiles-unknown" if v.unknown else "tiles"),
-            f"⚠ {trouble}" if trouble else "",
-            trouble is None,
-            banner,
-            not banner,
-        )
+        return {
+            "uni_mmr": v.uni_mmr,
+            "hero_class": f"hero {v.band_class}",
+            "status_icon": v.status_icon,
+            "status_text": v.status_text,
+            "also": " · ".join(v.also),
+            "also_hidden": not v.also,
+            "reasons": _reasons(v.reasons),
+            "reasons_hidden": not v.reasons,
+            "as_of": v.as_of,
+            "adjusted_equity": _money(
+                v.adjusted_equity, None if report is None else report.adjusted_equity_usd
+            ),
+            "maint_margin": _money(
+                v.maint_margin, None if report is None else report.maint_margin_usd
+            ),
+            "margin_usage": _value(v.margin_usage),
+            "margin_usage_note": f"gross leverage {v.leverage}",
+            "buffer": _value(v.buffer),
+            "buffer_note": v.buffer_note,
+            "buffer_tile_class": "tile tile-owes" if v.buffer_owes else "tile",
+            "reported": _value(v.reported_uni_mmr),
+            "reported_status": v.reported_status
+            + (f" · {v.calibration}" if v.calibration and not v.unknown else ""),
+            "recon_mark": v.recon_mark,
+            "recon_mark_class": f"recon-mark {v.recon_class}",
+            "calibration_note": v.calibration_note,
+            "calibration_note_hidden": not v.calibration_note,
+            "liquidation": _value(nbsp(v.liquidation)),
+            "liquidation_note": v.liquidation_note,
+            "liquidation_tile_class": f"tile tile-liq tile-level-{level}"
+            + (" tile-past" if v.in_liquidation else ""),
+            "top_up": _money(v.top_up, None if report is None else report.top_up_usd),
+            "top_up_note": v.top_up_note,
+            "age": v.age,
+            "age_note": "STALE" if v.stale else f"limit {ctx.stale_after_s:g} s",
+            "age_tile_class": "tile tile-stale" if v.stale else "tile",
+            "feed_status": v.feed_status,
+            "feed_status_class": f"feed feed-{v.feed_status}",
+            "feed_message": feed_message,
+            "sim_banner_hidden": not v.simulated,
+            "marks_note": v.marks_note,
+            "weight_note": v.weight_note,
+            "summary": v.summary,
+            "summary_class": f"top-summary {v.band_class}",
+            "others": others,
+            "others_class": others_class,
+            "others_hidden": not others,
+            "others_target": others_target,
+            "time_toggle": clock_text(now, time_pref),
+            "account_tiles": tiles,
+            "tiles_class": "tiles tiles-stale"
+            if v.stale
+            else ("tiles tiles-unknown" if v.unknown else "tiles"),
+            "store_banner": f"⚠ {trouble}" if trouble else "",
+            "store_banner_hidden": trouble is None,
+            "unknown_banner": banner,
+            "unknown_banner_hidden": not banner,
+        }
 
     @app.callback(
         Output("account", "value", allow_duplicate=True),

@@ -5,6 +5,7 @@ pmdesk could not compute reads "unknown" (never a number); the others stay shown
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import dash
@@ -13,6 +14,7 @@ from dash import Input, Output, html
 from app.web.components import grid, num_col, panel, text_col, view
 from app.web.context import WebContext, redraw_on_new_report
 from app.web.format import mark_unknown
+from risk.model import PositionMargin, RiskReport
 
 VIEW = "positions"
 
@@ -23,40 +25,40 @@ def _pct(fraction: float | None) -> float | None:
 
 POSITION_FIGURES = ("entry", "mark", "notional_usd", "upnl_usd", "mm_usd", "mmr_pct", "bracket",
                     "mm_share_pct")  # fmt: skip
-"""Never missing when known: a null among them is a figure pmdesk could not compute."""
+"""Never missing when known: a NaN among them is a figure pmdesk could not compute."""
 
 
-def position_base(p: dict[str, Any]) -> dict[str, Any]:
-    """A stored position's identity and figures as every positions grid shows them (Positions,
+def position_base(p: PositionMargin) -> dict[str, Any]:
+    """A position's identity and figures as every positions grid shows them (Positions,
     Liabilities & P&L): row key, venue, symbol, side, size, entry, mark, notional, uPnL."""
     return {
-        "key": f"{p['venue']}:{p['symbol']}:{p['position_side']}",
-        "venue": p["venue"],
-        "symbol": p["symbol"],
-        "side": "LONG" if p["amount"] > 0 else "SHORT",
-        "amount": p["amount"],
-        "entry": p["entry_price"],
-        "mark": p["mark_price"],
-        "notional_usd": p["notional_usd"],
-        "upnl_usd": p["unrealized_pnl_usd"],
+        "key": f"{p.venue}:{p.symbol}:{p.position_side}",
+        "venue": p.venue,
+        "symbol": p.symbol,
+        "side": "LONG" if p.amount > 0 else "SHORT",
+        "amount": p.amount,
+        "entry": p.entry_price,
+        "mark": p.mark_price,
+        "notional_usd": p.notional_usd,
+        "upnl_usd": p.unrealized_pnl_usd,
     }
 
 
-def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    liq = {a["asset"]: a for a in detail["asset_liquidations"]}
+def position_rows(detail: RiskReport) -> list[dict[str, Any]]:
+    liq = {a.asset: a for a in detail.asset_liquidations}
     # The stress figures (liquidation prices) are all unknown when the report is; otherwise a
     # missing price is "no such move".
-    unknown = detail.get("state") == "UNKNOWN"
+    unknown = detail.state == "UNKNOWN"
     rows = []
-    for p in detail["positions"]:
-        at = liq.get(p["asset"], {})
+    for p in detail.positions:
+        at = liq.get(p.asset)
         row = position_base(p) | {
-            "mm_usd": p["maint_margin_usd"],
-            "mmr_pct": _pct(p["maint_margin_ratio"]),
-            "bracket": p["bracket"],
-            "mm_share_pct": _pct(p["mm_share"]),
-            "liq_down": at.get("down_price_usd"),
-            "liq_up": at.get("up_price_usd"),
+            "mm_usd": p.maint_margin_usd,
+            "mmr_pct": _pct(p.maint_margin_ratio),
+            "bracket": p.bracket,
+            "mm_share_pct": _pct(p.mm_share),
+            "liq_down": None if at is None else at.down_price_usd,
+            "liq_up": None if at is None else at.up_price_usd,
         }
         rows.append(
             mark_unknown(row, POSITION_FIGURES + (("liq_down", "liq_up") if unknown else ()))
@@ -64,24 +66,24 @@ def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def balance_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def balance_rows(detail: RiskReport) -> list[dict[str, Any]]:
     rows = []
-    for a in detail["assets"]:
-        actual, adjusted = a["actual_equity_usd"], a["adjusted_equity_usd"]
+    for a in detail.assets:
+        actual, adjusted = a.actual_equity_usd, a.adjusted_equity_usd
+        known_haircut = not (math.isnan(actual) or math.isnan(adjusted))
         haircut = None
-        if actual is not None and adjusted is not None and actual > 0:
+        if known_haircut and actual > 0:
             haircut = 100 * (1 - adjusted / actual)
         row = {
-            "key": a["asset"],
-            "asset": a["asset"],
-            "equity_qty": a["equity_qty"],
-            "index": a["index_price_usd"],
+            "key": a.asset,
+            "asset": a.asset,
+            "equity_qty": a.equity_qty,
+            "index": a.index_price_usd,
             "value_usd": actual,
             "adjusted_usd": adjusted,
             "haircut_pct": haircut,
-            "kind": "stablecoin" if a["stable"] else "",
+            "kind": "stablecoin" if a.stable else "",
         }
-        known_haircut = actual is not None and adjusted is not None
         fields = ("equity_qty", "index", "value_usd", "adjusted_usd")
         rows.append(mark_unknown(row, fields + (() if known_haircut else ("haircut_pct",))))
     return rows

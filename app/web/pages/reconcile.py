@@ -17,6 +17,7 @@ from dash import Input, Output, html
 from app.store.store import StoredReport
 from app.web.components import grid, num_col, panel, text_col, view
 from app.web.context import WebContext
+from app.web.figures import agreement, calibration_words, rel_diffs, unknown_reasons
 from app.web.format import (
     NONE,
     UNKNOWN_TEXT,
@@ -30,22 +31,15 @@ from app.web.format import (
     mark_unknown,
 )
 from app.web.ladder import PRODUCT_NAME, ladder_hint
-from app.web.view import (
-    TimePref,
-    agreement,
-    binance_uni_mmr,
-    calibration_words,
-    clock_text,
-    detail_uni_mmr,
-    unknown_reasons,
-)
+from app.web.times import TimePref, clock_text
 from risk.calibrate import rel_diff
 from risk.model import (
     COLLATERAL_TABLE_PATH,
     LOAN_MMR_ASSUMED,
     LOAN_MMR_FROM_BINANCE,
     LOAN_MMR_IMPLIED,
-    Product,
+    Reconciliation,
+    RiskReport,
     RiskRules,
 )
 
@@ -92,9 +86,15 @@ FIGURES = (
 )
 
 
-def _usd_or_unknown(value: float | None) -> float:
-    """pmdesk's own USD figure from the stored detail: JSON null is unknown (NaN)."""
-    return math.nan if value is None else float(value)
+def _sides(rec: Reconciliation, key: str) -> tuple[float | None, float]:
+    """(Binance's, pmdesk's) figure ``key`` (``FIGURES``) of a reconciliation."""
+    return {
+        "uni_mmr": (rec.binance_uni_mmr, rec.pmdesk_uni_mmr),
+        "adjusted_equity_usd": (rec.binance_equity_usd, rec.pmdesk_equity_usd),
+        "maint_margin_usd": (rec.binance_mm_usd, rec.pmdesk_mm_usd),
+        "futures_mm_usd": (rec.binance_futures_mm_usd, rec.pmdesk_futures_mm_usd),
+        "loan_mm_usd": (rec.binance_loan_mm_usd, rec.pmdesk_loan_mm_usd),
+    }[key]
 
 
 def _row(
@@ -129,43 +129,37 @@ def _row(
     }
 
 
-def figure_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def figure_rows(detail: RiskReport) -> list[dict[str, Any]]:
     """Each figure on both sides, its difference (pmdesk − Binance) in its unit and relative to
     Binance's (``rel_diff``: over |Binance|, at least 1 USD), and whether it is beyond the
     tolerance. Empty when Binance's figures were not read."""
-    rec = detail.get("reconciliation")
+    rec = detail.reconciliation
     if rec is None:
         return []
-    tol = float(rec["tolerance"])
+    diffs = rel_diffs(rec)
     out = []
     for key, label, hint in FIGURES:
-        if key == "uni_mmr":
-            b: float | None = binance_uni_mmr(rec)
-            p = detail_uni_mmr(detail)
-            rel = rec["rel_diff"]["uni_mmr"]
-            out.append(_row(key, label, hint, b, p, rel, tol, fmt_uni_mmr))
-            continue
-        if key in ("adjusted_equity_usd", "maint_margin_usd"):
-            b, p = rec["binance"][key], _usd_or_unknown(rec["pmdesk"][key])
-            rel = rec["rel_diff"][key]
+        b, p = _sides(rec, key)
+        if key in diffs:
+            rel = diffs[key]
         else:
-            b, p = rec[key]["binance"], _usd_or_unknown(rec[key]["pmdesk"])
             rel = rel_diff(p, b) if b is not None and math.isfinite(p) else None
-        out.append(_row(key, label, hint, b, p, rel, tol, fmt_usd))
+        fmt = fmt_uni_mmr if key == "uni_mmr" else fmt_usd
+        out.append(_row(key, label, hint, b, p, rel, rec.tolerance, fmt))
     return out
 
 
-def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def position_rows(detail: RiskReport) -> list[dict[str, Any]]:
     """Each position's maintenance margin: pmdesk's (brackets) against Binance's maintMargin."""
-    rec = detail.get("reconciliation")
+    rec = detail.reconciliation
     if rec is None:
         return []
-    ours = {(p["venue"], p["symbol"], p["position_side"]) for p in detail.get("positions", [])}
+    ours = {(p.venue, p.symbol, p.position_side) for p in detail.positions}
     rows = []
-    for p in rec["positions"]:
-        key = (p["venue"], p["symbol"], p["position_side"])
-        mine, theirs = p["pmdesk_mm_usd"], p["binance_mm_usd"]
-        diff = None if mine is None or theirs is None else mine - theirs
+    for p in rec.positions:
+        key = (p.venue, p.symbol, p.position_side)
+        mine, theirs = p.pmdesk_mm_usd, p.binance_mm_usd
+        diff = None if math.isnan(mine) or theirs is None else mine - theirs
         note = ""
         if theirs is None:
             note = "not listed by Binance"
@@ -175,13 +169,15 @@ def position_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
             mark_unknown(
                 {
                     "key": ":".join(key),
-                    "venue": p["venue"],
-                    "symbol": p["symbol"],
-                    "side": p["position_side"],
+                    "venue": p.venue,
+                    "symbol": p.symbol,
+                    "side": p.position_side,
                     "pmdesk_mm": mine,
                     "binance_mm": theirs,
                     "diff_usd": diff,
-                    "diff_pct": None if diff is None else 100 * rel_diff(mine, theirs),
+                    "diff_pct": None
+                    if theirs is None or diff is None
+                    else 100 * rel_diff(mine, theirs),
                     "note": note,
                 },
                 ["pmdesk_mm"] + (["diff_usd", "diff_pct"] if theirs is not None else []),
@@ -194,21 +190,21 @@ def _pct_of(rate: float) -> str:
     return f"{100 * rate:,.2f} %"
 
 
-def assumption_rows(detail: dict[str, Any], rules: RiskRules) -> list[tuple[str, str]]:
+def assumption_rows(detail: RiskReport, rules: RiskRules) -> list[tuple[str, str]]:
     """(what, how pmdesk settled it) for every input Binance does not publish per account."""
-    a = detail.get("assumptions")
+    a = detail.assumptions
     if a is None:
         return [("Assumptions", "not recorded with this report")]
-    product = Product(a["product"])
-    table = a["collateral_table"]
-    diffs = a.get("equity_rel_diff") or {}
+    product = a.product
+    table = a.collateral_table
+    diffs = a.equity_rel_diff
     per_table = " · ".join(
         f"{t} {fmt_rel(d, 2)}" + (" (in use)" if t == table else "")
         for t, d in sorted(diffs.items())
     )
-    loans = a.get("loan_mmr") or {}
-    leverage = a.get("loan_leverage") or {}
-    source = a.get("loan_mmr_source") or NONE
+    loans = a.loan_mmr
+    leverage = a.loan_leverage
+    source = a.loan_mmr_source or NONE
     rows = [
         ("Product", f"{PRODUCT_NAME[product]} ({product.value})"),
         ("Binance's levels", ladder_hint(rules)),
@@ -216,7 +212,7 @@ def assumption_rows(detail: dict[str, Any], rules: RiskRules) -> list[tuple[str,
             "Collateral table",
             f"{table} — {COLLATERAL_TABLE_PATH.get(table, 'unknown path')}",
         ),
-        ("Why this table", a.get("collateral_source") or NONE),
+        ("Why this table", a.collateral_source or NONE),
         (
             "Adjusted equity vs Binance's accountEquity, per table",
             per_table or "not compared: Binance's accountEquity unavailable",
@@ -240,31 +236,31 @@ def assumption_rows(detail: dict[str, Any], rules: RiskRules) -> list[tuple[str,
                 + f" — {whose}",
             )
         )
-    rec = detail.get("reconciliation")
-    tol = fmt_share(rec["tolerance"] if rec else rules.reconcile_tolerance)
+    rec = detail.reconciliation
+    tol = fmt_share(rules.reconcile_tolerance if rec is None else rec.tolerance)
     rows.append(
         (
             "Calibrated",
             f"yes — these choices reproduce Binance's figures within ±{tol}"
-            if a["calibrated"]
+            if a.calibrated
             else f"NO — these choices do not reproduce Binance's figures within ±{tol}: the "
             "stress figures are uncalibrated",
         )
     )
-    rows += [("Note", n) for n in a.get("notes") or ()]
-    rows += [("Warning", w) for w in detail.get("warnings") or ()]
+    rows += [("Note", n) for n in a.notes]
+    rows += [("Warning", w) for w in detail.warnings]
     return rows
 
 
-def calibration_line(report: StoredReport, detail: dict[str, Any]) -> tuple[str, str]:
+def calibration_line(report: StoredReport, detail: RiskReport) -> tuple[str, str]:
     """(words, css class) for the calibration: what it rests on, or by how much it is off."""
     word, sentence = calibration_words(report, detail)
     if word == "uncalibrated":
         return sentence, "recon-calibration recon-uncalibrated"
     if word == "calibrated":
-        a = detail.get("assumptions") or {}
-        table = f"the {a.get('collateral_table', '?')} collateral table"
-        source = a.get("loan_mmr_source", "?")
+        a = detail.assumptions
+        table = f"the {'?' if a is None else a.collateral_table} collateral table"
+        source = "?" if a is None else a.loan_mmr_source
         rests = table if source == "no loans" else f"{table} and the loan MMR ({source})"
         return (
             f"CALIBRATED — {rests} reproduce{'s' if source == 'no loans' else ''} Binance's "
@@ -372,67 +368,85 @@ def layout(rules: RiskRules | None = None) -> html.Div:
 
 def render(
     report: StoredReport | None,
-    detail: dict[str, Any] | None,
+    detail: RiskReport | None,
     rules: RiskRules,
     pref: TimePref | None = None,
-) -> tuple[Any, ...]:
+) -> dict[str, Any]:
     """Every output of the view, from the newest report and its detail; times in the viewer's
     UTC/local choice (``pref``)."""
     if report is None or detail is None:
-        return ("— no data yet", "recon-headline recon-na", "", "", "recon-calibration",
-                [], True, [], [], [], "")  # fmt: skip
+        return {
+            "headline": "— no data yet",
+            "headline_class": "recon-headline recon-na",
+            "explained": "",
+            "calibration": "",
+            "calibration_class": "recon-calibration",
+            "reasons": [],
+            "reasons_hidden": True,
+            "figures": [],
+            "positions": [],
+            "assumptions": [],
+            "as_of": "",
+        }
     mark, mark_class = agreement(report, detail, rules.reconcile_tolerance)
-    rec = detail.get("reconciliation")
+    rec = detail.reconciliation
     explained = ""  # agreeing: the mark says it all
     if rec is None:
         explained = "/papi/v1/account was not read: nothing of Binance's to compare"
-    elif rec["agrees"] is False:
-        explained = f"Explained by {rec['explained_by']}"
-    elif rec["agrees"] is None:
-        explained = rec["explained_by"]
+    elif rec.agrees is False:
+        explained = f"Explained by {rec.explained_by}"
+    elif rec.agrees is None:
+        explained = rec.explained_by
     calibration, calibration_class = calibration_line(report, detail)
     reasons = unknown_reasons(report, detail) if report.unknown else ()
     assumptions = [
         html.Tr([html.Th(what), html.Td(how)], className=f"assume-{what.split()[0].lower()}")
         for what, how in assumption_rows(detail, rules)
     ]
-    return (
-        mark,
-        f"recon-headline {mark_class}",
-        explained,
-        calibration,
-        calibration_class,
-        [html.Li(r) for r in reasons],
-        not reasons,
-        _figure_table(figure_rows(detail)),
-        position_rows(detail),
-        assumptions,
-        f"Binance's figures from the account poll of {clock_text(report.positions_at_ms, pref)}; "
-        f"pmdesk's from the report of {clock_text(report.data_time_ms, pref)}.",
-    )
+    return {
+        "headline": mark,
+        "headline_class": f"recon-headline {mark_class}",
+        "explained": explained,
+        "calibration": calibration,
+        "calibration_class": calibration_class,
+        "reasons": [html.Li(r) for r in reasons],
+        "reasons_hidden": not reasons,
+        "figures": _figure_table(figure_rows(detail)),
+        "positions": position_rows(detail),
+        "assumptions": assumptions,
+        "as_of": (
+            f"Binance's figures from the account poll of "
+            f"{clock_text(report.positions_at_ms, pref)}; "
+            f"pmdesk's from the report of {clock_text(report.data_time_ms, pref)}."
+        ),
+    }
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
     @app.callback(
-        Output("recon-headline", "children"),
-        Output("recon-headline", "className"),
-        Output("recon-explained", "children"),
-        Output("recon-calibration", "children"),
-        Output("recon-calibration", "className"),
-        Output("recon-reasons", "children"),
-        Output("recon-reasons", "hidden"),
-        Output("recon-figures", "children"),
-        Output("recon-positions-grid", "rowData"),
-        Output("recon-assumptions", "children"),
-        Output("recon-asof", "children"),
-        Input("report-key", "data"),
-        Input("view", "value"),
-        Input("account", "value"),
-        Input("time-pref", "data"),
+        output=dict(
+            headline=Output("recon-headline", "children"),
+            headline_class=Output("recon-headline", "className"),
+            explained=Output("recon-explained", "children"),
+            calibration=Output("recon-calibration", "children"),
+            calibration_class=Output("recon-calibration", "className"),
+            reasons=Output("recon-reasons", "children"),
+            reasons_hidden=Output("recon-reasons", "hidden"),
+            figures=Output("recon-figures", "children"),
+            positions=Output("recon-positions-grid", "rowData"),
+            assumptions=Output("recon-assumptions", "children"),
+            as_of=Output("recon-asof", "children"),
+        ),
+        inputs=[
+            Input("report-key", "data"),
+            Input("view", "value"),
+            Input("account", "value"),
+            Input("time-pref", "data"),
+        ],
     )
     def refresh(
         _key: object, shown: str, picked: str | None, pref: TimePref | None
-    ) -> tuple[Any, ...]:
+    ) -> dict[str, Any]:
         if shown != VIEW:
             raise dash.exceptions.PreventUpdate
         latest = ctx.latest(ctx.account(picked))

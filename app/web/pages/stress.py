@@ -27,10 +27,11 @@ from app.web.components import (
     view,
 )
 from app.web.context import WebContext
-from app.web.format import UNI_SPEC, fmt_move
+from app.web.figures import calibration_words, unknown_reasons
+from app.web.format import UNI_SPEC, fmt_move, mark_unknown
 from app.web.ladder import band_word, ladder_hint, top_level
-from app.web.view import calibration_words, detail_uni_mmr, past_level_words, unknown_reasons
-from risk.model import MarginBand, RiskRules
+from app.web.severity import past_level_words
+from risk.model import MarginBand, RiskReport, RiskRules
 
 VIEW = "stress"
 Y_FLOOR = 0.5  # the log axis starts here: below liquidation, still readable
@@ -60,18 +61,22 @@ def unknown_figure(rules: RiskRules, revision: str) -> dict[str, Any]:
     }
 
 
-def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> dict[str, Any]:
-    if detail.get("state") == "UNKNOWN":
+def _drawn(y: float) -> float | None:
+    """A uniMMR on the log axis: ∞ (no margin at that move), ≤ 0 or unknown is a gap."""
+    return y if math.isfinite(y) and y > 0 else None
+
+
+def stress_figure(detail: RiskReport, rules: RiskRules, revision: str) -> dict[str, Any]:
+    if detail.state == "UNKNOWN":
         return unknown_figure(rules, revision)
-    grid_ = detail["stress"]
-    # JSON null is an infinite uniMMR (no margin at that move): drawn as a gap.
-    ys = [y if y is not None and y > 0 else None for y in grid_["uni_mmr"]]
+    grid_ = detail.stress
+    ys = [_drawn(y) for y in grid_.uni_mmr]
     finite = [y for y in ys if y is not None]
     top = max([*finite, top_level(rules) * 2]) if finite else 10.0
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
-    shock = detail["liquidation_shock"]
-    if detail.get("status") in IN_LIQUIDATION:
+    shock = detail.liquidation_shock
+    if detail.status in IN_LIQUIDATION:
         # Past the level there is no move to liquidation: the words say how far past it.
         notes.append(
             {
@@ -79,15 +84,14 @@ def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> di
                 "yref": "paper",
                 "x": 0.5,
                 "y": 0.98,
-                "text": f" {past_level_words(detail_uni_mmr(detail), rules)} ",
+                "text": f" {past_level_words(detail.uni_mmr, rules)} ",
                 "showarrow": False,
                 "font": {"color": COLORS["danger"], "size": 18},
                 "bgcolor": COLORS["panel"],
             }
         )
-    for key, anchor in (("down_pct", "right"), ("up_pct", "left")):
-        pct = shock[key]
-        if detail.get("status") in IN_LIQUIDATION or pct is None or not -60 <= pct <= 60:
+    for pct, anchor in ((shock.down_pct, "right"), (shock.up_pct, "left")):
+        if detail.status in IN_LIQUIDATION or pct is None or not -60 <= pct <= 60:
             continue
         shapes.append(
             {
@@ -111,13 +115,13 @@ def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> di
                 "font": {"color": COLORS["danger"], "size": 16},
             }
         )
-    now = detail["uni_mmr"]
+    now = detail.uni_mmr if math.isfinite(detail.uni_mmr) else None
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
             "mode": "lines",
             "name": "uniMMR after the move",
-            "x": grid_["shock_pct"],
+            "x": list(grid_.shock_pct),
             "y": ys,
             "line": {"color": COLORS["long"], "width": 4},
             "hovertemplate": "move %{x:+d} %: uniMMR %{y:,.2f}<extra></extra>",
@@ -156,20 +160,25 @@ def stress_figure(detail: dict[str, Any], rules: RiskRules, revision: str) -> di
     }
 
 
-def scenario_rows(detail: dict[str, Any], rules: RiskRules | None = None) -> list[dict[str, Any]]:
+def scenario_rows(detail: RiskReport, rules: RiskRules | None = None) -> list[dict[str, Any]]:
+    """One row per scenario. A non-finite figure travels as null (Dash's JSON): NaN is listed
+    as unknown, so only ∞ reads "∞" in the uniMMR column."""
     rules = rules or RiskRules()
     return [
-        {
-            "key": f"{s['kind']}:{s['name']}",
-            "kind": s["kind"],
-            "name": s["name"],
-            "uni_mmr": s["uni_mmr"],
-            "status": band_word(s["status"], rules),
-            "equity_usd": s["equity_usd"],
-            "mm_usd": s["maint_margin_usd"],
-            "source": s["source"],
-        }
-        for s in detail["scenarios"]
+        mark_unknown(
+            {
+                "key": f"{s.kind}:{s.name}",
+                "kind": s.kind,
+                "name": s.name,
+                "uni_mmr": s.uni_mmr,
+                "status": band_word(s.status, rules),
+                "equity_usd": s.equity_usd,
+                "mm_usd": s.maint_margin_usd,
+                "source": s.source,
+            },
+            ("uni_mmr", "equity_usd", "mm_usd"),
+        )
+        for s in detail.scenarios
     ]
 
 
@@ -195,7 +204,7 @@ SCENARIO_COLUMNS = [
 ]
 
 
-def stress_note(report: StoredReport, detail: dict[str, Any]) -> tuple[str, str]:
+def stress_note(report: StoredReport, detail: RiskReport) -> tuple[str, str]:
     """(words, css class) above the chart: UNKNOWN and why, or uncalibrated and by how much."""
     if report.unknown:
         reasons = unknown_reasons(report, detail)

@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, State, dcc, html
 from app.replay import report_inputs
 from app.web.components import grid, panel, text_col
 from app.web.context import WebContext
+from app.web.figures import margin_usage
 from app.web.format import (
     UNKNOWN_TEXT,
     fmt_move,
@@ -22,7 +23,7 @@ from app.web.format import (
     fmt_uni_mmr,
     fmt_usd,
 )
-from app.web.view import TimePref, clock_text, margin_usage
+from app.web.times import TimePref, clock_text
 from risk.model import RiskReport
 from risk.whatif import (
     Borrow,

@@ -1,0 +1,88 @@
+"""The simulator's Flask app: Binance's paths dispatched to ``Simulator.answer``, Binance's error
+JSON and headers, and the simulator's own control endpoints (scenario, faults) under ``/_sim``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, g, request
+
+from connectors.simulated import SIMULATOR_HEADER
+from connectors.simulator.auth import BinanceError
+from connectors.simulator.limiter import RateLimitError
+from connectors.simulator.scenarios import SCENARIOS
+from connectors.simulator.weights import RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
+
+if TYPE_CHECKING:
+    from connectors.simulator.server import Simulator
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_sim"
+"""The simulator's own control endpoints (not Binance's): scenario and faults, unsigned."""
+
+
+def build_app(sim: Simulator) -> Flask:
+    app = Flask("pmdesk-simulator")
+
+    @app.after_request
+    def _mark_simulated(response: Response) -> Response:
+        response.headers[SIMULATOR_HEADER] = "1"
+        return response
+
+    @app.errorhandler(BinanceError)
+    def _binance_error(err: BinanceError) -> Response:
+        response = Response(json.dumps(err.body()), err.http_status, mimetype="application/json")
+        if isinstance(err, RateLimitError):
+            response.headers[RETRY_AFTER_HEADER] = str(err.retry_after_s)
+            if err.used_weight:
+                response.headers[USED_WEIGHT_HEADER] = str(err.used_weight)
+        elif "used_weight" in g:
+            response.headers[USED_WEIGHT_HEADER] = str(g.used_weight)
+        return response
+
+    @app.route(f"{CONTROL_PREFIX}/scenario", methods=["GET", "POST"])
+    def _scenario() -> Response:
+        """Switch the market's scenario at run time: ``POST …/scenario?name=crash``."""
+        name = request.args.get("name")
+        if request.method == "POST":
+            if name is None:
+                return _control_error("give the scenario: ?name=" + "|".join(SCENARIOS))
+            try:
+                sim.market.set_scenario(name)
+            except ValueError as exc:
+                return _control_error(str(exc))
+            log.info("simulator: scenario %s", name)
+        sc = sim.market.scenario
+        return _json(
+            {"scenario": sc.name, "description": sc.description, "available": list(SCENARIOS)}
+        )
+
+    @app.route(f"{CONTROL_PREFIX}/faults", methods=["GET", "POST"])
+    def _faults() -> Response:
+        """Inject faults by hand: ``POST …/faults?fail_5xx=3``; ``?clear=1`` clears all."""
+        if request.method == "POST":
+            try:
+                if request.args.get("clear"):
+                    sim.faults.clear()
+                sim.faults.set(**sim.faults.parse(request.args, skip=frozenset({"clear"})))
+            except ValueError as exc:
+                return _control_error(str(exc))
+        return _json(sim.faults.as_dict())
+
+    @app.route("/<path:path>", methods=["GET"])
+    def _dispatch(path: str) -> Response:
+        sim.on_request("/" + path)
+        return sim.answer("/" + path)
+
+    return app
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body), status, mimetype="application/json")
+
+
+def _control_error(message: str) -> Response:
+    return _json({"error": message}, 400)
