@@ -7,18 +7,10 @@ deliberately separate from pmdesk's ``risk/``, as Binance's would be.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from connectors.simulator.book import NO_MAINT_MARGIN_UNI_MMR, AccountBook
 from connectors.simulator.market import Quote
 from connectors.simulator.wire import dec
 
-if TYPE_CHECKING:
-    from connectors.simulator.book import AccountBook
-
-NO_MAINT_MARGIN_UNI_MMR = "99999999"
-"""What ``/papi/v1/account`` reports as ``uniMMR`` when the maintenance margin is 0 (the sentinel
-seen in a real payload; docs/binance-pm-notes.md)."""
-NO_MAINT_MARGIN_UNI_MMR_VALUE = float(NO_MAINT_MARGIN_UNI_MMR)
 WITHDRAW_MM_MULTIPLE = 1.2
 """Binance FAQ 446ce2c3357a449599c82436078b0e3b: "Maxwithdraw = max(account Equity −1.2*MM, 0)".
 The exchange's side of the rule, written here from the FAQ (pmdesk's own is in

@@ -19,9 +19,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from connectors.simulator import account_payloads, futures_payloads
-from connectors.simulator.account_payloads import NO_MAINT_MARGIN_UNI_MMR_VALUE
 from connectors.simulator.carry import CarryLedger, Row
+from connectors.simulator.legs import CmLeg, Holding, UmLeg
 from connectors.simulator.market import Quote
 from connectors.simulator.params import (
     CM_BRACKETS,
@@ -33,41 +32,10 @@ from connectors.simulator.params import (
 )
 from connectors.simulator.truth import FLAT_COLLATERAL, HiddenTruth
 
-
-@dataclass
-class Holding:
-    cross_margin_asset: float = 0.0
-    cross_margin_borrowed: float = 0.0
-    cross_margin_interest: float = 0.0
-    um_wallet: float = 0.0
-    cm_wallet: float = 0.0
-
-
-@dataclass
-class UmLeg:
-    symbol: str
-    amount: float
-    entry_price: float
-    leverage: int = 10
-
-
-@dataclass
-class CmLeg:
-    symbol: str
-    contracts: float  # signed
-    entry_price: float
-    leverage: int = 10
-
-    @property
-    def size_usd(self) -> float:
-        return self.contracts * CM_SYMBOLS[self.symbol][1]
-
-    def notional_coin(self, mark: float) -> float:
-        return abs(self.size_usd) / mark
-
-    def pnl_coin(self, mark: float) -> float:
-        """Inverse contract: size · (1/entry − 1/mark), in the coin."""
-        return self.size_usd * (1.0 / self.entry_price - 1.0 / mark)
+NO_MAINT_MARGIN_UNI_MMR = "99999999"
+"""What ``/papi/v1/account`` reports as ``uniMMR`` when the maintenance margin is 0 (the sentinel
+seen in a real payload; docs/binance-pm-notes.md)."""
+NO_MAINT_MARGIN_UNI_MMR_VALUE = float(NO_MAINT_MARGIN_UNI_MMR)
 
 
 def _default_truth() -> HiddenTruth:
@@ -197,25 +165,3 @@ class AccountBook:
             "initial": initial,
             "uni_mmr": uni_mmr,
         }
-
-    # ---- Binance JSON (the renderers live by payload family) -----------------------------
-    def margin_asset_leverage_json(self) -> list[dict[str, object]] | None:
-        return account_payloads.margin_asset_leverage_json(self)
-
-    def account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
-        return account_payloads.account_json(self, q, now_ms)
-
-    def balance_json(self, q: Quote, now_ms: int) -> list[dict[str, object]]:
-        return account_payloads.balance_json(self, q, now_ms)
-
-    def um_position_risk_json(self, q: Quote, now_ms: int) -> list[dict[str, object]]:
-        return futures_payloads.um_position_risk_json(self, q, now_ms)
-
-    def cm_position_risk_json(self, q: Quote, now_ms: int) -> list[dict[str, object]]:
-        return futures_payloads.cm_position_risk_json(self, q, now_ms)
-
-    def um_account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
-        return futures_payloads.um_account_json(self, q, now_ms)
-
-    def cm_account_json(self, q: Quote, now_ms: int) -> dict[str, object]:
-        return futures_payloads.cm_account_json(self, q, now_ms)

@@ -12,20 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from connectors.simulator.legs import CmLeg, Holding, UmLeg
 from connectors.simulator.market import FUNDING_HOURS_MS, Quote, funding_rate
 from connectors.simulator.params import CM_SYMBOLS, MARGIN_DAILY_INTEREST, UM_SYMBOLS
 from connectors.simulator.wire import dec
-
-if TYPE_CHECKING:
-    from connectors.simulator.book import AccountBook
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 KEEP_HISTORY_MS = 30 * DAY_MS  # Binance serves at most 30 days of interest history a query
 
 Row = dict[str, object]
+
+
+class CarriedBook(Protocol):
+    """What the ledger charges and pays into: an account book's holdings and legs."""
+
+    holdings: dict[str, Holding]
+    um_legs: list[UmLeg]
+    cm_legs: list[CmLeg]
+
+    def holding(self, asset: str) -> Holding: ...
+
+    def borrowed_assets(self) -> list[str]: ...
 
 
 def _boundaries(after_ms: int, until_ms: int, step_ms: int) -> Iterator[int]:
@@ -48,7 +58,7 @@ class CarryLedger:
     _funding_ms: int = 0
     _next_id: int = 1_000_000
 
-    def settle(self, book: AccountBook, q: Quote, now_ms: int) -> None:
+    def settle(self, book: CarriedBook, q: Quote, now_ms: int) -> None:
         """Charge interest and pay funding for every hour, day and funding time that passed
         since the last call (the first call opens the book: each loan's ON_BORROW charge).
         The caller holds the book's lock."""
@@ -77,7 +87,7 @@ class CarryLedger:
         self._next_id += 1
         return self._next_id
 
-    def _charge_loan(self, book: AccountBook, asset: str, kind: str, at_ms: int) -> None:
+    def _charge_loan(self, book: CarriedBook, asset: str, kind: str, at_ms: int) -> None:
         """An hour of interest: principal · daily rate / 24 (the docs' sample row: 45.3313 USDT
         at 0.00013233 a day → 0.00024995), added to the interest owed."""
         h = book.holdings[asset]
@@ -88,7 +98,7 @@ class CarryLedger:
             _interest_row(self._tx(), at_ms, asset, h.cross_margin_borrowed, interest, rate, kind)
         )
 
-    def _charge_negative_wallets(self, book: AccountBook, at_ms: int) -> None:
+    def _charge_negative_wallets(self, book: CarriedBook, at_ms: int) -> None:
         """A day's interest on each negative futures wallet, taken from that wallet."""
         for asset, h in book.holdings.items():
             owed = -(min(h.um_wallet, 0.0) + min(h.cm_wallet, 0.0))
@@ -104,7 +114,7 @@ class CarryLedger:
                 _interest_row(self._tx(), at_ms, asset, owed, interest, rate, "PORTFOLIO")
             )
 
-    def _pay_funding(self, book: AccountBook, q: Quote, at_ms: int) -> None:
+    def _pay_funding(self, book: CarriedBook, q: Quote, at_ms: int) -> None:
         """Longs pay shorts when the rate is positive: −size · mark · rate (USDⓈ-M, in the
         margin asset) and −contracts · size / mark · rate (COIN-M, in the coin)."""
         for leg in book.um_legs:

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from connectors.simulator.book import AccountBook
 from connectors.simulator.market import Quote
 from connectors.simulator.params import CM_SYMBOLS, UM_SYMBOLS
 from connectors.simulator.wire import dec
-
-if TYPE_CHECKING:
-    from connectors.simulator.book import AccountBook
 
 Row = dict[str, object]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.simulator.book import AccountBook, CmLeg, Holding, UmLeg
+from connectors.simulator.book import AccountBook
+from connectors.simulator.legs import CmLeg, Holding, UmLeg
 from connectors.simulator.truth import TRUTH
 
 

@@ -99,7 +99,7 @@ class Simulator:
         for a in self.accounts:  # the books open now: their loans' first interest charge
             a.book.settle(self.market.quote(), self.now_ms())
         self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
-        self.routes: dict[str, Route] = build_routes(self)
+        self.routes: dict[str, Route] = build_routes(self.market, self.now_ms)
 
     # The first account, for the common one-account case.
     @property

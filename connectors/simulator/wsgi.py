@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
 from flask import Flask, Response, g, request
 
 from connectors.simulated import SIMULATOR_HEADER
 from connectors.simulator.auth import BinanceError
+from connectors.simulator.faults import Faults
 from connectors.simulator.limiter import RateLimitError
+from connectors.simulator.market import MarketModel
 from connectors.simulator.scenarios import SCENARIOS
 from connectors.simulator.weights import RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
-
-if TYPE_CHECKING:
-    from connectors.simulator.server import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,18 @@ CONTROL_PREFIX = "/_sim"
 """The simulator's own control endpoints (not Binance's): scenario and faults, unsigned."""
 
 
-def build_app(sim: Simulator) -> Flask:
+class Served(Protocol):
+    """What the Flask app serves: the exchange's answers, its market and faults (the
+    ``Simulator``)."""
+
+    market: MarketModel
+    faults: Faults
+    on_request: Callable[[str], None]
+
+    def answer(self, path: str) -> Response: ...
+
+
+def build_app(sim: Served) -> Flask:
     app = Flask("pmdesk-simulator")
 
     @app.after_request

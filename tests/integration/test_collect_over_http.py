@@ -16,8 +16,8 @@ from app.store.schema import ReportRow, SnapshotRow
 from app.store.store import Store
 from connectors.binance.client import make_client
 from connectors.simulator.accounts import SimAccount
-from connectors.simulator.book import UmLeg
 from connectors.simulator.clock import ManualClock
+from connectors.simulator.legs import UmLeg
 from connectors.simulator.routes import Route
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules

@@ -29,7 +29,8 @@ from connectors.binance.parse import (
     parse_interest_history,
     snapshot_from_payloads,
 )
-from connectors.simulator.book import AccountBook, Holding, UmLeg
+from connectors.simulator.book import AccountBook
+from connectors.simulator.legs import Holding, UmLeg
 from connectors.simulator.market import PERPETUALS, Quote
 from connectors.simulator.params import CM_BRACKETS, UM_BRACKETS, tier_value
 

@@ -20,10 +20,11 @@ from binance.client import Client
 from binance.exceptions import BinanceAPIException
 
 from connectors.binance.client import make_client
-from connectors.simulator.account_payloads import PM_PRO_LEVELS, account_status
+from connectors.simulator.account_payloads import PM_PRO_LEVELS, account_json, account_status
 from connectors.simulator.auth import hmac_sha256_hex
-from connectors.simulator.book import AccountBook, Holding
+from connectors.simulator.book import AccountBook
 from connectors.simulator.clock import ManualClock
+from connectors.simulator.legs import Holding
 from connectors.simulator.market import PERPETUALS, Quote
 from connectors.simulator.presets import PRESETS
 from connectors.simulator.server import Simulator, SimulatorServer
@@ -182,11 +183,11 @@ def test_extra_haircut_overrides_the_flat_table_and_a_debt_counts_in_full() -> N
 
 
 def test_account_json_withdrawable_and_status() -> None:
-    a = book("borrower").account_json(QUOTE, 1)
+    a = account_json(book("borrower"), QUOTE, 1)
     # max(82,000 − 1.2 · 16,000, 0) = 62,800 (Binance FAQ 446ce2c3…).
     assert float(a["virtualMaxWithdrawAmount"]) == pytest.approx(82_000 - 1.2 * 16_000)  # type: ignore[arg-type]
     assert a["accountStatus"] == "NORMAL"
-    near = book("near_liquidation").account_json(QUOTE, 1)
+    near = account_json(book("near_liquidation"), QUOTE, 1)
     # 5,600 USDT; MM 10 · 100,000 = 1,000,000: 5,000. uniMMR 1.12: reduce-only band;
     # 5,600 − 1.2 · 5,000 = −400 → withdrawable 0.
     assert float(near["uniMMR"]) == pytest.approx(5_600 / 5_000)  # type: ignore[arg-type]
@@ -196,7 +197,7 @@ def test_account_json_withdrawable_and_status() -> None:
 
 def test_no_maintenance_margin_reports_the_sentinel() -> None:
     cash = AccountBook("cash", holdings={"USDT": Holding(cross_margin_asset=1_000.0)})
-    a = cash.account_json(QUOTE, 1)
+    a = account_json(cash, QUOTE, 1)
     assert a["uniMMR"] == "99999999"
     assert a["accountMaintMargin"] == "0.00000000"
     assert a["accountStatus"] == "NORMAL"
