@@ -8,10 +8,12 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from app.alerts.alert import Alert, Transition
 from app.alerts.checks import (
     ERRORS,
     FAMILY_OF,
     REPORT,
+    SIGNAL,
     STALE,
     above,
     asset_checks,
@@ -23,86 +25,8 @@ from app.alerts.checks import (
     uni_mmr_check,
 )
 from app.alerts.levels import AlertRules, Check, Severity, Tier
+from app.alerts.signals import BinanceSignal, Signals
 from risk.model import RiskReport
-
-
-@dataclass(frozen=True)
-class Alert:
-    """An active alert: its rule's level now, the worst it reached, and the newest check."""
-
-    account: str
-    level: int
-    peak: int
-    since_ms: int
-    check: Check
-    recovering_to: int | None = None  # cooling down towards this level (0: clear) …
-    recovering_until_ms: int | None = None  # … which it reaches then if the calm holds
-
-    @property
-    def key(self) -> str:
-        return self.check.key
-
-    @property
-    def severity(self) -> Severity:
-        return self.check.tier(self.level).severity
-
-    @property
-    def title(self) -> str:
-        return self.check.tier(self.level).title
-
-    @property
-    def peak_severity(self) -> Severity:
-        return self.check.tier(self.peak).severity
-
-    @property
-    def message(self) -> str:
-        return self.check.message
-
-    @property
-    def action(self) -> str:
-        return self.check.action
-
-    @property
-    def value(self) -> float | None:
-        return self.check.value
-
-    @property
-    def recovering_severity(self) -> Severity | None:
-        """The severity it eases to (None: it clears), while recovering."""
-        if not self.recovering_to:
-            return None
-        return self.check.tier(self.recovering_to).severity
-
-
-@dataclass(frozen=True)
-class Transition:
-    """An alert fired, changed level or cleared (``kind``), as it is stored, shown and sent."""
-
-    kind: str  # "trigger" | "escalate" | "ease" | "clear"
-    alert: Alert  # after the change (a clear: as it was)
-    at_ms: int
-    was: int = 0  # the level before (escalate, ease)
-
-    @property
-    def account(self) -> str:
-        return self.alert.account
-
-    @property
-    def check(self) -> Check:
-        return self.alert.check
-
-    @property
-    def key(self) -> str:
-        return self.alert.key
-
-    @property
-    def severity(self) -> Severity:
-        return self.alert.severity
-
-    @property
-    def title(self) -> str:
-        return self.alert.title
-
 
 USAGE_WINDOW_MS = 60_000
 USAGE_MIN_SPAN_MS = 20_000  # a rate needs at least this much history
@@ -146,6 +70,7 @@ class AlertBook:
         self.rules = rules
         self.started_ms = started_ms
         self._accounts: dict[str, _Account] = {name: _Account() for name in rules}
+        self.signals = Signals()
 
     def adopt(
         self, account: str, check: Check, level: int, since_ms: int, peak: int | None = None
@@ -197,7 +122,9 @@ class AlertBook:
         if reconcile is not None:
             checks.append(reconcile)
         if rules.account_status:
-            status = status_check(reported_status)
+            rec = report.reconciliation
+            binance_uni = None if rec is None else rec.binance_uni_mmr
+            status = status_check(account, reported_status, binance_uni)
             if status is not None:
                 checks.append(status)
         # Unknown figures are not calm ones: alerts they would have checked stay as they are.
@@ -216,6 +143,32 @@ class AlertBook:
         state = self._accounts[account]
         state.failing_since_ms, state.failure, state.key_refused = None, "", False
         return self._errors(account, at_ms)
+
+    def on_signal(self, account: str, signal: BinanceSignal, at_ms: int) -> list[Transition]:
+        """Binance's own word, pushed (app/alerts/signals.py): its status, or an order closing
+        positions. Only the key it names is stepped; an unknown account's is ignored."""
+        if account not in self._accounts:
+            return []
+        check = self.signals.check(account, signal, self.rules[account].account_status)
+        return [] if check is None else self._signal_step(account, [check], at_ms)
+
+    def on_acknowledged(self, account: str, keys: set[str], at_ms: int) -> list[Transition]:
+        """Order alerts someone acknowledged (the watch reads the store): each calm once its
+        order is done too, cleared after ``cooldown_s`` of that (called again by the timer)."""
+        alerts = self._accounts[account].alerts if account in self._accounts else {}
+        checks = [
+            self.signals.acknowledged(account, a.check)
+            for key, a in alerts.items()
+            if key in keys and _family(key) == SIGNAL
+        ]
+        return self._signal_step(account, checks, at_ms) if checks else []
+
+    def _signal_step(self, account: str, checks: list[Check], at_ms: int) -> list[Transition]:
+        out = self._step(account, None, checks, at_ms)
+        for t in out:
+            if t.kind == "clear":
+                self.signals.forget(account, t.key)
+        return out
 
     def tick(self, now_ms: int) -> list[Transition]:
         """The timer: data age, failures that have lasted, calm periods that have run out."""
@@ -312,11 +265,13 @@ class AlertBook:
     def _step(
         self,
         account: str,
-        family: str,
+        family: str | None,
         checks: list[Check],
         now_ms: int,
         hold_unseen: bool = False,
     ) -> list[Transition]:
+        """Step the checked keys; with a ``family`` (a full evaluation of it), its active keys
+        not checked count as calm (or, ``hold_unseen``, as unknown); None: only those checked."""
         cooldown_ms = self._cooldown_ms(account)
         alerts = self._accounts[account].alerts
         out: list[Transition] = []
@@ -339,7 +294,7 @@ class AlertBook:
                 out.append(Transition("escalate", alert.view(account, cooldown_ms), now_ms, was))
                 continue
             out += self._settle(account, alert, c.hold, now_ms, cooldown_ms)
-        for key in [k for k in alerts if _family(k) == family and k not in seen]:
+        for key in [k for k in alerts if family and _family(k) == family and k not in seen]:
             if hold_unseen:
                 alerts[key].eased_since.clear()  # not seen calm: the cooldown starts again
                 continue

@@ -11,7 +11,7 @@ from app.alerts.levels import AlertRules, Check, Level, Severity, Tier
 from app.web.view import top_up_advice_for
 from risk.model import RiskReport
 
-REPORT, STALE, ERRORS = "report", "stale", "errors"
+REPORT, STALE, ERRORS, SIGNAL = "report", "stale", "errors", "signal"
 FAMILY_OF = {
     "uni_mmr": REPORT,
     "liquidation_move": REPORT,
@@ -22,6 +22,10 @@ FAMILY_OF = {
     "reconciliation": REPORT,
     "stale": STALE,
     "collector_error": ERRORS,
+    # Binance's liquidation and ADL orders (app/alerts/signals.py): stepped only by the stream's
+    # order updates and by acknowledgements, never settled by another family's evaluation.
+    "binance_liquidation": SIGNAL,
+    "binance_adl": SIGNAL,
 }
 
 # Binance's accountStatus values, from the best to the worst.
@@ -219,18 +223,22 @@ def _ratio(u: float | None) -> str:
     return f"{u:.3f}"
 
 
-def status_check(report_status: str | None) -> Check | None:
-    """Binance's accountStatus as levels in Binance's order: a worse status escalates the one
-    alert, a better one lets it ease and clear — never a new alarm."""
+def status_check(
+    account: str, report_status: str | None, uni_mmr: float | None = None
+) -> Check | None:
+    """Binance's accountStatus (polled, or pushed by ``riskLevelChange``: app/alerts/signals.py)
+    as levels in Binance's order: a worse status escalates the one alert, a better one lets it
+    ease and clear — never a new alarm. ``uni_mmr``: Binance's own figure beside it, if known."""
     if report_status is None:
         return None
     level = status_level(report_status)
+    figure = "" if uni_mmr is None else f": uniMMR {ratio_words(uni_mmr)}"
     return Check(
         key="account_status",
         tiers=STATUS_TIERS,
         breach=level,
         hold=level,
-        message=f"Binance says {report_status}",
+        message=f"Binance says {account} is {report_status}{figure}",
         action="read Binance's notice; add stablecoin or reduce positions",
         value=float(level),
         cleared="back to NORMAL",

@@ -21,21 +21,27 @@ only on a move to a worse status (a better one eases or clears the same alert).
 
 Rules come in families evaluated at different moments: ``report`` (every stored report,
 including the per-second mark-price re-evaluations), ``stale`` (a timer: no report arrives when
-data stops) and ``errors`` (collector failures, and their end at the next successful poll). An
+data stops), ``errors`` (collector failures, and their end at the next successful poll) and
+``signal`` (Binance's liquidation and ADL orders from the user data stream, one alert per order,
+held until done and acknowledged: ``signals.py``; its ``riskLevelChange`` steps Binance's
+``account_status`` alert of the report family). An
 active alert of a family that is not among that family's checks any more counts as calm (an
 asset whose position was closed, an account status back to normal).
 
 The parts: ``app/alerts/levels.py`` (levels and ``AlertRules``), ``checks.py`` (one pure check
-per rule, ``FAMILY_OF``) and ``book.py`` (the state machine, ``AlertBook``). The names other
+per rule, ``FAMILY_OF``), ``signals.py`` (checks from Binance's pushed signals), ``alert.py``
+(``Alert``, ``Transition``) and ``book.py`` (the state machine, ``AlertBook``). The names other
 packages import stay importable from here.
 """
 
 from __future__ import annotations
 
-from app.alerts.book import Alert, AlertBook, Transition
+from app.alerts.alert import Alert, Transition
+from app.alerts.book import AlertBook
 from app.alerts.checks import (
     FAMILY_OF,
     LEGACY_KEYS,
+    SIGNAL,
     STATUS_ORDER,
     adopted_check,
     current_key,
@@ -43,18 +49,22 @@ from app.alerts.checks import (
     ratio_words,
 )
 from app.alerts.levels import SEVERITY_RANK, AlertRules, Check, Level, Severity, Tier
+from app.alerts.signals import BinanceSignal, Signals
 
 __all__ = [
     "FAMILY_OF",
     "LEGACY_KEYS",
     "SEVERITY_RANK",
+    "SIGNAL",
     "STATUS_ORDER",
     "Alert",
     "AlertBook",
     "AlertRules",
+    "BinanceSignal",
     "Check",
     "Level",
     "Severity",
+    "Signals",
     "Tier",
     "Transition",
     "adopted_check",

@@ -21,10 +21,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.alerts.notify import Notice, Notifier
 from app.alerts.rules import (
+    FAMILY_OF,
     SEVERITY_RANK,
+    SIGNAL,
     Alert,
     AlertBook,
     AlertRules,
+    BinanceSignal,
     Severity,
     Transition,
     adopted_check,
@@ -169,9 +172,23 @@ class AlertWatch:
         now = self._now_ms()
         self._guarded(lambda: self.book.on_poll_ok(account, now))
 
+    def on_binance_signal(self, account: str, signal: BinanceSignal, at_ms: int) -> None:
+        """Binance's own signal from the user data stream (``riskLevelChange``, a liquidation or
+        ADL order update; app/alerts/signals.py): stored and sent at once — no batching, the
+        notifier only enqueues — and a changed quantity written to its row at once."""
+
+        def step() -> list[Transition]:
+            out = self.book.on_signal(account, signal, at_ms)
+            for (a, _key), alert_id in self._ids.items():
+                if a == account:
+                    self._updated_ms[alert_id] = 0  # its new words now, not in 5 s
+            return out
+
+        self._guarded(step)
+
     def tick(self) -> None:
         now = self._now_ms()
-        self._guarded(lambda: self.book.tick(now))
+        self._guarded(lambda: self.book.tick(now) + self._acknowledged(now))
 
     def schedule(self, scheduler: BackgroundScheduler) -> None:
         scheduler.add_job(
@@ -183,6 +200,32 @@ class AlertWatch:
             coalesce=True,
             next_run_time=datetime.now(UTC),
         )
+
+    def _acknowledged(self, now: int) -> list[Transition]:
+        """Order alerts (Binance's liquidations) calm down only once someone acknowledged them
+        on a screen: the store says which (read only while such alerts are open)."""
+        ids = {
+            alert_id: key
+            for key, alert_id in self._ids.items()
+            if FAMILY_OF.get(key[1].split(":", 1)[0]) == SIGNAL
+        }
+        if not ids:
+            return []
+        try:
+            acked = [a.id for a in self._store.active() if a.id in ids and a.acked_by]
+        # Broad on purpose: a store that cannot be read now only delays the clear to a later
+        # tick; the timer's other transitions (computed before) must still be applied.
+        except Exception as exc:
+            log.debug("acknowledgements not read: %s", exc)
+            return []
+        keys: dict[str, set[str]] = defaultdict(set)
+        for alert_id in acked:
+            account, key = ids[alert_id]
+            keys[account].add(key)
+        out: list[Transition] = []
+        for account, those in keys.items():
+            out += self.book.on_acknowledged(account, those, now)
+        return out
 
     # ---- effects ------------------------------------------------------------------------------
     def _guarded(self, step: Callable[[], list[Transition]], report_id: int | None = None) -> None:

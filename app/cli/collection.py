@@ -1,5 +1,5 @@
-"""The collection a process runs: one collector job per account, the mark-price hub, the alert
-watch and notifier, and retention — on one APScheduler."""
+"""The collection a process runs: one collector job per account with its user data stream, the
+mark-price hub, the alert watch and notifier, and retention — on one APScheduler."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.alerts.notify import Notifier
 from app.alerts.watch import AlertWatch
 from app.cli.common import CliError
 from app.clock import now_ms
+from app.collector.account_push import open_user_stream
 from app.collector.collector import Collector
 from app.collector.gate import IpGate
 from app.collector.marks_hub import MarkHub
@@ -34,9 +35,12 @@ def start_collection(
     accounts: list[tuple[str, Client]],
     um_stream_url: str | None = None,
     cm_stream_url: str | None = None,
+    pm_stream_url: str | None = None,
 ) -> Callable[[], None]:
     """One collector job per account, all sharing the IP's weight budget and one mark-price
-    hub; a thread each, so one slow or failing account never holds up the others."""
+    hub; a thread each, so one slow or failing account never holds up the others. With
+    ``exchange.user_stream`` each account follows its user data stream (at ``pm_stream_url``:
+    the simulator's in the demo, else the setting) and its poll slows to reconciliation."""
     scheduler = BackgroundScheduler(
         timezone="UTC", executors={"default": ThreadPoolExecutor(len(accounts) + 3)}
     )
@@ -62,8 +66,9 @@ def start_collection(
     )
     watch, notifier = _start_alerts(settings, store, [name for name, _ in accounts])
     watch.schedule(scheduler)
+    collectors: list[Collector] = []
     for name, client in accounts:
-        Collector(
+        collector = Collector(
             store,
             client,
             settings.risk_rules(),
@@ -74,23 +79,57 @@ def start_collection(
             frozen_after_s=settings.exchange.frozen_after_s,
             positions_max_age_s=settings.web.stale_after_s,
             watch=watch,
-        ).schedule(scheduler, interval)
+            reconcile_interval_s=settings.exchange.reconcile_interval_s,
+        )
+        collector.schedule(scheduler, interval)
+        collectors.append(collector)
+    pm_url = _user_stream_url(settings, um_stream_url, pm_stream_url)
+    if pm_url is not None:
+        for collector, (_, client) in zip(collectors, accounts, strict=True):
+            open_user_stream(collector, client, pm_url, now_ms)
     hub.schedule(scheduler)
     _schedule_retention(scheduler, store, settings)
     scheduler.start()
     log.info(
-        "collecting %s every %.1f s; mark prices streamed between polls",
+        "collecting %s every %.1f s; mark prices streamed between polls%s",
         ", ".join(name for name, _ in accounts),
         interval,
+        (
+            f"; account user data streams followed (REST reconciles every "
+            f"{settings.exchange.reconcile_interval_s:g} s while they are healthy)"
+            if pm_url is not None
+            else ""
+        ),
     )
 
     def stop() -> None:
         scheduler.shutdown(wait=False)
+        for collector in collectors:
+            collector.stop()  # closes its user stream and deletes the listenKey
         hub.stop()
         if notifier is not None:
             notifier.stop()
 
     return stop
+
+
+def _user_stream_url(
+    settings: Settings, um_stream_url: str | None, pm_stream_url: str | None
+) -> str | None:
+    """Where the accounts' user data streams are, or None: switched off, or the caller gave its
+    own exchange's mark streams but not its user stream (never Binance's with a local key)."""
+    if not settings.exchange.user_stream:
+        return None
+    binance_default = type(settings.exchange).model_fields["pm_stream_url"].default
+    own_exchange = um_stream_url is not None or settings.exchange.base_url is not None
+    unset = settings.exchange.pm_stream_url == binance_default
+    if pm_stream_url is None and own_exchange and unset:
+        log.warning(
+            "no user data stream URL for this exchange (exchange.pm_stream_url): "
+            "accounts are polled only"
+        )
+        return None
+    return pm_stream_url or settings.exchange.pm_stream_url
 
 
 def _start_alerts(

@@ -34,7 +34,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
         (a.name, make_client(a.api_key, a.api_secret, sim_server.base_url)) for a in sim.accounts
     ]
     stop = start_collection(
-        settings, store, clients, sim_server.um_stream_url, sim_server.cm_stream_url
+        settings,
+        store,
+        clients,
+        sim_server.um_stream_url,
+        sim_server.cm_stream_url,
+        sim_server.pm_stream_url,
     )
     print(
         f"pmdesk demo: simulator ({', '.join(accounts.values())}; scenario {args.scenario}) "

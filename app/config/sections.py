@@ -57,6 +57,19 @@ class ExchangeSettings(BaseModel):
     cm_stream_url: str = Field(
         "wss://dstream.binance.com", description="COIN-M market streams (mark prices)"
     )
+    pm_stream_url: str = Field(
+        "wss://fstream.binance.com/pm",
+        description="Portfolio Margin user data stream (the account's own pushes)",
+    )
+    user_stream: bool = Field(
+        True, description="follow each account's user data stream; polling then reconciles"
+    )
+    reconcile_interval_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="account poll period while the account's user data stream is healthy",
+    )
     mark_fallback_interval_s: float = Field(
         2.0, gt=0, le=60, description="REST mark-price period while the streams are down"
     )

@@ -18,6 +18,8 @@ SEVERITY_ORDER = {"critical": 2, "warn": 1, "calm": 0}
 # Which of an account's alerts of one severity leads its line: the figures themselves first
 # (unknown, uniMMR — the hero's number), then how near liquidation, Binance's word, the feed.
 LEADS = (
+    "binance_liquidation",  # Binance is closing positions: above everything else
+    "binance_adl",
     "figures_unavailable",
     "uni_mmr",
     "liquidation_move",

@@ -23,10 +23,12 @@ from risk.model import COLLATERAL_TABLE_PATH, FLAT, TIERED
 
 
 class Security(StrEnum):
-    """Binance's security type of an endpoint: signed (USER_DATA) or not (MARKET_DATA)."""
+    """Binance's security type of an endpoint: signed (USER_DATA), not (MARKET_DATA), or the
+    API-key header without a signature (USER_STREAM: the listenKey)."""
 
     USER_DATA = "USER_DATA"
     MARKET_DATA = "MARKET_DATA"
+    USER_STREAM = "USER_STREAM"
 
 
 class Cadence(StrEnum):
@@ -34,6 +36,7 @@ class Cadence(StrEnum):
     CARRY = "carry"  # history, read every few minutes (``limits.CARRY_REFRESH_S``)
     SLOW = "slow"  # changes by announcement: read hourly (brackets also on a new symbol)
     START = "start"  # read once when a collector starts (clock, key permissions)
+    STREAM = "stream"  # the user data stream's listenKey: at its start, kept alive every 30 min
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,9 @@ class Endpoint:
 
     @property
     def captured(self) -> bool:
-        """``pmdesk capture`` writes it: every payload a cycle reads (not the start-up reads)."""
-        return self.cadence is not Cadence.START
+        """``pmdesk capture`` writes it: every payload a cycle reads (not the start-up reads,
+        not the listenKey)."""
+        return self.cadence not in (Cadence.START, Cadence.STREAM)
 
 
 _PM = "https://developers.binance.com/docs/derivatives/portfolio-margin"
@@ -75,8 +79,9 @@ UM_INCOME = "/papi/v1/um/income"
 CM_INCOME = "/papi/v1/cm/income"
 SERVER_TIME = "/api/v3/time"
 API_RESTRICTIONS = "/sapi/v1/account/apiRestrictions"
+LISTEN_KEY = "/papi/v1/listenKey"
 
-U, M = Security.USER_DATA, Security.MARKET_DATA
+U, M, S = Security.USER_DATA, Security.MARKET_DATA, Security.USER_STREAM
 
 REGISTRY: tuple[Endpoint, ...] = (
     # ---- every poll (in this order) --------------------------------------------------------
@@ -242,6 +247,20 @@ REGISTRY: tuple[Endpoint, ...] = (
         U,
         Cadence.START,
         "https://developers.binance.com/docs/wallet/account/api-key-permission",
+    ),
+    # ---- the user data stream (``listenkey.py``) ---------------------------------------------
+    # POST (start), PUT (keep alive), DELETE (close) on one path, each "Weight: 1", USER_STREAM:
+    # the API-key header, no signature (binance/binance-connector-js clients/derivatives-trading-
+    # portfolio-margin/src/rest-api/modules/user-data-streams-api.ts: ``isSigned: false``;
+    # python-binance 1.0.37 ``papi_stream_get_listen_key`` / ``_keepalive`` / ``_close``:
+    # ``signed=False``). The reader named is the start; ``listenkey.py`` calls all three.
+    Endpoint(
+        LISTEN_KEY,
+        "papi_stream_get_listen_key",
+        1,
+        S,
+        Cadence.STREAM,
+        f"{_PM}/user-data-streams/Start-User-Data-Stream",
     ),
 )
 """Binance's weights, one row per endpoint; a path not listed weighs 1 (``limits.WEIGHTS``)."""

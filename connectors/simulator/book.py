@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from connectors.simulator.carry import CarryLedger, Row
+from connectors.simulator.carry import CarryLedger, Funding, Row
 from connectors.simulator.legs import CmLeg, Holding, UmLeg
 from connectors.simulator.market import Quote
 from connectors.simulator.params import (
@@ -58,11 +58,17 @@ class AccountBook:
     )
 
     # ---- carry: interest and funding as the clock passes -------------------------------------
-    def settle(self, q: Quote, now_ms: int) -> None:
+    def settle(self, q: Quote, now_ms: int) -> list[Funding]:
         """Charge interest and pay funding for every hour, day and funding time that passed
-        since the last call (the first call opens the book: each loan's ON_BORROW charge)."""
+        since the last call (the first call opens the book: each loan's ON_BORROW charge).
+        Returns the funding paid."""
         with self._lock:
-            self.ledger.settle(self, q, now_ms)
+            return self.ledger.settle(self, q, now_ms)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while the book changes (carry, or an action of the control endpoint)."""
+        return self._lock
 
     @property
     def interest_rows(self) -> list[Row]:

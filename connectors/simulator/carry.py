@@ -26,6 +26,16 @@ KEEP_HISTORY_MS = 30 * DAY_MS  # Binance serves at most 30 days of interest hist
 Row = dict[str, object]
 
 
+@dataclass(frozen=True)
+class Funding:
+    """One funding payment into a futures wallet: venue ``UM`` / ``CM``, fee in ``asset``."""
+
+    venue: str
+    symbol: str
+    asset: str
+    fee: float
+
+
 class CarriedBook(Protocol):
     """What the ledger charges and pays into: an account book's holdings and legs."""
 
@@ -58,23 +68,24 @@ class CarryLedger:
     _funding_ms: int = 0
     _next_id: int = 1_000_000
 
-    def settle(self, book: CarriedBook, q: Quote, now_ms: int) -> None:
+    def settle(self, book: CarriedBook, q: Quote, now_ms: int) -> list[Funding]:
         """Charge interest and pay funding for every hour, day and funding time that passed
         since the last call (the first call opens the book: each loan's ON_BORROW charge).
-        The caller holds the book's lock."""
+        The caller holds the book's lock. Returns the funding paid (the stream pushes it)."""
         if self.opened_ms is None:
             self.opened_ms = now_ms
             self._interest_ms = self._negative_ms = self._funding_ms = now_ms
             for asset in book.borrowed_assets():
                 self._charge_loan(book, asset, "ON_BORROW", now_ms)
-            return
+            return []
+        paid: list[Funding] = []
         for t in _boundaries(self._interest_ms, now_ms, HOUR_MS):
             for asset in book.borrowed_assets():
                 self._charge_loan(book, asset, "PERIODIC", t)
         for t in _boundaries(self._negative_ms, now_ms, DAY_MS):
             self._charge_negative_wallets(book, t)
         for t in _boundaries(self._funding_ms, now_ms, FUNDING_HOURS_MS):
-            self._pay_funding(book, q, t)
+            paid += self.pay_funding(book, q, t)
         self._interest_ms = max(self._interest_ms, now_ms)
         self._negative_ms = max(self._negative_ms, now_ms)
         self._funding_ms = max(self._funding_ms, now_ms)
@@ -82,6 +93,7 @@ class CarryLedger:
         self.interest_rows = [r for r in self.interest_rows if _time(r) >= old]
         for venue, rows in self.income_rows.items():
             self.income_rows[venue] = [r for r in rows if _time(r) >= old]
+        return paid
 
     def _tx(self) -> int:
         self._next_id += 1
@@ -114,21 +126,26 @@ class CarryLedger:
                 _interest_row(self._tx(), at_ms, asset, owed, interest, rate, "PORTFOLIO")
             )
 
-    def _pay_funding(self, book: CarriedBook, q: Quote, at_ms: int) -> None:
+    def pay_funding(self, book: CarriedBook, q: Quote, at_ms: int) -> list[Funding]:
         """Longs pay shorts when the rate is positive: −size · mark · rate (USDⓈ-M, in the
-        margin asset) and −contracts · size / mark · rate (COIN-M, in the coin)."""
+        margin asset) and −contracts · size / mark · rate (COIN-M, in the coin). Also called
+        off schedule by the simulator's control endpoint ("pay funding now")."""
+        paid: list[Funding] = []
         for leg in book.um_legs:
             mark, rate = q.mark(leg.symbol), funding_rate(q.basis[leg.symbol])
             margin = UM_SYMBOLS[leg.symbol][1]
             fee = -leg.amount * mark * rate
             book.holding(margin).um_wallet += fee
             self.income_rows["UM"].append(_income_row(self._tx(), at_ms, leg.symbol, margin, fee))
+            paid.append(Funding("UM", leg.symbol, margin, fee))
         for cm in book.cm_legs:
             mark, rate = q.mark(cm.symbol), funding_rate(q.basis[cm.symbol])
             coin = CM_SYMBOLS[cm.symbol][0]
             fee = -cm.size_usd / mark * rate
             book.holding(coin).cm_wallet += fee
             self.income_rows["CM"].append(_income_row(self._tx(), at_ms, cm.symbol, coin, fee))
+            paid.append(Funding("CM", cm.symbol, coin, fee))
+        return paid
 
 
 def _time(row: Row) -> int:

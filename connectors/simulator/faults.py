@@ -4,7 +4,15 @@ Counted faults (``fail_5xx``, ``rate_limit``, ``malformed``, ``truncated``, ``re
 next N signed or unsigned requests; ``outage`` resets every connection until cleared;
 ``latency_s`` delays every answer; ``clock_skew_ms`` shifts the server's clock (signed requests
 then fail with -1021 until the client resyncs); ``frozen_prices`` stops the market;
-``stream_drop`` / ``stream_outage`` cut the mark-price websockets (``streams.py``).
+``stream_drop`` / ``stream_outage`` cut the mark-price websockets (``streams.py``; the outage
+cuts the user-data streams too).
+
+The Portfolio Margin user data stream (``user_stream.py``), each also per account:
+``listen_key_expire`` expires the live listenKey(s) now (the stream pushes ``listenKeyExpired``);
+``listen_key_invalid`` answers the next N keep-alives with -1125 (the key is gone);
+``user_stream_drop`` cuts the next N user-data connections; ``user_event_drop`` drops the next
+N events unsent (a gap only a REST reconciliation heals: the REST payloads show the change);
+``user_stream_age_out`` closes the next N connections as Binance does at their 24 hour mark.
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ class Faults:
     frozen_prices: bool = False
     stream_drop: int = 0  # cut the next N mark-price websocket connections
     stream_outage: bool = False  # cut every websocket and refuse new ones until cleared
+    listen_key_expire: int = 0  # > 0: the live listenKey(s) expire now (taken once)
+    listen_key_invalid: int = 0  # the next N keep-alives answer -1125
+    user_stream_drop: int = 0  # cut the next N user-data websocket connections
+    user_event_drop: int = 0  # the next N user-data events are never sent
+    user_stream_age_out: int = 0  # the next N connections close as at their 24 h mark
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()

@@ -23,6 +23,7 @@ class UmLeg:
     amount: float
     entry_price: float
     leverage: int = 10
+    realized: float = 0.0  # accumulated realized PnL, in the margin asset (the stream's ``cr``)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class CmLeg:
     contracts: float  # signed
     entry_price: float
     leverage: int = 10
+    realized: float = 0.0  # accumulated realized PnL, in the coin (the stream's ``cr``)
 
     @property
     def size_usd(self) -> float:

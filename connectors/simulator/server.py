@@ -5,7 +5,9 @@ Started in-process by ``pmdesk demo`` or standalone by ``pmdesk simulator``.
 
 ``Simulator`` holds the market, one account per API key and the routes (``routes.py``), and
 answers one request with faults, weights and signatures applied; ``SimulatorServer`` serves it
-over real HTTP (the Flask app: ``wsgi.py``) and its mark-price websockets (``streams.py``).
+over real HTTP (the Flask app: ``wsgi.py``), its mark-price websockets (``streams.py``) and,
+on the same websocket server, the Portfolio Margin user data stream (``user_stream.py``, its
+state in ``user_data.py``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from connectors.simulator.market import (
 from connectors.simulator.presets import PRESETS
 from connectors.simulator.routes import Route, build_routes
 from connectors.simulator.streams import CM_PREFIX, UM_PREFIX, MarkStreamServer
-from connectors.simulator.weights import USED_WEIGHT_HEADER
+from connectors.simulator.user_data import UserData
+from connectors.simulator.user_stream import PM_PATH, UserStreams
+from connectors.simulator.weights import LISTEN_KEY_PATH, USED_WEIGHT_HEADER
 from connectors.simulator.wsgi import build_app
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ class Simulator:
         scenario: str = "calm",
         accounts: dict[str, str] | None = None,
         still: bool = False,
+        auto_liquidate: bool = False,
     ) -> None:
         wanted = accounts or {preset: preset}
         unknown = sorted({p for p in wanted.values() if p not in PRESETS})
@@ -100,6 +105,11 @@ class Simulator:
             a.book.settle(self.market.quote(), self.now_ms())
         self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
         self.routes: dict[str, Route] = build_routes(self.market, self.now_ms)
+        # auto_liquidate: the exchange closes positions at uniMMR ≤ 1.05 (off by default, so
+        # that a crash scenario still shows the account at its liquidation level).
+        self.user_data = UserData(
+            self.accounts, self.market.quote, self.now_ms, self.faults, auto_liquidate
+        )
 
     # The first account, for the common one-account case.
     @property
@@ -162,7 +172,8 @@ class Simulator:
             if account.faults.latency_s > 0:
                 time.sleep(account.faults.latency_s)  # this account's requests are slow
             _strike(account.faults, used)
-            account.book.settle(self.market.quote(), now)  # interest and funding due by now
+            # interest and funding due by now (the funding paid is pushed on the user stream)
+            self.user_data.settle(account, self.market.quote(), now)
         body = json.dumps(route.render(account))
         for f in (faults, account.faults) if route.signed else (faults,):
             if f.take("malformed"):
@@ -170,6 +181,31 @@ class Simulator:
             elif f.take("truncated"):
                 body = body[: len(body) // 2]
         response = Response(body, mimetype="application/json")
+        response.headers[USED_WEIGHT_HEADER] = str(used)
+        return response
+
+    def listen_key(self, method: str) -> Response:
+        """``POST`` / ``PUT`` / ``DELETE /papi/v1/listenKey``: USER_STREAM security, the API key
+        header and no signature (Binance's "Endpoint Security Type"); weight 1; -1125 for a key
+        that does not exist (``listen_keys.py``)."""
+        faults = self.faults
+        if faults.latency_s > 0:
+            time.sleep(faults.latency_s)  # the exchange being slow, not test synchronisation
+        ip = request.remote_addr or "?"
+        now = self.now_ms()
+        used = self.limiter.charge(ip, LISTEN_KEY_PATH, now)
+        g.used_weight = used
+        _strike(faults, used)
+        header = request.headers.get("X-MBX-APIKEY")
+        if not header:
+            raise BinanceError(401, -2014, "API-key format invalid.")
+        account = self._by_key.get(header)
+        if account is None:
+            raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        _strike(account.faults, used)
+        key = request.values.get("listenKey") or None
+        body = self.user_data.listen_key(account, method, key)
+        response = Response(json.dumps(body), mimetype="application/json")
         response.headers[USED_WEIGHT_HEADER] = str(used)
         return response
 
@@ -218,6 +254,7 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         stream_interval_s: float = 1.0,
+        watch_interval_s: float = 0.2,
     ) -> None:
         self.simulator = simulator
         self._server: BaseWSGIServer = make_server(
@@ -229,10 +266,14 @@ class SimulatorServer:
             simulator.faults,
             host=host,
             interval_s=stream_interval_s,
+            extra=UserStreams(simulator.user_data, simulator.now_ms, simulator.faults),
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="simulator-http", daemon=True
         )
+        self._watching = threading.Event()
+        self._watch_s = watch_interval_s
+        self._watch = threading.Thread(target=self._watch_loop, name="simulator-watch", daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -248,14 +289,28 @@ class SimulatorServer:
         """Stands for ``wss://dstream.binance.com``."""
         return self.streams.base_url + CM_PREFIX
 
+    @property
+    def pm_stream_url(self) -> str:
+        """Stands for ``wss://fstream.binance.com/pm``: the user data stream is
+        ``pm_stream_url + "/ws/" + listenKey``."""
+        return self.streams.base_url + PM_PATH
+
+    def _watch_loop(self) -> None:
+        """The exchange's own work between requests: carry, key expiry faults, risk watch."""
+        while not self._watching.wait(self._watch_s):  # the exchange's pace, not a test wait
+            self.simulator.user_data.watch()
+
     def start(self) -> SimulatorServer:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._thread.start()
         self.streams.start()
+        self._watch.start()
         log.info("simulator listening on %s (streams %s)", self.base_url, self.streams.base_url)
         return self
 
     def stop(self) -> None:
+        self._watching.set()
+        self._watch.join(timeout=5)
         self.streams.stop()
         self._server.shutdown()
         self._server.server_close()

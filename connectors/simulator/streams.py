@@ -9,6 +9,9 @@ first message goes out on connect, then one every ``interval_s`` (1 s, as ``@1s`
 Faults (``Faults``): ``stream_drop`` cuts the next N connections (the client sees the TCP
 connection die, as on a network drop); ``stream_outage`` cuts every connection and refuses new
 handshakes with HTTP 503 until cleared.
+
+The Portfolio Margin user data stream (``/fstream/pm/ws/<listenKey>``) is served on the same
+server by ``user_stream.UserStreams``, handed in as ``extra`` (any ``ExtraStreams``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import socket
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.http11 import Request, Response
@@ -81,8 +85,19 @@ def parse_stream_path(path: str) -> tuple[str, list[str], bool] | None:
     return None
 
 
+class ExtraStreams(Protocol):
+    """More streams on the same server, under paths of their own."""
+
+    def owns(self, path: str) -> bool: ...
+
+    def admit(self, conn: ServerConnection, request: Request) -> Response | None: ...
+
+    def handle(self, conn: ServerConnection, stopping: threading.Event) -> None: ...
+
+
 class MarkStreamServer:
-    """Binance's mark-price streams over a real websocket (port 0 = any free port)."""
+    """Binance's mark-price streams over a real websocket (port 0 = any free port), and any
+    ``extra`` streams (the user data stream)."""
 
     def __init__(
         self,
@@ -92,7 +107,9 @@ class MarkStreamServer:
         host: str = "127.0.0.1",
         port: int = 0,
         interval_s: float = 1.0,
+        extra: ExtraStreams | None = None,
     ) -> None:
+        self._extra = extra
         self._quote = quote
         self._now_ms = now_ms
         self._faults = faults
@@ -125,6 +142,8 @@ class MarkStreamServer:
         self._thread.join(timeout=5)
 
     def _admit(self, conn: ServerConnection, request: Request) -> Response | None:
+        if self._extra is not None and self._extra.owns(request.path):
+            return self._extra.admit(conn, request)
         if self._faults.stream_outage:
             return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "stream outage (injected)\n")
         parsed = parse_stream_path(request.path)
@@ -148,13 +167,16 @@ class MarkStreamServer:
 
     def _handle(self, conn: ServerConnection) -> None:
         assert conn.request is not None  # set once the handshake is done
+        if self._extra is not None and self._extra.owns(conn.request.path):
+            self._extra.handle(conn, self._stopping)
+            return
         parsed = parse_stream_path(conn.request.path)
         if parsed is None:
             return
         prefix, streams, combined = parsed
         while not self._stopping.is_set():
             if self._faults.stream_outage or self._faults.take("stream_drop"):
-                _cut(conn)
+                cut(conn)
                 return
             try:
                 for message in self._payloads(prefix, streams, combined):
@@ -166,7 +188,7 @@ class MarkStreamServer:
             self._stopping.wait(self.interval_s)  # the exchange's own pace, not a test wait
 
 
-def _cut(conn: ServerConnection) -> None:
+def cut(conn: ServerConnection) -> None:
     """Drop the TCP connection without a closing handshake (a network failure)."""
     with contextlib.suppress(OSError):
         conn.socket.shutdown(socket.SHUT_RDWR)

@@ -41,6 +41,11 @@ WEIGHTS: dict[str, int] = {
     "/papi/v1/margin/marginInterestHistory": 1,
     "/papi/v1/um/income": 30,
     "/papi/v1/cm/income": 30,
+    # "Start / Keepalive / Close User Data Stream (USER_STREAM)": POST / PUT / DELETE, each
+    # "Request Weight 1": https://developers.binance.com/docs/derivatives/portfolio-margin/
+    # user-data-streams/Start-User-Data-Stream (and …/Keepalive-User-Data-Stream,
+    # …/Close-User-Data-Stream).
+    "/papi/v1/listenKey": 1,
 }
 """Weight of one request, by path; a path not listed weighs 1."""
 
@@ -52,6 +57,9 @@ LIMITS_PER_MINUTE: dict[str, int] = {
     "api": 6_000,
 }
 """Per-IP request-weight limit of each API family, per minute."""
+
+
+LISTEN_KEY_PATH = "/papi/v1/listenKey"
 
 
 def family(path: str) -> str:

@@ -1,5 +1,7 @@
-"""The simulator's Flask app: Binance's paths dispatched to ``Simulator.answer``, Binance's error
-JSON and headers, and the simulator's own control endpoints (scenario, faults) under ``/_sim``."""
+"""The simulator's Flask app: Binance's paths dispatched to ``Simulator.answer`` (and the
+listenKey's POST / PUT / DELETE to ``Simulator.listen_key``), Binance's error JSON and headers, and
+the simulator's own control endpoints under ``/_sim``: scenario, faults, and ``/_sim/user``
+(actions on an account as a trader or Binance would; ``user_data.py``)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from connectors.simulator.faults import Faults
 from connectors.simulator.limiter import RateLimitError
 from connectors.simulator.market import MarketModel
 from connectors.simulator.scenarios import SCENARIOS
-from connectors.simulator.weights import RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
+from connectors.simulator.user_data import UserData
+from connectors.simulator.weights import LISTEN_KEY_PATH, RETRY_AFTER_HEADER, USED_WEIGHT_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,11 @@ class Served(Protocol):
     market: MarketModel
     faults: Faults
     on_request: Callable[[str], None]
+    user_data: UserData
 
     def answer(self, path: str) -> Response: ...
+
+    def listen_key(self, method: str) -> Response: ...
 
 
 def build_app(sim: Served) -> Flask:
@@ -82,6 +88,36 @@ def build_app(sim: Served) -> Flask:
             except ValueError as exc:
                 return _control_error(str(exc))
         return _json(sim.faults.as_dict())
+
+    @app.route(f"{CONTROL_PREFIX}/user", methods=["GET"])
+    def _user() -> Response:
+        """The listenKeys, listeners, risk levels and the liquidation switch."""
+        return _json(sim.user_data.as_dict())
+
+    @app.route(f"{CONTROL_PREFIX}/user/<action>", methods=["POST"])
+    def _user_action(action: str) -> Response:
+        """Act on an account: ``POST …/user/fill?account=A&symbol=BTCUSDT&side=BUY&quantity=2``
+        (``price`` = the mark unless given; ``venue`` um|cm|margin), ``…/transfer?asset=USDT
+        &amount=1000&from=margin&to=um``, ``…/borrow`` / ``…/repay?asset=&amount=``,
+        ``…/funding`` (paid now), ``…/check`` (the risk watch now), ``…/liquidation?on=1``
+        (the exchange liquidates at uniMMR ≤ 1.05). Answers the events pushed."""
+        args = request.args
+        if action == "liquidation":
+            sim.user_data.auto_liquidate = args.get("on", "1").lower() in {"1", "true", "on"}
+            return _json(sim.user_data.as_dict())
+        try:
+            out = sim.user_data.act(action, args)
+        except KeyError as exc:
+            return _control_error(f"missing or unknown: {exc.args[0]}")
+        except ValueError as exc:
+            return _control_error(str(exc))
+        log.info("simulator: %s on %s", action, args.get("account") or "the first account")
+        return _json({"events": out})
+
+    @app.route(LISTEN_KEY_PATH, methods=["POST", "PUT", "DELETE"])
+    def _listen_key() -> Response:
+        sim.on_request(LISTEN_KEY_PATH)
+        return sim.listen_key(request.method)
 
     @app.route("/<path:path>", methods=["GET"])
     def _dispatch(path: str) -> Response:

@@ -18,10 +18,10 @@ Screenshots under artifacts/layout/. No sleeps: every wait is on the page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pytest
@@ -49,6 +49,7 @@ from tests.support.served_app import served
 from tests.support.start_time import START_MS
 
 pytestmark = pytest.mark.browser
+T = TypeVar("T")
 WAIT_MS = 20_000
 PRESETS = ("directional", "borrower", "basis", "coinm_hedger", "near_liquidation")
 ACCOUNTS = [f"sim-{p}" for p in PRESETS]
@@ -132,16 +133,21 @@ def add_changes(page: Page) -> None:
 NEXT_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
-def lasting_cut(page: Page) -> list[dict[str, Any]]:
-    """Cut text that lasts: seen, then seen again after two drawn frames and the page settled
-    once more. Dash can hand a grid new column state after it was fitted (a chained callback
-    lands after the page looked settled); grids.js refits it on the next frame, and a frame
-    nobody can see is not a finding. Whatever is still cut then is."""
-    if not cut_text(page):
+def lasting(page: Page, probe: Callable[[Page], list[T]]) -> list[T]:
+    """What a probe finds that lasts: seen, then seen again after two drawn frames and the page
+    settled once more. Dash can hand a grid new column state after it was fitted (a chained
+    callback lands after the page looked settled, later still on a busy machine); grids.js
+    refits it on the next frame, and a frame nobody can see is not a finding. Whatever is
+    still found then is."""
+    if not probe(page):
         return []
     page.evaluate(NEXT_FRAMES)
     page.wait_for_function(SETTLED, timeout=WAIT_MS)
-    return cut_text(page)
+    return probe(page)
+
+
+def lasting_cut(page: Page) -> list[dict[str, Any]]:
+    return lasting(page, cut_text)
 
 
 def shot(page: Page, name: str, full: bool = True) -> None:
@@ -167,7 +173,7 @@ def test_no_text_is_cut_on_any_view_at_desk_sizes(context: BrowserContext, desk:
             add_changes(page)
         shot(page, f"{view}-{size}")
         cut = lasting_cut(page)
-        sideways = grids_scrolling(page)
+        sideways = lasting(page, grids_scrolling)
         width = page_width(page)
         if cut:
             problems.append(f"{view}: text cut\n{_lines(cut)}")

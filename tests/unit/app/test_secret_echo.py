@@ -65,6 +65,7 @@ NOT_SECRET = {
     "exchange.base_url",
     "exchange.um_stream_url",
     "exchange.cm_stream_url",
+    "exchange.pm_stream_url",  # the host only: the listenKey is added at run time, never logged
     "exchange.allow_key_that_can_trade",
 }
 SECRET_WORDS = ("key", "secret", "token", "passw", "url", "cookie")

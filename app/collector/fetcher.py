@@ -1,0 +1,161 @@
+"""One account's REST reads for a poll: the key check and clock sync first, then every endpoint —
+the fast ones each poll, the slow tables hourly, the carry history every few minutes (cached).
+
+Split from ``collector.py``; it sees only the connector's typed errors (the collector classifies
+them) and records each read's used weight with the IP gate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from app.collector.gate import IpGate
+from connectors.binance.client import (
+    BRACKET_PATHS,
+    ENDPOINTS,
+    SLOW_PATHS,
+    Client,
+    Fetched,
+    RetryPolicy,
+    fetch_payloads,
+    read_key_permissions,
+    sync_clock,
+)
+from connectors.binance.errors import ClockSkew
+from connectors.binance.keycheck import KeyRefusedError, judge
+from connectors.binance.limits import CARRY_PATHS, CARRY_REFRESH_S
+from connectors.binance.parse import unbracketed_symbols
+
+log = logging.getLogger(__name__)
+
+SLOW_REFRESH_MS = 3_600_000  # brackets and collateral tiers: hourly
+CARRY_REFRESH_MS = int(CARRY_REFRESH_S * 1000)  # interest charges and funding: every 5 minutes
+CARRY_KEEP_MS = 3 * CARRY_REFRESH_MS  # a carry payload a refresh missed is kept this long
+FUNDING_EVERY_MS = 28_800_000  # Binance pays funding at 00:00, 08:00 and 16:00 UTC
+FUNDING_SETTLED_AFTER_MS = 60_000  # read again this long after each funding time
+
+
+class Fetcher:
+    def __init__(
+        self,
+        client: Client,
+        account: str,
+        gate: IpGate,
+        policy: RetryPolicy,
+        now_ms: Callable[[], int],
+        allow_unsafe_key: bool = False,
+    ) -> None:
+        self.client = client
+        self.account = account
+        self.gate = gate
+        self.policy = policy
+        self._now_ms = now_ms
+        self.allow_unsafe_key = allow_unsafe_key
+        self.key_checked = False
+        self.key_refused = False
+        self.clock_synced = False
+        self._slow: dict[str, object] = {}
+        self._slow_at_ms: int | None = None
+        self._unlisted_tried: frozenset[str] = frozenset()  # symbols a bracket read missed
+        self._carry: dict[str, object] = {}  # interest charges and funding, by path
+        self._carry_read_ms: dict[str, int] = {}  # when each was last read
+        self._carry_at_ms: int | None = None  # the last carry refresh
+
+    @property
+    def clock_offset_ms(self) -> int:
+        """The exchange's clock minus ours, as last measured (0 before)."""
+        offset = getattr(self.client, "timestamp_offset", 0)
+        return offset if isinstance(offset, int) else 0
+
+    def prepare(self) -> None:
+        """Before any account data: the clock offset, then (once) the key's permissions."""
+        if not self.clock_synced:
+            self.sync_clock()
+        if not self.key_checked:
+            self.check_key()
+
+    def fetch(self) -> Fetched:
+        """-1021 (timestamp outside recvWindow): resync the clock offset and retry once."""
+        try:
+            return self._fetch()
+        except ClockSkew:
+            log.info("account %s: clock skew (-1021): resyncing and retrying once", self.account)
+            self.sync_clock()
+            return self._fetch()
+
+    def _fetch(self) -> Fetched:
+        """Fast-changing endpoints every cycle; brackets, collateral tables and the margin-asset
+        leverage hourly (cached) — the brackets at once when a position in a symbol they do not
+        list appears (that account's figures are UNKNOWN only until then); interest charges and
+        funding income every 5 minutes and just after each funding time (cached). Every stored
+        snapshot still carries all payloads, so each one can be replayed alone."""
+        now = self._now_ms()
+        fast = fetch_payloads(self.client, frozenset(ENDPOINTS) - SLOW_PATHS, self.policy)
+        used = dict(fast.used_weight)
+        refresh: frozenset[str] = frozenset()
+        if self._slow_at_ms is None or now - self._slow_at_ms >= SLOW_REFRESH_MS:
+            refresh = SLOW_PATHS
+        else:
+            unlisted = unbracketed_symbols({**fast.payloads, **self._slow})
+            if unlisted - self._unlisted_tried:
+                log.info(
+                    "account %s: new symbol(s) %s: reading the leverage brackets now",
+                    self.account,
+                    ", ".join(sorted(unlisted - self._unlisted_tried)),
+                )
+                refresh = BRACKET_PATHS
+        if refresh:
+            slow = fetch_payloads(self.client, refresh, self.policy)
+            self._slow = {**self._slow, **slow.payloads}
+            if refresh == SLOW_PATHS:
+                self._slow_at_ms = now
+                # An optional endpoint the account refused this time is not kept from before.
+                for path in SLOW_PATHS - slow.payloads.keys():
+                    self._slow.pop(path, None)
+            for fam, value in slow.used_weight.items():
+                used[fam] = max(used.get(fam, 0), value)
+        # Symbols the brackets still do not list: read again only when another one appears.
+        self._unlisted_tried = unbracketed_symbols({**fast.payloads, **self._slow})
+        if self._carry_due(now):
+            carry = fetch_payloads(self.client, CARRY_PATHS, self.policy)
+            self._carry_at_ms = now
+            for path, body in carry.payloads.items():
+                self._carry[path] = body
+                self._carry_read_ms[path] = now
+            for path in CARRY_PATHS - carry.payloads.keys():
+                # Missed this time: the last read stands a while, then it is unavailable.
+                if now - self._carry_read_ms.get(path, now - CARRY_KEEP_MS) >= CARRY_KEEP_MS:
+                    self._carry.pop(path, None)
+            for fam, value in carry.used_weight.items():
+                used[fam] = max(used.get(fam, 0), value)
+        self.gate.record_weight(used, self._now_ms())
+        return Fetched({**fast.payloads, **self._slow, **self._carry}, fast.simulated, used)
+
+    def _carry_due(self, now: int) -> bool:
+        """Every ``CARRY_REFRESH_MS``, and once just after each funding time (so a payment shows
+        within a minute, not up to five)."""
+        last = self._carry_at_ms
+        if last is None or now - last >= CARRY_REFRESH_MS:
+            return True
+        settled = (now - FUNDING_SETTLED_AFTER_MS) // FUNDING_EVERY_MS * FUNDING_EVERY_MS
+        return last < settled + FUNDING_SETTLED_AFTER_MS <= now
+
+    def sync_clock(self) -> None:
+        sync_clock(self.client, self.policy)
+        self.clock_synced = True
+
+    def check_key(self) -> None:
+        """Once, before any account data is read: refuse a key that can trade, withdraw or
+        transfer (unless overridden), warn when it has no IP restriction."""
+        perms = read_key_permissions(self.client, self.policy)
+        verdict = judge(perms, allow_unsafe=self.allow_unsafe_key)
+        for warning in verdict.warnings:
+            log.warning("account %s: API key: %s", self.account, warning)
+        if not verdict.acceptable:
+            self.key_refused = True
+            raise KeyRefusedError(
+                "key refused: " + "; ".join(verdict.problems) + ". Create a read-only key "
+                "('Enable Reading' only), restricted to this machine's IP."
+            )
+        self.key_checked = True
