@@ -1,6 +1,6 @@
 """Binance's own signals end to end: ``AlertWatch.on_binance_signal`` with the real store and
 apprise sending to a ``json://`` sink on 127.0.0.1 — a liquidation order's alert stored and
-delivered within a second of the call, its later fills updating the same row (no second
+delivered at once (nothing batched), its later fills updating the same row (no second
 message), Binance's pushed REDUCE_ONLY as its status alert, and the liquidation alert cleared
 once acknowledged on a screen and calm for the cooldown.
 """
