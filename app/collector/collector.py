@@ -115,7 +115,6 @@ class Collector:
         self.fetcher = Fetcher(
             client, account, self.gate, policy or RetryPolicy(), now_ms, allow_unsafe_key
         )
-        self.watch = watch  # alerts: told of every report, failure, poll and Binance signal
         # Between polls: mark updates and account events since the last poll, applied on arrival.
         self.hub = hub
         if hub is not None:
@@ -137,6 +136,7 @@ class Collector:
         self._dirty = False
         self._positions_too_old = False
         self.rec = Recorder(store, account, self.gate, now_ms, self.frozen_after_ms, watch)
+        self.watch = watch  # alerts: told of every report, failure, poll and Binance signal
         # The account's user data stream (account_push.open_user_stream attaches it).
         self.stream: AccountStream | None = None
         self._stream_up: bool | None = None  # what was last said about it
@@ -145,6 +145,17 @@ class Collector:
         self.signals = SignalLedger()
 
     # ---- the poll ----------------------------------------------------------------------------
+    @property
+    def watch(self) -> AlertWatch | None:
+        return self._watch
+
+    @watch.setter
+    def watch(self, watch: AlertWatch | None) -> None:
+        """One watch for the poll, the reports and failures the recorder writes, and the
+        signals: set later (tests, the CLI), it reaches all of them."""
+        self._watch = watch
+        self.rec.watch = watch
+
     def run_once(self) -> CycleResult:
         """One account poll: every endpoint over REST, evaluated and stored — unless the user
         stream keeps the account and no reconciliation is due (then nothing is requested)."""
