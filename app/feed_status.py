@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+USER_STREAM = "user data stream"
+"""The endpoint of the events that say whether the account's user data stream is up: the
+collector records them, the header shows the newest while it says the stream is down."""
+RECONCILIATION = "stream vs REST"
+"""The endpoint of the events recording a difference a reconciliation poll found."""
+
 
 class FeedStatus(StrEnum):
     OK = "OK"

@@ -22,7 +22,8 @@ What each event changes (field names: Binance's; pages in the parse module):
 - ``liabilityChange`` (``LiabilityUpdate``): the asset's total liability ``l`` (principal +
   interest) after the change. The stream does not split it: the interest stays as last known
   (at most ``l``) and the principal is the rest — equity exact, the loan MM's principal off by
-  the interest accrued since the poll at most.
+  the interest accrued since the poll at most. Less owed while interest is owed (a repayment,
+  a liquidation covering the loan) asks for a resync: which part was paid is a REST figure.
 - ``openOrderLoss`` (``OpenOrderLoss``): per-asset amounts; valued with the given index prices
   into ``open_margin_order_loss_usd`` and a resync asked (the USD total is Binance's REST figure).
 - ``riskLevelChange`` (``RiskLevelChange``): Binance's own uniMMR, status, equity and MM into
@@ -207,6 +208,15 @@ def _futures(state: _State, e: FuturesUpdate) -> None:
 
 def _liability(state: _State, e: LiabilityUpdate) -> None:
     row = _balance(state, e.asset)
+    owed = row.cross_margin_borrowed_qty + row.cross_margin_interest_qty
+    if row.cross_margin_interest_qty > 0.0 and e.total_liability_qty < owed:
+        # Less owed while interest was owed (a repayment, or Binance's liquidation covering the
+        # loan): how much went to the interest is not in the stream, and keeping the interest
+        # as last known would understate the principal, so the loan's MM (fail closed: read REST).
+        state.resync.append(
+            Resync(NOT_IN_STREAM, f"{e.asset} loan paid down: its principal is a REST figure",
+                   e.event_time_ms)
+        )  # fmt: skip
     interest = min(row.cross_margin_interest_qty, e.total_liability_qty)
     state.balances[e.asset] = dataclasses.replace(
         row,

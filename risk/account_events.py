@@ -98,6 +98,8 @@ class OrderUpdate:
     filled_qty: float
     last_price: float
     position_side: str
+    order_id: int | None = None  # ``i``
+    orig_qty: float | None = None  # ``q``: the order's quantity (None: not sent)
 
     @property
     def liquidation(self) -> bool:

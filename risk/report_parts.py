@@ -56,6 +56,9 @@ class Reconciliation:
     # The product's liquidation level: at or below it on both sides, the two agree on what
     # matters (liquidation) whatever the relative gap near zero.
     liquidation_uni_mmr: float = 1.05
+    # When Binance's figures were read (the account poll) or pushed (riskLevelChange's E), as
+    # the collector stamps it; None: not known (a capture, or a report stored before it was).
+    binance_at_ms: int | None = None
 
     @property
     def both_liquidating(self) -> bool:

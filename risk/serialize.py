@@ -84,6 +84,7 @@ def reconciliation_to_dict(rec: Reconciliation) -> dict[str, Any]:
         },
         "loan_mm_usd": {"binance": rec.binance_loan_mm_usd, "pmdesk": rec.pmdesk_loan_mm_usd},
         "positions": body["positions"],
+        "binance_at_ms": rec.binance_at_ms,
     }
 
 
@@ -224,9 +225,14 @@ def reconciliation_from_dict(body: dict[str, Any], uni_mmr: float) -> Reconcilia
     if binance_uni is None and body.get("binance_no_mm"):
         binance_uni = math.inf  # version 1: Binance's "no MM" sentinel was stored as null
     futures, loan = body.get("futures_mm_usd") or {}, body.get("loan_mm_usd") or {}
-    extra = {}
+    extra: dict[str, Any] = {}
     if "liquidation_uni_mmr" in body:
         extra["liquidation_uni_mmr"] = _float(body["liquidation_uni_mmr"], "reconciliation")
+    at = body.get("binance_at_ms")
+    if at is not None:
+        if isinstance(at, bool) or not isinstance(at, int):
+            raise UnknownFormatError(f"reconciliation.binance_at_ms: {at!r} is not a time in ms")
+        extra["binance_at_ms"] = at
     return Reconciliation(
         binance_uni_mmr=binance_uni,
         binance_equity_usd=opt(b.get("adjusted_equity_usd"), "reconciliation.binance"),

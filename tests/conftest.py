@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any
 
 import pytest
 from binance.client import Client
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from app.collector.collector import Collector
 from app.store.store import Store
@@ -106,9 +108,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(engine, name)
         engine.dispose()
+
+
+def _drop_database(engine: Engine, name: str, within_s: float = 60.0) -> None:
+    """``DROP DATABASE … WITH (FORCE)`` ends the test's own sessions, but not an autovacuum
+    worker busy in it (PostgreSQL refuses to end a superuser's process for a non-superuser role:
+    "must be a member of the role whose process is being terminated"): such a worker finishes
+    in moments on a test database, so the drop is tried again until it does (bounded)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except DBAPIError as exc:
+            if "must be a member of the role" not in str(exc) or time.monotonic() > deadline:
+                raise
+        with engine.connect() as conn:  # wait for the worker to leave, asking the server
+            conn.exec_driver_sql("SELECT pg_sleep(0.2)")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ the signals and time are passed in; ``AlertBook.on_signal`` steps the checks mad
   (https://developers.binance.com/docs/derivatives/portfolio-margin/user-data-streams/Event-Futures-Order-update)
   raises one CRITICAL alert per order, "Binance is liquidating ACCOUNT: SYMBOL SIDE qty": its
   NEW, PARTIALLY_FILLED and FILLED updates change the same alert's quantity (``z``, the
-  cumulative filled quantity; the stream's order quantity ``q`` is not in ``OrderUpdate``). Keys:
+  cumulative filled quantity, "of" the order's quantity ``q`` when the event carries it). Keys:
   ``binance_liquidation:<c>``; every ADL order has the same ``c``, so ADL alerts are told apart
   by symbol, position side and the first event's time — ``binance_adl:<symbol>:<E>`` — a new
   one once the previous ADL order of that symbol and side is done. An order is an event, not a
@@ -52,14 +52,15 @@ def qty_words(qty: float) -> str:
 def order_words(account: str, order: OrderUpdate) -> str:
     doing = "auto-deleveraging" if order.adl else "liquidating"
     head = f"Binance is {doing} {account}: {order.symbol} {order.side}"
+    of = "" if order.orig_qty is None else f" of {qty_words(order.orig_qty)}"
     if order.filled_qty <= 0:
-        return f"{head}, nothing filled yet ({order.status})"
+        return f"{head}, nothing filled yet{of} ({order.status})"
     last = (
         f", last {qty_words(order.last_filled_qty)} at {order.last_price:,.2f}"
         if order.last_filled_qty > 0
         else ""
     )
-    return f"{head} {qty_words(order.filled_qty)} ({order.status}{last})"
+    return f"{head} {qty_words(order.filled_qty)}{of} ({order.status}{last})"
 
 
 def order_check(account: str, key: str, order: OrderUpdate, calm: bool) -> Check:

@@ -10,6 +10,8 @@ uses it (docs/architecture.md, "Data flow").
   asset held per asset, relative ``RECONCILE_REL``.
 - ``SignalLedger`` — Binance's own signals (``riskLevelChange``, liquidation / ADL orders) handed on
   once each, however often the events carrying them are re-applied.
+- ``StreamWords`` — the events that say the stream connected, went down or is back (the header
+  keeps showing "down" for as long as it is: ``app.web.view.feed_state``).
 - ``PollRequests`` — "read REST now" from any thread: one worker runs the poll, never two at once.
 """
 
@@ -21,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from app.feed_status import USER_STREAM, FeedStatus
 from connectors.binance.client import Client
 from connectors.binance.listenkey import BinanceKeyTransport, ListenKeys
 from connectors.binance.userstream import UserStream
@@ -32,7 +35,6 @@ log = logging.getLogger(__name__)
 RECONCILE_REL = 1e-9
 """Stream and REST agree when within this relative difference (the decimals are the same)."""
 ABS_FLOOR = 1e-12  # below this both are zero
-USER_STREAM = "user data stream"  # the endpoint the collector's events about it name
 
 Signal = RiskLevelChange | OrderUpdate
 
@@ -142,6 +144,37 @@ class SignalLedger:
     def forget_until(self, since_ms: int) -> None:
         """Events at or before ``since_ms`` are never applied again: their keys can go."""
         self._sent = {k for k in self._sent if k[0] > since_ms}
+
+
+class StreamWords:
+    """One event when the account's stream connects or is back (polling slows to
+    reconciliation) and one when it goes down (polling back to the normal interval) — or has
+    not connected by the second poll. The header shows the newest while it says "down"."""
+
+    def __init__(self, say: Callable[[FeedStatus, str, str], None]) -> None:
+        self._say = say  # (status, message, endpoint): the recorder's event
+        self._up: bool | None = None  # as last seen
+        self._said: bool | None = None  # as last recorded
+
+    def seen(self, up: bool, interval_s: float | None, reconcile_s: float) -> None:
+        before, self._up = self._up, up
+        said = self._said
+        if up == said or (before is None and not up):
+            return  # nothing new; or just started: it has one interval to connect
+        self._said = up
+        if up:
+            self._say(
+                FeedStatus.OK,
+                f"account stream {'connected' if said is None else 'back'}: positions and "
+                f"balances pushed, REST reconciles every {reconcile_s:g} s",
+                USER_STREAM,
+            )
+        else:
+            every = f"{interval_s:g} s" if interval_s else "cycle"
+            what = "not connected" if said is None else "down"
+            self._say(
+                FeedStatus.DEGRADED, f"account stream {what}: polling every {every}", USER_STREAM
+            )
 
 
 class PollRequests:

@@ -23,10 +23,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.clock import now_ms
 from app.collector.account_push import (
-    USER_STREAM,
     AccountStream,
     PollRequests,
     SignalLedger,
+    StreamWords,
     differences,
 )
 from app.collector.between_polls import moved_since_poll
@@ -34,7 +34,9 @@ from app.collector.event_codec import EVENTS_KEY, encode_events
 from app.collector.feed import Failure, FeedStatus
 from app.collector.fetcher import Fetcher
 from app.collector.gate import IpGate
+from app.collector.last_poll import LastPoll, binance_read_at
 from app.collector.recording import Recorder
+from app.feed_status import RECONCILIATION
 from app.store.store import CycleRecord, Store
 from connectors.binance.client import Client, RetryPolicy
 from connectors.binance.errors import ClockSkew
@@ -49,8 +51,7 @@ from connectors.binance.parse import snapshot_from_payloads
 from risk import RiskRules, evaluate
 from risk.account_apply import apply_events
 from risk.account_events import AccountEvent, OrderUpdate, RiskLevelChange
-from risk.model import AccountSnapshot, Assumptions, MarketState, Reconciliation
-from risk.remark import MarkBasis
+from risk.model import AccountSnapshot, MarketState
 
 if TYPE_CHECKING:
     from app.alerts.watch import AlertWatch
@@ -62,25 +63,6 @@ DEFAULT_FROZEN_AFTER_S = 30.0
 DEFAULT_POSITIONS_MAX_AGE_S = 10.0
 DEFAULT_RECONCILE_INTERVAL_S = 30.0
 MARK_STREAM = "markPrice stream"
-
-
-@dataclass(frozen=True)
-class _Poll:
-    """The last successful account poll: what pushed updates are applied to (parsed once)."""
-
-    snapshot: AccountSnapshot
-    market: MarketState
-    basis: MarkBasis  # the poll's contract index prices: what index moves are measured from
-    snapshot_id: int
-    fetched_at_ms: int
-    simulated: bool
-    relevant: frozenset[str]
-    # Settled at the poll against Binance's figures of that moment; between polls the figures
-    # move with the marks but Binance's do not, so the poll's assumptions and comparison hold.
-    assumptions: Assumptions | None = None
-    reconciliation: Reconciliation | None = None
-    events_since_ms: int = 0  # the newest event time received before the poll read REST
-    stream_connects: int | None = None  # the user stream's connection then (None: not healthy)
 
 
 @dataclass(frozen=True)
@@ -126,7 +108,7 @@ class Collector:
         self._lock = threading.Lock()
         self._evaluating = threading.Lock()
         self._polling = threading.Lock()  # one poll in flight: the job's or a resync's
-        self._poll: _Poll | None = None
+        self._poll: LastPoll | None = None
         self._marks: dict[str, MarkUpdate] = {}
         self._marks_source = "stream"
         self._marks_received_ms = 0
@@ -139,10 +121,11 @@ class Collector:
         self.watch = watch  # alerts: told of every report, failure, poll and Binance signal
         # The account's user data stream (account_push.open_user_stream attaches it).
         self.stream: AccountStream | None = None
-        self._stream_up: bool | None = None  # what was last said about it
+        self.stream_words = StreamWords(self.rec.event)  # says when it connects, drops, is back
         self._resync_due = False  # a REST poll is wanted now, whatever the cadence
         self.resyncs = PollRequests(account, self.run_once)
         self.signals = SignalLedger()
+        self._level_poll_ms = -(2**62)  # when a pushed riskLevelChange last asked for a poll
 
     # ---- the poll ----------------------------------------------------------------------------
     @property
@@ -181,7 +164,7 @@ class Collector:
             fetched_at = self._now_ms()
             fetched = self.fetcher.fetch()
             snapshot, market = snapshot_from_payloads(fetched.payloads)
-            report = evaluate(snapshot, market, self.rules)
+            report = binance_read_at(evaluate(snapshot, market, self.rules), fetched_at)
         except Exception as exc:  # typed exchange errors, and any bug in parse/evaluate: one event
             return CycleResult(None, self._record_failure(exc))
         self._reconcile(snapshot, cut, connects)
@@ -201,7 +184,7 @@ class Collector:
         if written is None:
             return CycleResult(None, None)
         with self._lock:
-            self._poll = _Poll(
+            self._poll = LastPoll(
                 snapshot,
                 market,
                 mark_basis(fetched.payloads),
@@ -233,14 +216,16 @@ class Collector:
         stream = self.stream
         if stream is None:
             return True
-        self._say_stream_state(stream.healthy(now))
+        # Polls come on the interval's ticks: never more often than the interval.
+        every_s = max(self.interval_s or 0.0, self.reconcile_interval_ms / 1000)
+        self.stream_words.seen(stream.healthy(now), self.interval_s, every_s)
         with self._lock:
             poll, due = self._poll, self._resync_due
         if due or poll is None or not self._in_sync(poll, now):
             return True
         return now - poll.fetched_at_ms >= self.reconcile_interval_ms
 
-    def _in_sync(self, poll: _Poll, now: int) -> bool:
+    def _in_sync(self, poll: LastPoll, now: int) -> bool:
         """The stream is healthy on the connection the poll was read under: nothing missed."""
         stream = self.stream
         return (
@@ -254,25 +239,6 @@ class Collector:
         with self._lock:
             poll = self._poll
         return poll is not None and self._in_sync(poll, self._now_ms())
-
-    def _say_stream_state(self, up: bool) -> None:
-        """One event when the stream goes down (polling back to the normal interval) and one
-        when it is back (polling slows to reconciliation)."""
-        before, self._stream_up = self._stream_up, up
-        if before is None or before == up:
-            return
-        if up:
-            self.rec.event(
-                FeedStatus.OK,
-                "account stream back: positions and balances pushed, REST reconciles every "
-                f"{self.reconcile_interval_ms / 1000:g} s",
-                endpoint=USER_STREAM,
-            )
-        else:
-            every = f"{self.interval_s:g} s" if self.interval_s else "cycle"
-            self.rec.event(
-                FeedStatus.DEGRADED, f"account stream down: polling every {every}", USER_STREAM
-            )
 
     def _reconcile(self, rest: AccountSnapshot, cut: int, connects: int | None) -> None:
         """At a poll while the stream kept the account since the last one: the stream's snapshot
@@ -296,7 +262,7 @@ class Collector:
             self.rec.event(
                 FeedStatus.DEGRADED,
                 f"stream and REST differ: {'; '.join(found)} (REST taken)",
-                endpoint=USER_STREAM,
+                endpoint=RECONCILIATION,
             )
 
     def _feed_state(self, now_ms: int) -> str:
@@ -379,7 +345,7 @@ class Collector:
 
     def _evaluate_between(
         self,
-        poll: _Poll,
+        poll: LastPoll,
         marks: tuple[MarkUpdate, ...],
         events: tuple[AccountEvent, ...],
         since: int,
@@ -393,13 +359,33 @@ class Collector:
         except Exception as exc:  # a bug applying must not stop the streams: one event instead
             self._record_failure(exc)
             return
+        pushed_level = False
         if applied is not None:
-            self._hand_on(applied.signals)
+            pushed_level = self._level_moved(poll, self._hand_on(applied.signals))
             if applied.needs_resync:  # fail closed: no figure from a state that cannot be kept
                 self.request_poll("; ".join(f"{r.kind}: {r.detail}" for r in applied.resync))
                 return
             if applied.applied == 0 and not marks:
                 return  # every event was in the poll already
+        self._write_between(poll, snapshot, market, marks, events, since, source, received_ms)
+        if pushed_level:
+            # Binance's status moved: read all of its figures (/papi/v1/account) now rather
+            # than at the next reconciliation, after the pushed figures are on screen.
+            self.request_poll("Binance pushed a riskLevelChange")
+
+    def _write_between(
+        self,
+        poll: LastPoll,
+        snapshot: AccountSnapshot,
+        market: MarketState,
+        marks: tuple[MarkUpdate, ...],
+        events: tuple[AccountEvent, ...],
+        since: int,
+        source: str,
+        received_ms: int,
+    ) -> None:
+        """The moved inputs evaluated and stored as a between-polls report (unless positions the
+        stream does not keep have grown too old to show beside fresh marks)."""
         in_sync = self._in_sync(poll, self._now_ms())
         if not in_sync and received_ms - poll.fetched_at_ms > self.positions_max_age_ms:
             # Fresh marks on old positions would look fresh: let the figures go stale instead.
@@ -414,9 +400,14 @@ class Collector:
             return
         try:
             rules = dataclasses.replace(self.rules, assumptions=poll.assumptions)
-            report = dataclasses.replace(
-                evaluate(snapshot, market, rules), reconciliation=poll.reconciliation
-            )
+            report = evaluate(snapshot, market, rules)
+            if snapshot.reported is poll.snapshot.reported:
+                # Binance's figures are the poll's: compared at the poll, not with moved marks.
+                report = dataclasses.replace(report, reconciliation=poll.reconciliation)
+            elif snapshot.reported is not None:
+                # Binance pushed its own figures (riskLevelChange) since the poll: compared now,
+                # so a pmdesk calmer than Binance shows at once, not at the next REST poll.
+                report = binance_read_at(report, snapshot.reported.update_time_ms)
         except Exception as exc:  # a bug evaluating must not stop the streams: one event instead
             self._record_failure(exc)
             return
@@ -441,12 +432,28 @@ class Collector:
         )
         self.rec.write(cycle)
 
-    def _hand_on(self, signals: tuple[RiskLevelChange | OrderUpdate, ...]) -> None:
-        """Binance's own signals to the alerts, each once."""
-        if self.watch is None:
-            return
-        for signal in self.signals.fresh(signals):
-            self.watch.on_binance_signal(self.account, signal, self._now_ms())
+    def _hand_on(
+        self, signals: tuple[RiskLevelChange | OrderUpdate, ...]
+    ) -> list[RiskLevelChange | OrderUpdate]:
+        """Binance's own signals to the alerts, each once; the new ones returned."""
+        fresh = self.signals.fresh(signals)
+        if self.watch is not None:
+            for signal in fresh:
+                self.watch.on_binance_signal(self.account, signal, self._now_ms())
+        return fresh
+
+    def _level_moved(self, poll: LastPoll, fresh: list[RiskLevelChange | OrderUpdate]) -> bool:
+        """Whether a new riskLevelChange says another status than REST last read — worth a
+        REST poll at once, but at most one a poll interval (Binance may push again and again
+        while the status holds; REST then says the same)."""
+        read = poll.snapshot.reported.account_status if poll.snapshot.reported else None
+        if not any(isinstance(s, RiskLevelChange) and s.status != read for s in fresh):
+            return False
+        now = self._now_ms()
+        if now - self._level_poll_ms < (self.interval_s or 0.0) * 1000:
+            return False
+        self._level_poll_ms = now
+        return True
 
     def on_marks_state(self, live: bool, message: str) -> None:
         if not live:

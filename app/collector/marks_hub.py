@@ -26,7 +26,8 @@ from connectors.binance.marks import (
     updates_from_premium_index,
 )
 from connectors.binance.parse import CM_PREMIUM_INDEX, UM_PREMIUM_INDEX
-from connectors.binance.stream import DEFAULT_MAX_BACKOFF_S, DEFAULT_SILENCE_S, MarkStream
+from connectors.binance.reconnecting import DEFAULT_MAX_BACKOFF_S
+from connectors.binance.stream import DEFAULT_SILENCE_S, MarkStream
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,12 @@ class MarkHub:
     def subscribe(self, listener: MarksListener) -> None:
         with self._lock:
             self._listeners.append(listener)
+
+    def unsubscribe(self, listener: MarksListener) -> None:
+        """No more marks for a collector whose account's lease went (app/collector/leases.py)."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def _fan_out(self, updates: tuple[MarkUpdate, ...], source: str) -> None:
         with self._lock:

@@ -122,6 +122,14 @@ class StoreSettings(BaseModel):
     keep_hour_days: float = Field(KEEP.hour_days, gt=0, description="1-hour history buckets kept")
     keep_events_days: float = Field(KEEP.events_days, gt=0, description="collector events kept")
     prune_interval_s: float = Field(600.0, ge=10, description="how often retention runs")
+    # ---- several collectors on one PostgreSQL (issue 19 item 6: app/collector/leases.py) ----
+    lease_dead_after_s: float = Field(
+        15.0,
+        ge=6,
+        le=600,
+        description="PostgreSQL: a collector silent this long is dead, and its accounts are "
+        "taken over by the others within it (heartbeats every 1/7.5 of it)",
+    )
 
     def retention(self) -> Retention:
         return Retention(
@@ -239,7 +247,7 @@ class WebSettings(BaseModel):
         gt=0,
         le=7 * 24 * 60,
         description="a session ends after this many minutes without a request (an open "
-        "dashboard asks twice a second: only a closed or sleeping browser goes idle)",
+        "dashboard asks several times a second: only a closed or sleeping browser goes idle)",
     )
     session_max_h: float = Field(
         12.0,

@@ -116,11 +116,15 @@ class StoreReads(StoreCore):
                 calibrated=row.calibrated,
             )
 
-    def latest_event(self, account: str) -> StoredEvent | None:
+    def latest_event(self, account: str, endpoint: str | None = None) -> StoredEvent | None:
+        """The account's newest event (of ``endpoint`` only, when given)."""
+        where = [EventRow.account == account]
+        if endpoint is not None:
+            where.append(EventRow.endpoint == endpoint)
         with Session(self.engine) as s:
             row = s.scalars(
                 select(EventRow)
-                .where(EventRow.account == account)
+                .where(*where)
                 .order_by(EventRow.at_ms.desc(), EventRow.id.desc())
                 .limit(1)
             ).first()

@@ -275,3 +275,19 @@ class AlertDeliveryRow(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class CollectorMemberRow(Base):
+    """A ``pmdesk collect`` process sharing the accounts on PostgreSQL (0008;
+    ``app/store/leases.py``): who it is, and its last heartbeat by the database's clock. A
+    member silent longer than ``store.lease_dead_after_s`` is dead; the fair share of accounts
+    is counted over the live ones. The leases themselves are advisory locks, not rows."""
+
+    __tablename__ = "collector_members"
+
+    collector_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    backend_pid: Mapped[int] = mapped_column(Integer)  # its lease session (pg_backend_pid())
+    started_at_ms: Mapped[int] = mapped_column(BigInteger)
+    heartbeat_at_ms: Mapped[int] = mapped_column(BigInteger)

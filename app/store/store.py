@@ -12,6 +12,7 @@ from app.store.engine import (
     describe_write_error,
 )
 from app.store.errors import StoreWriteError
+from app.store.leases import Keepalive, Member, PostgresLeases, SingleHostLeases, open_leases
 from app.store.lifecycle import (
     FIRST_REVISION,
     UNVERSIONED_TABLES,
@@ -52,3 +53,10 @@ __all__ = [
 class Store(StoreWriter, StoreReads, StoreUpkeep):
     """The store as every process uses it: ``Store(url, max_mb, busy_timeout_ms)``, then
     ``create_schema()`` once; writes, reads, upkeep and health on the one engine."""
+
+    def open_leases(
+        self, member: Member, dead_after_s: float, keepalive: Keepalive
+    ) -> SingleHostLeases | PostgresLeases:
+        """This collector's leases on the accounts (``app/store/leases.py``): advisory locks
+        on a session of their own on PostgreSQL, granted at once on SQLite."""
+        return open_leases(self.engine, member, dead_after_s, keepalive)

@@ -1,6 +1,6 @@
 """The Dash application: reads the store, never the exchange; staleness decided on the server.
 
-Each viewer asks twice a second whether a newer report exists (``report-key``, one indexed
+Each viewer asks four times a second whether a newer report exists (``report-key``, one indexed
 query); the views redraw only when it changes and only while they are shown. Figures keep the
 user's zoom (``uirevision``), grids keep their sort (rows keyed), and the key check pauses
 while it runs, so a slow server never has a viewer's requests stack up.

@@ -14,6 +14,7 @@ import dash
 from dash import Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.feed_status import USER_STREAM
 from app.store.store import Store, StoredEvent, StoredReport, describe_lock
 from app.web.severity import Severity, SeverityBands, severity, worst_first
 from risk.model import RiskReport, RiskRules
@@ -35,6 +36,7 @@ class Newest:
     event: StoredEvent | None
     weight: tuple[int, dict[str, int]] | None
     unreadable: str | None = None
+    stream: StoredEvent | None = None  # the newest about the account's user data stream
 
 
 @dataclass
@@ -82,6 +84,7 @@ class WebContext:
                 {a: self.latest(a) for a in self.accounts},
                 self.store.latest_event(account),
                 self.store.latest_weight(),
+                stream=self.store.latest_event(account, endpoint=USER_STREAM),
             )
         except SQLAlchemyError as exc:
             unreadable = describe_lock(exc, "the screen cannot read new data")

@@ -3,7 +3,7 @@ holds who, their role, when the session began and when it was last used — no p
 
 Checked on every request against the roster (a dict lookup): the user must still exist with the
 same role and password (``User.generation``), a screen's token must not have been revoked.
-Idle expiry: no request for ``idle_s`` (an open dashboard asks twice a second, so only a closed
+Idle expiry: no request for ``idle_s`` (an open dashboard asks four times a second, so only a closed
 or sleeping browser goes idle). Absolute expiry: ``max_s`` after sign-in, for people; a wall
 screen signed in by its token has none (it ends when the token is revoked). Signing out ends the
 session in this process even if the cookie was copied.

@@ -82,11 +82,13 @@ def feed_state(
     event: StoredEvent | None,
     stale: bool,
     pref: TimePref | None = None,
+    stream_event: StoredEvent | None = None,
 ) -> tuple[FeedStatus, str]:
     """The newest event's status if it came after the newest account poll (reports between
     polls only move marks; they do not clear a failing poll), or if it explains stale data
     (frozen prices); DOWN when the data is stale with no failure on record (the collector
-    itself has stopped); else OK."""
+    itself has stopped); the account's user data stream down (``stream_event``, the newest
+    about it) for as long as it is; else OK."""
 
     def shown(e: StoredEvent) -> tuple[FeedStatus, str]:
         where = f" ({e.endpoint})" if e.endpoint else ""
@@ -100,6 +102,9 @@ def feed_state(
         if event is not None and event.at_ms >= report.data_time_ms:
             return shown(event)
         return FeedStatus.DOWN, NO_NEW_DATA
+    if stream_event is not None and FeedStatus(stream_event.kind) is not FeedStatus.OK:
+        e = stream_event
+        return FeedStatus(e.kind), f"{e.message} (since {clock_text(e.at_ms, pref)})"
     return FeedStatus.OK, ""
 
 
@@ -180,9 +185,11 @@ def build_view(
     detail: RiskReport | None = None,
     bands: SeverityBands | None = None,
     time_pref: TimePref | None = None,
+    stream_event: StoredEvent | None = None,
 ) -> DeskView:
     """The overview and the header from the newest report. ``buffer_usd`` (the gross buffer)
-    is read from ``detail`` when given; the net buffer is shown as such."""
+    is read from ``detail`` when given; the net buffer is shown as such. ``stream_event``: the
+    newest event about the account's user data stream (``feed_state``)."""
     rules = rules or RiskRules()
     sev = severity(report, now_ms, stale_after_s=stale_after_s, rules=rules, bands=bands)
     if report is None:
@@ -212,7 +219,7 @@ def build_view(
         )
     age_s = (now_ms - report.data_time_ms) / 1000
     stale = sev.level == STALE
-    feed, feed_message = feed_state(report, event, stale, pref=time_pref)
+    feed, feed_message = feed_state(report, event, stale, pref=time_pref, stream_event=stream_event)
     uni = fmt_uni_mmr(report.uni_mmr)
     in_liquidation = report.status in IN_LIQUIDATION
     liquidation = liquidation_words(

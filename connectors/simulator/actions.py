@@ -1,5 +1,6 @@
-"""Futures fills on a simulated account (a trader's, or Binance's liquidation), each changing the
-book and returning the user-data events Binance pushes for it, in Binance's order.
+"""Futures fills on a simulated account (a trader's, or the exchange's own: liquidation and ADL
+closes, ``liquidation.py``), each changing the book and returning the user-data events Binance
+pushes for it, in Binance's order.
 
 One-way mode (position side BOTH), no fees. A fill that adds to a position moves the entry price
 to the size-weighted average (USDⓈ-M: of prices; COIN-M: of 1/price, the inverse contract's
@@ -24,6 +25,8 @@ from connectors.simulator.params import CM_SYMBOLS, UM_SYMBOLS
 SIDES = ("BUY", "SELL")
 AUTOCLOSE_PREFIX = "autoclose-"
 """Binance's client order id prefix of a liquidation order (Event-Futures-Order-update)."""
+ADL_CLIENT_ID = "adl_autoclose"
+"""Binance's client order id of an auto-deleveraging close (Event-Futures-Order-update)."""
 
 
 @dataclass
@@ -165,8 +168,11 @@ def _fill(
     liquidation: bool,
 ) -> Fill:
     order_id = ids.next()
-    if liquidation:
+    adl = client_id == ADL_CLIENT_ID
+    if liquidation and client_id is None:
         client_id = f"{AUTOCLOSE_PREFIX}{order_id}"
+    # An ADL close is the exchange's too, but not a liquidation order: MARKET, reduce only (the
+    # simulator's choice; Binance documents only its client order id).
     return Fill(
         symbol,
         side,
@@ -176,7 +182,7 @@ def _fill(
         ids.next(),
         client_id or f"sim-{order_id}",
         realized,
-        order_type="LIQUIDATION" if liquidation else "MARKET",
+        order_type="LIQUIDATION" if liquidation and not adl else "MARKET",
         time_in_force="IOC" if liquidation else "GTC",
         reduce_only=liquidation,
     )
@@ -189,39 +195,3 @@ def _order_events(fs: str, fill: Fill, update: Event, now_ms: int) -> list[Event
         update,
         events.order_trade_update(fs, fill, "FILLED", now_ms),
     ]
-
-
-def liquidate(
-    book: AccountBook, q: Quote, now_ms: int, ids: Ids, liquidation_level: float
-) -> list[Event]:
-    """Binance's liquidation as the simulator does it: close whole positions at the mark, the
-    largest maintenance margin (USD) first, until the reported uniMMR is back above
-    ``liquidation_level`` or no position is left. Loans and margin holdings are left alone."""
-    out: list[Event] = []
-    while book.reported_figures(q)["uni_mmr"] <= liquidation_level:
-        worst = _largest_maint(book, q)
-        if worst is None:
-            break
-        if isinstance(worst, UmLeg):
-            side = "SELL" if worst.amount > 0 else "BUY"
-            out += fill_um(
-                book, q, now_ms, ids, worst.symbol, side, abs(worst.amount), liquidation=True
-            )
-        else:
-            side = "SELL" if worst.contracts > 0 else "BUY"
-            out += fill_cm(
-                book, q, now_ms, ids, worst.symbol, side, abs(worst.contracts), liquidation=True
-            )
-    return out
-
-
-def _largest_maint(book: AccountBook, q: Quote) -> UmLeg | CmLeg | None:
-    rows: list[tuple[float, UmLeg | CmLeg]] = [
-        (book.um_leg_maint(leg, q) * q.index_usd[UM_SYMBOLS[leg.symbol][1]], leg)
-        for leg in book.um_legs
-    ]
-    rows += [
-        (book.cm_leg_maint(leg, q) * q.index_usd[CM_SYMBOLS[leg.symbol][0]], leg)
-        for leg in book.cm_legs
-    ]
-    return max(rows, key=lambda r: r[0])[1] if rows else None

@@ -51,6 +51,9 @@ class AccountBook:
     um_legs: list[UmLeg] = field(default_factory=list)
     cm_legs: list[CmLeg] = field(default_factory=list)
     truth: HiddenTruth = field(default_factory=_default_truth)
+    # Maintenance margin (USD) the exchange counts and pmdesk cannot see (``hide_maint_for``):
+    # Binance's own figures, and its pushed risk level, apart from what pmdesk computes.
+    hidden_maint_usd: float = 0.0
     # Carry: when the book opened (its loans were taken), what was charged and paid since.
     ledger: CarryLedger = field(default_factory=CarryLedger, init=False)
     _lock: threading.Lock = field(
@@ -134,6 +137,17 @@ class AccountBook:
     def borrowed_assets(self) -> list[str]:
         return [a for a, h in self.holdings.items() if h.cross_margin_borrowed > 0.0]
 
+    def hide_maint_for(self, uni_mmr: float, q: Quote) -> None:
+        """Make the exchange's own uniMMR read ``uni_mmr`` at these prices by a maintenance
+        margin only it counts (``hidden_maint_usd``; 0 again when ``uni_mmr`` is not above what
+        the book alone gives). The control endpoint's ``binance_view``: Binance's status apart
+        from pmdesk's figures, as when its hidden parameters differ."""
+        if not uni_mmr > 0.0:
+            raise ValueError(f"uni_mmr must be > 0, not {uni_mmr!r}")
+        self.hidden_maint_usd = 0.0
+        f = self.reported_figures(q)
+        self.hidden_maint_usd = max(f["account_equity"] / uni_mmr - f["maint"], 0.0)
+
     def reported_figures(self, q: Quote) -> dict[str, float]:
         """The exchange's own account figures: equity with and without haircut, MM, uniMMR."""
         upnl = self.um_upnl_by_asset(q)
@@ -159,7 +173,7 @@ class AccountBook:
             self.cm_leg_maint(leg, q) * q.index_usd[CM_SYMBOLS[leg.symbol][0]]
             for leg in self.cm_legs
         )
-        maint += self.loan_maint(q)
+        maint += self.loan_maint(q) + self.hidden_maint_usd
         initial = sum(
             abs(leg.amount * q.mark(leg.symbol)) / leg.leverage for leg in self.um_legs
         ) + sum(abs(leg.size_usd) / leg.leverage for leg in self.cm_legs)

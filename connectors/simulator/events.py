@@ -134,7 +134,7 @@ def order_trade_update(fs: str, fill: Fill, status: str, now_ms: int) -> Event:
             "p": zero if fill.order_type == "MARKET" else dec(fill.price),
             "ap": dec(fill.price) if filled else zero,
             "sp": zero,
-            "x": "TRADE" if filled else "NEW",
+            "x": _execution(fill) if filled else "NEW",
             "X": status,
             "i": fill.order_id,
             "l": fill.qty if filled else zero,
@@ -150,6 +150,16 @@ def order_trade_update(fs: str, fill: Fill, status: str, now_ms: int) -> Event:
             "rp": dec(fill.realized) if filled else zero,
         },
     }
+
+
+def _execution(fill: Fill) -> str:
+    """``x`` of a fill: "CALCULATED - Liquidation Execution" for the exchange's liquidation and
+    ADL closes (the "Execution Type" list of Event-Futures-Order-update, whose Chinese copy
+    says it covers ADL too), else TRADE."""
+    return "CALCULATED" if fill.reduce_only and fill.client_id.startswith(_FORCED) else "TRADE"
+
+
+_FORCED = ("autoclose-", "adl_autoclose")
 
 
 def execution_report(fill: Fill, status: str, now_ms: int) -> Event:

@@ -39,6 +39,7 @@ from connectors.simulator.market import (
     still_assets,
 )
 from connectors.simulator.presets import PRESETS
+from connectors.simulator.request_log import RequestLog
 from connectors.simulator.routes import Route, build_routes
 from connectors.simulator.streams import CM_PREFIX, UM_PREFIX, MarkStreamServer
 from connectors.simulator.user_data import UserData
@@ -257,8 +258,13 @@ class SimulatorServer:
         watch_interval_s: float = 0.2,
     ) -> None:
         self.simulator = simulator
+        self.requests = RequestLog()  # per-key request log, off until .recording (tests)
         self._server: BaseWSGIServer = make_server(
-            host, port, build_app(simulator), threaded=True, request_handler=_handler_for(simulator)
+            host,
+            port,
+            self.requests.wrap(build_app(simulator)),
+            threaded=True,
+            request_handler=_handler_for(simulator),
         )
         self.streams = MarkStreamServer(
             simulator.market.quote,

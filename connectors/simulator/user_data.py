@@ -5,7 +5,8 @@ Every change to an account's book goes through here and is pushed, as Binance's 
 connections listening on that account's listenKey (``user_stream.py`` serves them): a control
 action (fill, transfer, borrow, repay, funding), the funding paid as the clock passes, a crossing
 of a uniMMR level (``riskLevelChange``) and, when switched on, the simulator's own liquidation
-(``autoclose-`` orders). Faults: ``faults.py``.
+(``autoclose-`` orders, then loans covered: ``liquidation.py``); an ADL close (``adl``); the
+exchange's own uniMMR set apart from the book's (``binance_view``). Faults: ``faults.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from connectors.simulator import actions, events, wallet_actions
+from connectors.simulator import actions, events, liquidation, wallet_actions
 from connectors.simulator.account_payloads import PM_PRO_LEVELS
 from connectors.simulator.accounts import SimAccount
 from connectors.simulator.book import NO_MAINT_MARGIN_UNI_MMR
@@ -198,10 +199,17 @@ class UserData:
             return move(book, now, ids, p["asset"], float(p["amount"]))
         if action == "funding":
             return wallet_actions.pay_funding(book, q, now)
+        if action == "adl":
+            part = float(p["quantity"]) if p.get("quantity") else None
+            return liquidation.adl(book, q, now, ids, p["symbol"], part)
+        if action == "binance_view":
+            book.hide_maint_for(float(p["uni_mmr"]), q)
+            return []  # the risk watch pushes the level it crosses
         if action == "check":
             return []
         raise ValueError(
-            f"unknown action {action!r}: fill, transfer, borrow, repay, funding, check"
+            f"unknown action {action!r}: fill, transfer, borrow, repay, funding, adl, "
+            "binance_view, check"
         )
 
     # ---- the exchange's risk watch -------------------------------------------------------------
@@ -218,7 +226,7 @@ class UserData:
                 if level != "FORCE_LIQUIDATION" or not self.auto_liquidate or _round:
                     break
                 with account.book.lock:
-                    closing = actions.liquidate(
+                    closing = liquidation.liquidate(
                         account.book, q, now_ms, self.ids, LIQUIDATION_LEVEL
                     )
                 if not closing:

@@ -100,7 +100,9 @@ def build_app(sim: Served) -> Flask:
         (``price`` = the mark unless given; ``venue`` um|cm|margin), ``…/transfer?asset=USDT
         &amount=1000&from=margin&to=um``, ``…/borrow`` / ``…/repay?asset=&amount=``,
         ``…/funding`` (paid now), ``…/check`` (the risk watch now), ``…/liquidation?on=1``
-        (the exchange liquidates at uniMMR ≤ 1.05). Answers the events pushed."""
+        (the exchange liquidates at uniMMR ≤ 1.05), ``…/adl?symbol=&quantity=`` (an ADL
+        close), ``…/binance_view?uni_mmr=1.18`` (the exchange's own uniMMR set apart from the
+        book's by an MM only it counts). Answers the events pushed."""
         args = request.args
         if action == "liquidation":
             sim.user_data.auto_liquidate = args.get("on", "1").lower() in {"1", "true", "on"}

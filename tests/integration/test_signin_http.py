@@ -83,7 +83,7 @@ def attempt(s: requests.Session, url: str, csrf: str, name: str, password: str) 
 
 
 def report_key_body() -> dict[str, Any]:
-    """The request a viewer's screen sends twice a second: is there a newer report?"""
+    """The request a viewer's screen sends every KEY_CHECK_MS: is there a newer report?"""
     return {
         "output": "report-key.data",
         "outputs": {"id": "report-key", "property": "data"},

@@ -187,3 +187,15 @@ def test_cut_drop_and_24_hours(desk: Desk) -> None:
     assert [(e["e"], e["a"]["m"], e["a"]["S"]) for e in pushed] == [
         ("ACCOUNT_UPDATE", "FUNDING_FEE", "BTCUSDT")
     ] * 3
+
+
+def test_an_adl_close_is_pushed_with_binance_s_adl_id(desk: Desk) -> None:
+    with desk.stream() as ws:
+        sent = desk.control("adl", symbol="BTCUSDT", quantity="4")
+        new, update, filled = take(ws, 3)
+        assert [new, update, filled] == sent
+        (row,) = desk.signed("/papi/v1/um/positionRisk")
+    # basis: short 10 BTCUSDT; the exchange closes 4 of it (BUY) at the mark: −6 left.
+    assert new["o"]["c"] == filled["o"]["c"] == "adl_autoclose"
+    assert (filled["o"]["S"], filled["o"]["q"], filled["o"]["X"]) == ("BUY", "4.000", "FILLED")
+    assert update["a"]["P"][0]["pa"] == row["positionAmt"] == "-6.000"

@@ -19,8 +19,10 @@ import requests
 from app.collector.account_push import open_user_stream
 from app.collector.collector import Collector
 from app.collector.event_codec import EVENTS_KEY, decode_events
+from app.feed_status import USER_STREAM
 from app.replay import report_inputs
 from app.store.store import Store, StoredReport
+from app.web.view import feed_state
 from connectors.binance.client import RetryPolicy, make_client
 from connectors.binance.userstream import UserStream
 from connectors.simulator.clock import ManualClock
@@ -239,7 +241,7 @@ def test_a_dropped_event_is_found_and_healed_by_the_reconciliation(pushed: Pushe
     assert len(pushed.paths) > requests_before
 
     (found,) = [e for e in pushed.store.events_since(ACCOUNT, start) if "differ" in e.message]
-    assert found.kind == "DEGRADED" and found.endpoint == "user data stream"
+    assert found.kind == "DEGRADED" and found.endpoint == "stream vs REST"
     # What REST shows: −10 + 2 = −8; the UM wallet 15,000 + 2 · (95,000 − 94,000) = 17,000.
     assert "UM position BTCUSDT BOTH: stream -10, REST -8" in found.message
     assert "UM wallet USDT: stream 15000, REST 17000" in found.message
@@ -274,6 +276,11 @@ def test_a_stream_down_polls_at_the_normal_interval_then_slows_again(pushed: Pus
     assert [(e.kind, e.message) for e in down] == [
         ("DEGRADED", "account stream down: polling every 2 s")
     ]
+    # Polls are newer than the event, yet the header still says so (the newest stream event).
+    latest, said = pushed.latest(), pushed.store.latest_event(ACCOUNT, endpoint=USER_STREAM)
+    assert latest is not None and said is not None and latest.positions_at_ms > said.at_ms
+    shown = feed_state(latest, None, stale=False, stream_event=said)
+    assert shown[0] == "DEGRADED" and shown[1].startswith("account stream down: polling every 2 s")
 
     pushed.sim.faults.set(stream_outage=False)
     pushed.until(pushed.quiet, "the stream back and resynced")
@@ -284,3 +291,143 @@ def test_a_stream_down_polls_at_the_normal_interval_then_slows_again(pushed: Pus
     back = [e for e in pushed.store.events_since(ACCOUNT, 0) if "account stream back" in e.message]
     assert [e.kind for e in back] == ["OK"]
     assert "REST reconciles every 30 s" in back[0].message
+    said = pushed.store.latest_event(ACCOUNT, endpoint=USER_STREAM)
+    assert said is not None and said.kind == "OK"  # the header no longer says down
+
+
+# ---- Binance's liquidation, pushed: the figures follow it exactly, the alert is raised ----------
+# Each case starts from basis with its 10 BTC moved out to spot: 20,000 USDT (5,000 in the margin
+# wallet, 15,000 in the UM wallet) behind short 10 BTCUSDT @ 95,000; the exchange's liquidation
+# switched on; then BTC rises by ``shock`` and the simulator's own risk watch liquidates.
+LIQUIDATIONS: dict[str, tuple[list[tuple[str, dict[str, str]]], float]] = {
+    # + short 10 ETHUSDT @ 3,500 (MM 10 · 3,500 · 0.4 % = 140). BTC +2 % (96,900): the short
+    # loses 10 · 1,900 = 19,000 → equity 1,000 ≤ 1.05 · MM; closing BTCUSDT (the largest MM)
+    # leaves 1,000 / 140 = 7.14 > 1.05: ETHUSDT stays.
+    "futures": (
+        [("fill", {"symbol": "ETHUSDT", "side": "SELL", "quantity": "10", "price": "3500"})],
+        0.02,
+    ),
+    # + 100,000 USDT and 1 ETH borrowed (held in the margin wallet; loan MM 10 % · 100,000 +
+    # 10 % · 3,500 = 10,350). BTC +1.5 % (96,425): the short loses 14,250 → equity 5,750;
+    # closing BTCUSDT leaves 5,750 / 10,350 = 0.56: the USDT loan (the largest) is repaid from
+    # the 105,000 held, leaving 5,750 / 350 = 16.4: the ETH loan stays.
+    "loans": (
+        [
+            ("borrow", {"asset": "USDT", "amount": "100000"}),
+            ("borrow", {"asset": "ETH", "amount": "1"}),
+        ],
+        0.015,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LIQUIDATIONS))
+def test_a_liquidation_moves_the_figures_as_rest_and_raises_the_alert(
+    pushed: Pushed, case: str
+) -> None:
+    from app.alerts.rules import AlertRules
+    from app.alerts.watch import AlertWatch
+
+    setup, shock = LIQUIDATIONS[case]
+    watch = AlertWatch(pushed.store.alerts, {ACCOUNT: AlertRules()}, pushed.clock.now_ms)
+    pushed.collector.watch = watch
+    pushed.control("transfer", asset="BTC", amount="10", **{"from": "margin", "to": "spot"})
+    for action, params in setup:
+        pushed.control(action, **params)
+    # BTCUSDT's MM: 950,000 notional in the 0.65 % bracket (cum 300,000 · 0.1 % + 800,000 ·
+    # 0.15 % = 1,500): 6,175 − 1,500 = 4,675; + 140 (futures) or + 10,350 (loans).
+    maint_before = 4_675.0 + (140.0 if case == "futures" else 10_350.0)
+    # Every set-up event in the figures (and any poll they asked for done) before REST is read
+    # again: an event arriving after that read but older than it would be applied on top of it.
+    pushed.until(
+        lambda: (
+            pushed.quiet()
+            and (r := pushed.latest()) is not None
+            and r.maint_margin_usd == pytest.approx(maint_before, rel=1e-5)
+            and r.adjusted_equity_usd == pytest.approx(20_000.0, rel=1e-5)
+        ),
+        f"{case}: the set-up in the figures",
+    )
+    on = requests.post(f"{pushed.server.base_url}/_sim/user/liquidation?on=1", timeout=30)
+    assert on.status_code == 200 and on.json()["auto_liquidate"] is True
+    pushed.clock.advance(1)  # the set-up's events are older than the poll's moment
+    polled = pushed.full_poll()  # the account before the move, read over REST
+    assert pushed.amount(polled, "BTCUSDT") == -10.0
+
+    sent: list[dict[str, Any]] = []
+    publish = pushed.sim.user_data.publish
+
+    def recorded(account: Any, out: list[dict[str, Any]]) -> int:
+        sent.extend(out)
+        return publish(account, out)
+
+    pushed.sim.user_data.publish = recorded  # type: ignore[method-assign]
+    # The account's REST answers held at the exchange until the stream's figures are checked: a
+    # poll asked meanwhile (a pushed riskLevelChange asks for one) cannot feed them.
+    account = pushed.sim.accounts[0]
+    account.released.clear()
+    base = pushed.store.report_snapshot_id(polled.id)
+    shock_ms = pushed.clock.now_ms()
+
+    def liquidated() -> bool:
+        done = [e for e in sent if e["e"] == "ORDER_TRADE_UPDATE" and e["o"]["X"] == "FILLED"]
+        r = pushed.between_polls()
+        return (
+            bool(done)
+            and r is not None
+            and events_at(pushed, r, shock_ms) == len(sent)
+            and pushed.store.snapshot_base(pushed.store.report_snapshot_id(r.id)) == base
+        )
+
+    try:
+        pushed.sim.market.shock("BTC", shock)  # the simulator's watch liquidates on its own
+        pushed.until(liquidated, f"{case}: the liquidation's events in a stored report")
+        pushed.control("check")  # the exchange's round that liquidated has ended (its lock)
+        pushed.until(liquidated, f"{case}: every event of the liquidation applied")
+        streamed = pushed.latest()  # the last poll's snapshot + the pushed events, nothing else
+        assert streamed is not None
+    finally:
+        account.released.set()
+
+    kinds = [e["e"] for e in sent]
+    assert kinds[0] == "riskLevelChange" and sent[0]["s"] == "FORCE_LIQUIDATION"
+    (close,) = [e["o"] for e in sent if e["e"] == "ORDER_TRADE_UPDATE" and e["o"]["X"] == "FILLED"]
+    assert close["c"].startswith("autoclose-") and (close["s"], close["S"]) == ("BTCUSDT", "BUY")
+    price = 95_000.0 * (1 + shock)
+    assert float(close["ap"]) == pytest.approx(price, rel=1e-5)  # at the mark
+    assert pushed.amount(streamed, "BTCUSDT") == 0.0
+    equity = 20_000.0 - 10 * (price - 95_000.0)  # 1,000 (futures) or 5,750 (loans)
+    if case == "futures":
+        assert "liabilityChange" not in kinds
+        assert pushed.amount(streamed, "ETHUSDT") == -10.0
+        maint = 10 * 3_500.0 * 0.004
+    else:
+        (repaid,) = [e for e in sent if e["e"] == "liabilityChange"]
+        assert (repaid["a"], repaid["t"], repaid["l"]) == ("USDT", "REPAY", "0.00000000")
+        maint = 0.10 * 1 * 3_500.0  # the ETH loan left
+    # By hand at the exact prices; the still market's marks stray by ~1e-9 · price.
+    assert streamed.adjusted_equity_usd == pytest.approx(equity, rel=1e-5)
+    assert streamed.uni_mmr == pytest.approx(equity / maint, rel=1e-5)
+
+    # The alert: CRITICAL, in Binance's words, the order filled whole at the mark.
+    (alert,) = [a for a in pushed.store.alerts.active(ACCOUNT) if a.key.startswith("binance_liq")]
+    assert alert.severity == "critical"
+    assert alert.message == (
+        f"Binance is liquidating {ACCOUNT}: BTCUSDT BUY 10 of 10 (FILLED, last 10 at {price:,.2f})"
+    )
+
+    # A full REST poll at the same moment reads the same figures and finds no difference.
+    pushed.until(lambda: not pushed.collector.polls_pending(), "any poll asked meanwhile done")
+    rest = pushed.full_poll()
+    assert rest.uni_mmr == pytest.approx(streamed.uni_mmr, rel=1e-9)
+    assert rest.adjusted_equity_usd == pytest.approx(streamed.adjusted_equity_usd, rel=1e-9)
+    assert not [m for m in pushed.messages() if "differ" in m]
+
+
+def events_at(pushed: Pushed, report: StoredReport, at_ms: int) -> int:
+    """How many of the events stored with a between-polls report were pushed at ``at_ms`` or
+    later (the stored run holds every event since the poll's cut, older ones included)."""
+    payloads = pushed.store.snapshot_payloads(pushed.store.report_snapshot_id(report.id))
+    if EVENTS_KEY not in payloads:
+        return 0
+    return sum((e.event_time_ms or 0) >= at_ms for e in decode_events(payloads[EVENTS_KEY])[1])

@@ -7,7 +7,6 @@ account poll, is drawn beside pmdesk's, and polls where the two disagree are mar
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import dash
@@ -20,6 +19,7 @@ from app.web.components import (
 )
 from app.web.context import WebContext
 from app.web.ladder import ladder_hint
+from app.web.newest import NewestOnly
 from app.web.pages.history_figure import RANGES, history_figure, load_series, unknown_spans
 from app.web.pages.history_figure import series_of_buckets as series_of_buckets  # re-export
 from app.web.pages.history_figure import series_of_samples as series_of_samples  # re-export
@@ -120,9 +120,18 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
         name = f"pmdesk-{account}-{key}-{resolution}.csv"
         return {"content": frame.to_csv(index=False), "filename": name, "type": "text/csv"}
 
-    @functools.lru_cache(maxsize=32)
+    figures: NewestOnly[tuple[str, str], dict[str, Any]] = NewestOnly(
+        len(ctx.accounts) * len(RANGES)
+    )
+
     def figure(account: str, range_key: str, report_id: int, minute: int) -> dict[str, Any]:
-        """One figure per account, range and newest report, however many viewers ask."""
+        """One figure per account and range, drawn again for a newer report (or minute),
+        however many viewers ask; only the newest is kept."""
+        return figures.get(
+            (account, range_key), (report_id, minute), lambda: draw(account, range_key)
+        )
+
+    def draw(account: str, range_key: str) -> dict[str, Any]:
         rng = RANGES[range_key]
         now = ctx.clock()
         since = now - rng.span_s * 1000

@@ -2,7 +2,8 @@
 (``app.web.view.severity``: the worst of its uniMMR band, liquidation distance, unknown figures,
 stale data and Binance's own accountStatus) with the reasons in words; the figures behind it,
 the data age, whether pmdesk matches Binance's own figures; with several accounts, a compact
-tile per account (uniMMR, ↓/↑ liquidation distance, gross leverage), worst first. UNKNOWN
+tile per account (uniMMR, ↓/↑ liquidation distance, gross leverage), worst first; from
+``MANY_ACCOUNTS`` on a compact grid of them (25 on a 1920x1080 screen). UNKNOWN
 (figures unavailable) has its own band, says why in words and sorts first with the liquidating
 accounts. The header's summary, on every view, comes from the same severity."""
 
@@ -22,7 +23,13 @@ from app.web.format import (
     fmt_usd_short,
 )
 from app.web.ladder import ladder_hint, liquidation_usage_pct, lv
-from app.web.pages.overview_tiles import account_tiles, nbsp, others_note, tile_button
+from app.web.pages.overview_tiles import (
+    account_tiles,
+    nbsp,
+    others_note,
+    tile_button,
+    tiles_class,
+)
 from app.web.severity import (
     SEARCHED_MOVES,
     SeverityBands,
@@ -269,6 +276,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             others_target=Output("top-others-target", "data"),
             time_toggle=Output("time-toggle", "children"),
             account_tiles=Output("account-tiles", "children"),
+            account_tiles_class=Output("account-tiles", "className"),
             tiles_class=Output("tiles", "className"),
             store_banner=Output("store-banner", "children"),
             store_banner_hidden=Output("store-banner", "hidden"),
@@ -307,6 +315,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             detail=detail,
             bands=ctx.bands,
             time_pref=time_pref,
+            stream_event=read.stream,
         )
         # A full, read-only or locked store, seen from here too; its banner says why.
         trouble = read.unreadable or ctx.store.health()
@@ -379,6 +388,7 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             "others_target": others_target,
             "time_toggle": clock_text(now, time_pref),
             "account_tiles": tiles,
+            "account_tiles_class": tiles_class(len(tiles)),
             "tiles_class": "tiles tiles-stale"
             if v.stale
             else ("tiles tiles-unknown" if v.unknown else "tiles"),

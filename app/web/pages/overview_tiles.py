@@ -24,6 +24,17 @@ from app.web.severity import (
 )
 from risk.model import PositionMargin, RiskReport, RiskRules
 
+MANY_ACCOUNTS = 9
+"""From this many accounts on, the tiles are a compact grid (``tiles_class``): name, level word,
+uniMMR, liquidation distance and age, each big enough to read from across the room; the reason
+and the leverage are the hero's (a click on the tile shows that account there)."""
+
+
+def tiles_class(count: int) -> str:
+    """The account tiles' container class for ``count`` tiles."""
+    compact = " account-tiles-compact" if count >= MANY_ACCOUNTS else ""
+    return "account-tiles" + compact
+
 
 def nbsp(text: str) -> str:
     """A figure and its "%" never split over two lines."""

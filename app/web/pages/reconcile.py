@@ -414,12 +414,24 @@ def render(
         "figures": _figure_table(figure_rows(detail)),
         "positions": position_rows(detail),
         "assumptions": assumptions,
-        "as_of": (
-            f"Binance's figures from the account poll of "
-            f"{clock_text(report.positions_at_ms, pref)}; "
-            f"pmdesk's from the report of {clock_text(report.data_time_ms, pref)}."
-        ),
+        "as_of": as_of_words(report, rec, pref),
     }
+
+
+def as_of_words(report: StoredReport, rec: Reconciliation | None, pref: TimePref | None) -> str:
+    """When the two sides were compared: at the moment Binance's figures were read (the account
+    poll) or pushed (riskLevelChange) when the collector stamped it — between polls the
+    comparison stays the poll's while pmdesk's headline figures move with the marks."""
+    if rec is not None and rec.binance_at_ms is not None:
+        return (
+            f"Compared at {clock_text(rec.binance_at_ms, pref)}: Binance's figures then (its "
+            "account poll, or a pushed riskLevelChange) against pmdesk's recomputation of that "
+            f"moment. pmdesk's headline figures are from {clock_text(report.data_time_ms, pref)}."
+        )
+    return (
+        f"Binance's figures from the account poll of {clock_text(report.positions_at_ms, pref)}; "
+        f"pmdesk's from the report of {clock_text(report.data_time_ms, pref)}."
+    )
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:

@@ -14,7 +14,8 @@ websocket-streams/types/*.ts, commit a9de9a99):
   ``p`` principal, ``i`` interest, ``l`` total liability.
 - ``openOrderLoss`` (Event-OpenOrderLoss-Update): ``E``, ``O[{a, o}]`` (``o`` negative).
 - ``ORDER_TRADE_UPDATE`` (Event-Futures-Order-update): ``fs``, ``E``, ``o{s, c, S, o, x, X, l, z,
-  L, ps, …}``; ``c`` "autoclose-…" is a liquidation order, "adl_autoclose" an ADL close.
+  L, ps, i, q, …}`` (``i`` order id and ``q`` original quantity optional: alert words only);
+  ``c`` "autoclose-…" is a liquidation order, "adl_autoclose" an ADL close.
 - ``executionReport`` (Event-Margin-Order-Update, connector-js ``execution-report.ts``): spot's
   fields (``s, c, S, x, X, l, L``).
 - ``riskLevelChange`` (Event-riskLevelChange): ``E``, ``u`` uniMMR, ``s`` MARGIN_CALL |
@@ -194,6 +195,10 @@ def _order(r: _Reader, raw: Mapping[str, Any]) -> OrderUpdate:
         filled_qty=r.num(o, "z", "o.z"),
         last_price=r.num(o, "L", "o.L"),
         position_side=str(o.get("ps") or "BOTH"),
+        # "i" Order Id, "q" Original Quantity (the Futures Order update page above): words for
+        # the alert only, so an order without them is still read.
+        order_id=o["i"] if isinstance(o.get("i"), int) and not isinstance(o["i"], bool) else None,
+        orig_qty=r.num(o, "q", "o.q") if "q" in o else None,
     )
 
 

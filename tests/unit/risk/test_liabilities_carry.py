@@ -155,15 +155,16 @@ def test_carry_weights_and_the_plan() -> None:
         CM_INCOME: 30,
     }
     fast = frozenset(ENDPOINTS) - SLOW_PATHS
-    # The worst minute at a 2 s poll: papi 30 polls · 56 = 1,680 + one carry read 61 = 1,741,
-    # 29 % of 6,000 (under half); the other families carry nothing.
+    # The worst minute at a 2 s poll: papi 31 polls (a calendar minute holds floor(60 / 2) + 1)
+    # · 56 = 1,736 + one carry read 61 + the hourly brackets 2 = 1,799, 30 % of 6,000 (under
+    # half); sapi 31 · 50 + the hourly tables 150; the other families carry nothing.
     plan = planned_weight_per_minute(fast, 2.0)
-    assert plan["papi"] == pytest.approx(1_741.0)
-    assert plan["sapi"] == pytest.approx(1_500.0)  # 30 · 50
+    assert plan["papi"] == pytest.approx(1_799.0)
+    assert plan["sapi"] == pytest.approx(1_700.0)
     assert all(plan[f] <= 0.5 * limit for f, limit in {"papi": 6_000, "sapi": 12_000}.items())
-    # At the shortest poll the plan allows (1.2 s): 50 · 56 + 61 = 2,861 ≤ 3,000.
+    # At the shortest poll the plan allows (1.2 s): 51 · 56 + 61 + 2 = 2,919 ≤ 3,000.
     assert min_poll_interval_s(fast) == 1.2
-    assert planned_weight_per_minute(fast, 1.2)["papi"] == pytest.approx(2_861.0)
+    assert planned_weight_per_minute(fast, 1.2)["papi"] == pytest.approx(2_919.0)
 
 
 # ---- the simulator ----------------------------------------------------------------------------

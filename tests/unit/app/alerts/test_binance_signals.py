@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from app.alerts.rules import AlertBook, AlertRules, Check, Severity, Tier, Transition
+from app.alerts.signals import order_words
 from risk.account_events import ADL_ID, OrderUpdate, RiskLevelChange
 from tests.support.alert_reports import report
 
@@ -130,6 +131,15 @@ def test_one_alert_per_liquidation_order_its_quantity_following_the_updates() ->
     a = b.alert(ACCOUNT, key)
     assert a is not None and a.value == 0.5 and a.severity == Severity.CRITICAL
     assert a.message.endswith("BTCUSDT SELL 0.5 (FILLED, last 0.2 at 40,950.00)")
+    # With the order's quantity "q" the words say how much of it has been filled.
+    whole = dataclasses.replace(order("PARTIALLY_FILLED", 0.3, 0.3, 41_000.0), orig_qty=1.25)
+    assert order_words(ACCOUNT, whole) == (
+        "Binance is liquidating SIM-X: BTCUSDT SELL 0.3 of 1.25 "
+        "(PARTIALLY_FILLED, last 0.3 at 41,000.00)"
+    )
+    assert order_words(ACCOUNT, dataclasses.replace(whole, filled_qty=0.0)).endswith(
+        "SELL, nothing filled yet of 1.25 (PARTIALLY_FILLED)"
+    )
     # Another liquidation order is another alert.
     other = order("NEW", 0.0, client_id="autoclose-1596107620040000021", symbol="ETHUSDT")
     assert kinds(b.on_signal(ACCOUNT, other, at(1))) == [

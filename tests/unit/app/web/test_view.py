@@ -88,6 +88,23 @@ def test_newer_failure_sets_feed_status() -> None:
     assert build_view(report(3), older, NOW, stale_after_s=10).feed_status == "OK"
 
 
+def test_a_stream_down_stays_on_the_header_for_as_long_as_it_is() -> None:
+    """Polls every 2 s after the stream went down 60 s ago: each is newer than the event, yet the
+    header keeps saying so until the stream's newest event says it is back."""
+    down = StoredEvent(
+        NOW - 60_000, "DEGRADED", "user data stream", None, "account stream down: polling every 2 s"
+    )
+    v = build_view(report(1), None, NOW, stale_after_s=10, stream_event=down)
+    assert v.feed_status == "DEGRADED"
+    assert v.feed_message.startswith("account stream down: polling every 2 s (since ")
+    back = replace(down, at_ms=NOW - 5_000, kind="OK", message="account stream back")
+    assert build_view(report(1), None, NOW, 10, stream_event=back).feed_status == "OK"
+    # A newer failure of the poll says more: it is shown instead.
+    failed = StoredEvent(NOW, "DOWN", "/papi/v1/account", None, "exchange timed out")
+    v = build_view(report(3), failed, NOW, 10, stream_event=down)
+    assert v.feed_status == "DOWN" and "timed out" in v.feed_message
+
+
 def test_liquidation_band_class() -> None:
     v = build_view(report(0, 1.03, "LIQUIDATION"), None, NOW, stale_after_s=10)
     assert v.band_class == "band-liquidation"

@@ -74,8 +74,15 @@ def test_order_trade_update_sample_is_no_liquidation() -> None:
         0.0,
         0.0,
         "LONG",
+        order_id=8886774,  # "i":8886774
+        orig_qty=0.001,  # "q":"0.001"
     )
     assert isinstance(event, OrderUpdate) and not event.liquidation and not event.adl
+    # Without "i" and "q" the order is still read (they only name the order in alert words).
+    raw = sample("ORDER_TRADE_UPDATE")
+    del raw["o"]["i"], raw["o"]["q"]
+    bare = parse_event(raw)
+    assert isinstance(bare, OrderUpdate) and (bare.order_id, bare.orig_qty) == (None, None)
 
 
 @pytest.mark.parametrize(
