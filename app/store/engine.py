@@ -96,6 +96,7 @@ def make_engine(
 BUSY_TIMEOUT_MS = 5000
 BUSY_ATTEMPTS = 3
 LOW_DISK_BYTES = 50_000_000
+FULL_ROOM_PAGES = 8  # less room than this in a capped store: the next write may not fit
 
 
 def describe_write_error(exc: BaseException) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store.alerts import AlertStore
 from app.store.engine import (
     BUSY_TIMEOUT_MS,
+    FULL_ROOM_PAGES,
     LOW_DISK_BYTES,
     LockWatch,
     describe_lock,
@@ -109,15 +110,20 @@ class StoreCore:
         if self._max_mb is not None:
             try:
                 with self.engine.connect() as conn:
-                    used = conn.exec_driver_sql("PRAGMA page_count").scalar()
+                    pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+                    reusable = conn.exec_driver_sql("PRAGMA freelist_count").scalar()
                     cap = conn.exec_driver_sql("PRAGMA max_page_count").scalar()
             except SQLAlchemyError as exc:  # locked even for reading: say so
                 locked = describe_lock(exc, "the store cannot be read")
                 if locked is None:
                     raise
                 return locked
-            if used is not None and cap is not None and used >= 0.98 * cap:
-                return describe_write_error(Exception("full"))[1]
+            if pages is not None and cap is not None:
+                # Pages on the freelist are reused before the file grows; one poll's write
+                # takes several pages, so "full" is when less than that is left (or 2 %).
+                room = cap - (pages - (reusable or 0))
+                if room < max(0.02 * cap, FULL_ROOM_PAGES):
+                    return describe_write_error(Exception("full"))[1]
         if self._lock_watch is not None:
             return self._lock_watch.trouble()  # what the last probe found; never waits
         return None

@@ -32,9 +32,9 @@ from connectors.simulator.weights import LISTEN_KEY_PATH
 ACCOUNTS = {f"desk-{i}": p for i, p in enumerate(["basis", "directional"] * 3)}
 COLLECTORS = 3
 MAX_SILENCE_MS = 20_000  # no account without a new report for longer
-SETTLE_S = 40.0  # generous bounds on a busy machine; the test goes on as soon as each is met
-TAKEOVER_S = 40.0
-BUDGET_S = 85.0  # the whole test, processes started to judged
+SETTLE_S = 120.0  # generous bounds on a busy machine; the test goes on as soon as each is met
+TAKEOVER_S = 120.0
+BUDGET_S = 400.0  # the whole test, processes started to judged (about 15 s on quiet cores)
 T = TypeVar("T")
 
 
@@ -190,6 +190,7 @@ def _per_member(table: LeaseTable) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.timeout(480)  # three process starts: slow on a machine busy with other work
 def test_three_collectors_share_six_accounts_and_survive_a_kill(
     collectors: Collectors, desk: SimulatorServer
 ) -> None:
