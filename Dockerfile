@@ -26,6 +26,7 @@ COPY app ./app
 COPY risk ./risk
 COPY connectors ./connectors
 COPY assets ./assets
+COPY data ./data
 # Editable: the dashboard's assets/ sit beside the packages, where app/web/app.py looks for
 # them. Built with the locked setuptools, nothing fetched.
 RUN pip install --no-deps --no-build-isolation --editable . \

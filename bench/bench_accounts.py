@@ -67,30 +67,30 @@ class WeightLog(WeightLimiter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.used: dict[tuple[int, str], int] = {}
+        self.peaks: dict[tuple[int, str], int] = {}
         self.seen = threading.Lock()
 
-    def charge(self, ip: str, path: str, now_ms: int) -> int:
-        used = super().charge(ip, path, now_ms)
+    def charge(self, ip: str, path: str, now_ms: int, weight: int | None = None) -> int:
+        used = super().charge(ip, path, now_ms, weight)
         key = (now_ms // 60_000, family(path))
         with self.seen:
-            self.used[key] = max(self.used.get(key, 0), used)
+            self.peaks[key] = max(self.peaks.get(key, 0), used)
         return used
 
     def worst(self) -> tuple[float, str, int]:
         """(share of the limit, family, minute) of the heaviest minute."""
         with self.seen:
-            items = list(self.used.items())
+            items = list(self.peaks.items())
         return max(((v / LIMITS_PER_MINUTE[f], f, m) for (m, f), v in items), default=(0, "-", 0))
 
     def by_minute(self) -> list[str]:
         with self.seen:
-            minutes = sorted({m for m, _ in self.used})
+            minutes = sorted({m for m, _ in self.peaks})
             return [
                 " ".join(
-                    f"{f} {100 * self.used[(m, f)] / LIMITS_PER_MINUTE[f]:.0f}%"
+                    f"{f} {100 * self.peaks[(m, f)] / LIMITS_PER_MINUTE[f]:.0f}%"
                     for f in sorted(LIMITS_PER_MINUTE)
-                    if (m, f) in self.used
+                    if (m, f) in self.peaks
                 )
                 for m in minutes
             ]

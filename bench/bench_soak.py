@@ -8,6 +8,11 @@ none is a throttled background tab): ``overview`` (``/``), ``kiosk`` (``/?kiosk=
 the accounts worst first) and ``history`` (``/?view=history``). ``--tabs N`` opens N of each,
 to age the server faster than one desk would.
 
+More accounts than the five presets (``--accounts 25``): the simulator runs in this process with
+that many accounts (the presets in turn, as ``bench_accounts`` makes them) and the child is
+``pmdesk run`` (collection and dashboard, as a desk runs them against Binance) with a settings
+file naming them; its RSS is then pmdesk's alone, without the simulator.
+
 The child's RSS (``/proc/PID/status`` VmRSS) is sampled every ``--sample-s`` (30 s); after
 ``--warmup-min`` (15 min) the samples are fitted by least squares and the slope printed in MB
 an hour. ``--trace`` starts ``tracemalloc`` in the child (bench only: nothing in pmdesk knows of
@@ -16,6 +21,7 @@ allocation sites by growth between the two are printed (the way the cause of a l
 
     .venv/bin/python -m bench.bench_soak --hours 2 [--accounts 5]
         [--viewers overview,kiosk,history] [--warmup-min 15] [--tabs 1] [--trace]
+    .venv/bin/python -m bench.bench_soak --hours 2 --accounts 25
 
 Last line: ``soak: N h, RSS growth N MB/h after warm-up (viewers: ...)``.
 """
@@ -37,6 +43,9 @@ import tracemalloc
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from bench.bench_accounts import account_names, settings_file
+from connectors.simulator.server import Simulator, SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWER_PATHS = {"overview": "/", "kiosk": "/?kiosk=1", "history": "/?view=history"}
@@ -103,11 +112,18 @@ def free_port() -> int:
         return port
 
 
-def start_child(args: argparse.Namespace, tmp: Path, port: int) -> subprocess.Popen[str]:
+def start_child(
+    args: argparse.Namespace, tmp: Path, port: int, server: SimulatorServer | None
+) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env["PMDESK_STORE__URL"] = f"sqlite:///{tmp / 'soak.db'}"
-    cmd = [sys.executable, "-m", "bench.bench_soak", "--child", "--port", str(port)]
-    cmd += ["--accounts", str(args.accounts)]
+    if server is not None:
+        config, env = settings_file(tmp, server, streams=True)
+        cmd = [sys.executable, "-m", "app.cli", "run", "--config", str(config)]
+        cmd += ["--port", str(port)]
+    else:
+        cmd = [sys.executable, "-m", "bench.bench_soak", "--child", "--port", str(port)]
+        cmd += ["--accounts", str(args.accounts)]
     if args.trace:
         cmd += ["--trace-dir", str(tmp)]
     return subprocess.Popen(
@@ -185,7 +201,7 @@ def open_viewers(browser: Browser, url: str, viewers: list[str], tabs: int) -> l
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--hours", type=float, default=2.0)
-    ap.add_argument("--accounts", type=int, default=5, choices=range(1, len(PRESET_ORDER) + 1))
+    ap.add_argument("--accounts", type=int, default=5, help="1-5: pmdesk demo; more: pmdesk run")
     ap.add_argument("--viewers", default="overview,kiosk,history", help="comma list, or ''")
     ap.add_argument("--warmup-min", type=float, default=15.0)
     ap.add_argument("--sample-s", type=float, default=30.0)
@@ -203,6 +219,8 @@ def main() -> None:
     unknown = set(viewers) - set(VIEWER_PATHS)
     if unknown:
         ap.error(f"unknown viewers {sorted(unknown)}; known: {', '.join(VIEWER_PATHS)}")
+    if args.accounts < 1 or (args.trace and args.accounts > len(PRESET_ORDER)):
+        ap.error("--accounts is at least 1; --trace works with the demo's 1 to 5 only")
     total_s = 3600 * args.hours
     warmup_s = 60 * args.warmup_min
     if warmup_s >= total_s:
@@ -210,10 +228,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        child = start_child(args, tmp, free_port())
+        server = None
+        if args.accounts > len(PRESET_ORDER):
+            server = SimulatorServer(Simulator(accounts=account_names(args.accounts))).start()
+        child = start_child(args, tmp, free_port(), server)
         try:
             url = wait_for_dashboard(child)
-            print(f"pmdesk demo (pid {child.pid}) at {url}; {args.accounts} accounts", flush=True)
+            what = "pmdesk run" if server is not None else "pmdesk demo"
+            print(f"{what} (pid {child.pid}) at {url}; {args.accounts} accounts", flush=True)
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path="/usr/bin/chromium", args=["--no-sandbox"]
@@ -226,6 +248,8 @@ def main() -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGTERM)
             child.wait(timeout=30)
+            if server is not None:
+                server.stop()
     after = [(t, v) for t, v in samples if t >= fit_from[0]]
     growth = slope_per_hour(after)
     first, last = samples[0][1], samples[-1][1]

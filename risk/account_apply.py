@@ -298,6 +298,18 @@ def _apply_one(
         state.resync.append(Resync(UNKNOWN_EVENT, e.event_type, e.event_time_ms))
 
 
+def signals_in(events: Iterable[AccountEvent]) -> list[RiskLevelChange | OrderUpdate]:
+    """Binance's own signals among ``events``: riskLevelChange, liquidation and ADL orders. A
+    signal says what Binance did, so it is handed on even when the snapshot already shows the
+    event's effect (the collector's ledger fires each one once)."""
+    return [
+        e
+        for e in events
+        if isinstance(e, RiskLevelChange)
+        or (isinstance(e, OrderUpdate) and (e.liquidation or e.adl))
+    ]
+
+
 def apply_events(
     snapshot: AccountSnapshot,
     events: Iterable[AccountEvent],
@@ -326,6 +338,7 @@ def apply_events(
     )
     newest_seen = start
     keep: list[tuple[int, int, AccountEvent]] = []
+    signals: list[object] = []
     ignored = 0
     for order, e in enumerate(events):
         t = e.event_time_ms
@@ -334,6 +347,7 @@ def apply_events(
             continue
         if t <= start:
             ignored += 1
+            signals += signals_in((e,))  # in the snapshot already, but still Binance's word
             continue
         if t < newest_seen - disorder_ms:
             state.resync.append(
@@ -341,7 +355,6 @@ def apply_events(
             )
         newest_seen = max(newest_seen, t)
         keep.append((t, order, e))
-    signals: list[object] = []
     latest = snapshot.update_time_ms
     for t, _, e in sorted(keep, key=lambda k: (k[0], k[1])):
         _apply_one(state, e, index_price_usd or {}, signals)

@@ -12,6 +12,7 @@ from app.alerts.alert import Alert, Transition
 from app.alerts.checks import (
     ERRORS,
     FAMILY_OF,
+    OUTLOOK,
     REPORT,
     SIGNAL,
     STALE,
@@ -25,8 +26,10 @@ from app.alerts.checks import (
     uni_mmr_check,
 )
 from app.alerts.levels import AlertRules, Check, Severity, Tier
+from app.alerts.outlook_check import outlook_check
 from app.alerts.signals import BinanceSignal, Signals
 from risk.model import RiskReport
+from risk.outlook_result import Outlook
 
 USAGE_WINDOW_MS = 60_000
 USAGE_MIN_SPAN_MS = 20_000  # a rate needs at least this much history
@@ -143,6 +146,13 @@ class AlertBook:
         state = self._accounts[account]
         state.failing_since_ms, state.failure, state.key_refused = None, "", False
         return self._errors(account, at_ms)
+
+    def on_outlook(self, account: str, outlook: Outlook, at_ms: int) -> list[Transition]:
+        """A newly stored Outlook (app/alerts/outlook_check.py): P(liquidation within the
+        horizon) against its level; an unknown one holds the alert as it is."""
+        if account not in self._accounts:
+            return []
+        return self._step(account, OUTLOOK, [outlook_check(outlook, self.rules[account])], at_ms)
 
     def on_signal(self, account: str, signal: BinanceSignal, at_ms: int) -> list[Transition]:
         """Binance's own word, pushed (app/alerts/signals.py): its status, or an order closing

@@ -12,6 +12,7 @@ from app.web.view import top_up_advice_for
 from risk.model import RiskReport
 
 REPORT, STALE, ERRORS, SIGNAL = "report", "stale", "errors", "signal"
+OUTLOOK = "outlook"  # each newly stored Outlook (app/alerts/outlook_check.py)
 FAMILY_OF = {
     "uni_mmr": REPORT,
     "liquidation_move": REPORT,
@@ -26,6 +27,7 @@ FAMILY_OF = {
     # order updates and by acknowledgements, never settled by another family's evaluation.
     "binance_liquidation": SIGNAL,
     "binance_adl": SIGNAL,
+    "outlook_liquidation": OUTLOOK,
 }
 
 # Binance's accountStatus values, from the best to the worst.

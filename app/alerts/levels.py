@@ -40,6 +40,10 @@ class AlertRules:
     # pmdesk's uniMMR differs from Binance's by more than (%, relative): the figures are suspect.
     reconcile_pct: Level = Level(0.5, 0.4)
     cooldown_s: float = 60.0  # calm this long before an alert eases or clears
+    # The Outlook (issue 20; app/alerts/outlook_check.py): P(liquidation within the horizon)
+    # above, from the newest stored outlook (as a fraction: 0.01 = 1 %).
+    outlook_p_liquidation: Level = Level(0.01, 0.005)
+    outlook_horizon_h: float = 24.0
 
     def check(self) -> AlertRules:
         """The same rules, or ValueError naming a level whose clear is on the wrong side."""
@@ -53,7 +57,7 @@ class AlertRules:
             level: Level = getattr(self, name)
             if level.clear < level.trigger:
                 raise ValueError(f"alerts.{name}: clear level must be ≥ the trigger level")
-        for name in ("usage_rise_pct_per_min", "stale_s", "reconcile_pct"):
+        for name in ("usage_rise_pct_per_min", "stale_s", "reconcile_pct", "outlook_p_liquidation"):
             level = getattr(self, name)
             if level.clear > level.trigger:
                 raise ValueError(f"alerts.{name}: clear level must be ≤ the trigger level")

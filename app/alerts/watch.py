@@ -35,6 +35,7 @@ from app.alerts.rules import (
 )
 from app.store.alerts import AlertStore, StoredAlert
 from risk.model import RiskReport
+from risk.outlook_result import Outlook
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,11 @@ class AlertWatch:
     def on_poll_ok(self, account: str) -> None:
         now = self._now_ms()
         self._guarded(lambda: self.book.on_poll_ok(account, now))
+
+    def on_outlook(self, account: str, outlook: Outlook) -> None:
+        """A newly stored Outlook (the collector's outlook job): its alert stepped."""
+        now = self._now_ms()
+        self._guarded(lambda: self.book.on_outlook(account, outlook, now))
 
     def on_binance_signal(self, account: str, signal: BinanceSignal, at_ms: int) -> None:
         """Binance's own signal from the user data stream (``riskLevelChange``, a liquidation or

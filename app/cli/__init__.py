@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.allocator import keep_freed_memory
+from app.allocator import Trimmer, keep_freed_memory
 from app.cli.admin import cmd_db, cmd_export, cmd_screen, cmd_user
 from app.cli.collection import start_collection
 from app.cli.common import CliError, command_settings
@@ -112,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     risk = command("risk", "evaluate a captured directory offline", cmd_risk, web=False)
     risk.add_argument("dir", type=Path, metavar="DIR")
     risk.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    risk.add_argument(
+        "--outlook", action="store_true", help="add P(liquidation) over 1 h, 8 h, 24 h"
+    )
+    risk.add_argument(
+        "--vol", action="append", metavar="ASSET=ANNUALISED", help="volatility, e.g. BTC=0.8"
+    )
+    risk.add_argument("--model", choices=["fhs", "gbm"], default="fhs", help="outlook model")
+    risk.add_argument("--paths", type=int, default=10_000, help="outlook paths")
+    risk.add_argument("--seed", type=int, default=20, help="outlook random seed")
     export = command("export", "history of an account to CSV or Parquet", cmd_export, web=False)
     export.add_argument("out", type=Path, metavar="FILE", help="FILE.csv or FILE.parquet")
     export.add_argument("--account", metavar="NAME", help="which account (default: the first)")
@@ -160,9 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LONG_RUNNING = frozenset({"demo", "run", "collect", "serve", "simulator"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    keep_freed_memory()  # before the first evaluation: see app/allocator.py
+    keep_freed_memory()  # before the first evaluation and the first thread: app/allocator.py
+    if args.command in LONG_RUNNING:
+        Trimmer().start()  # days of running: free pages go back to the kernel every minute
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

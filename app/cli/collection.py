@@ -24,6 +24,7 @@ from app.alerts.notify import Notifier
 from app.alerts.watch import TICK_S as ALERT_TICK_S
 from app.alerts.watch import AlertWatch
 from app.cli.common import CliError
+from app.cli.outlook_collection import schedule_outlooks
 from app.clock import now_ms
 from app.collector.account_push import open_user_stream
 from app.collector.collector import Collector
@@ -36,7 +37,7 @@ from app.store.retention import Pruned
 from app.store.store import Store
 from connectors.binance.client import ENDPOINTS, SLOW_PATHS
 from connectors.binance.keycheck import OVERRIDE_FLAG
-from connectors.binance.limits import plan_polls
+from connectors.binance.limits import CARRY_SLOTS, plan_polls
 
 log = logging.getLogger("pmdesk")
 
@@ -92,6 +93,15 @@ def start_collection(
     keeper = LeaseKeeper(backend, names, member.collector_id, polled, timings)
     # One collector prunes: the holder of the first account's lease (on SQLite, this one).
     _schedule_retention(scheduler, store, settings, lambda: min(names) in keeper.held)
+    # The Outlook (issue 20): the held accounts' outlooks on a worker of their own.
+    schedule_outlooks(
+        scheduler,
+        store,
+        settings,
+        accounts[0][1],
+        gate,
+        lambda: {a: leased.watch for a, leased in polled.running.copy().items()},
+    )
     scheduler.start()
     keeper.start()
     shared = (
@@ -171,6 +181,8 @@ class _Polled:
             watch=watch,
             reconcile_interval_s=self.reconcile_s,
         )
+        # Carry reads in turns (limits.CARRY_SLOTS): a fifth of the accounts' in any minute.
+        collector.fetcher.carry_slot = len(self.running) % CARRY_SLOTS
         leased = _Leased(collector, watch)
         self.running[account] = leased
         self._pace(collector)  # until the round is over: settled() plans for all held

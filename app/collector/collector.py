@@ -49,7 +49,7 @@ from connectors.binance.marks import (
 )
 from connectors.binance.parse import snapshot_from_payloads
 from risk import RiskRules, evaluate
-from risk.account_apply import apply_events
+from risk.account_apply import apply_events, signals_in
 from risk.account_events import AccountEvent, OrderUpdate, RiskLevelChange
 from risk.model import AccountSnapshot, MarketState
 
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FROZEN_AFTER_S = 30.0
 DEFAULT_POSITIONS_MAX_AGE_S = 10.0
 DEFAULT_RECONCILE_INTERVAL_S = 30.0
+SIGNAL_MEMORY_MS = 3_600_000  # Binance's signals handed on are remembered this long (event time)
 MARK_STREAM = "markPrice stream"
 
 
@@ -153,6 +154,9 @@ class Collector:
             return CycleResult(None, None)  # the exchange asked us to stay away: no request
         if not self._poll_due(now):
             return CycleResult(None, None)  # the stream keeps the account: no request
+        reserved = self.fetcher.planned_weight(now)
+        if self.gate.reserve(reserved, now) is not None:
+            return CycleResult(None, None)  # this minute's share is used up: nothing sent
         with self._lock:
             self._resync_due = False
             cut = len(self._events)  # received before REST is read: in what REST shows
@@ -162,7 +166,13 @@ class Collector:
         try:
             self.fetcher.prepare()
             fetched_at = self._now_ms()
-            fetched = self.fetcher.fetch()
+            # Everything Binance did before the read began is in what it returns: an event
+            # from before then that arrives during or after the read is not applied on top
+            # (a balanceUpdate is a delta: applied twice, the balance would be off by it). The
+            # read's start on the exchange's clock, less what the clock sync cannot tell apart.
+            f = self.fetcher
+            since = max(since, fetched_at + f.clock_offset_ms - f.clock_uncertainty_ms)
+            fetched = self.fetcher.fetch(reserved)
             snapshot, market = snapshot_from_payloads(fetched.payloads)
             report = binance_read_at(evaluate(snapshot, market, self.rules), fetched_at)
         except Exception as exc:  # typed exchange errors, and any bug in parse/evaluate: one event
@@ -198,11 +208,16 @@ class Collector:
                 connects,
             )
             self._marks = {}
+            in_poll = tuple(self._events[:cut])
             self._events = self._events[cut:]
             self._events_since_ms = since
             self._dirty = bool(self._events)  # events during the read: applied on top of it
             self._positions_too_old = False
-        self.signals.forget_until(since)
+        # Binance's signals among the events REST now shows: most were handed on as they came;
+        # one that came before the first poll (or during a read) was not (the ledger fires each
+        # once). Remembered an hour of event time, so a re-applied late event never fires again.
+        self._hand_on(tuple(signals_in(in_poll)))
+        self.signals.forget_until(since - SIGNAL_MEMORY_MS)
         if self.hub is not None:
             self.hub.ensure_streams(cm_pairs(fetched.payloads))
         if self.watch is not None:

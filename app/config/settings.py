@@ -5,6 +5,8 @@ retention, the /metrics token)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -12,8 +14,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from app.alerts.levels import AlertRules
+from app.alerts.levels import AlertRules, Level
 from app.config.legacy import LegacyEnvSource, SectionedTomlSource
+from app.config.outlook_section import OutlookSection
 from app.config.secrets import ConfigError, describe, read_secret_file
 from app.config.sections import (
     AccountSettings,
@@ -45,6 +48,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = Field(default_factory=lambda: RiskSettings.model_validate({}))
     web: WebSettings = Field(default_factory=lambda: WebSettings.model_validate({}))
     alerts: AlertsSection = Field(default_factory=lambda: AlertsSection.model_validate({}))
+    outlook: OutlookSection = Field(default_factory=lambda: OutlookSection.model_validate({}))
     accounts: list[AccountSettings] = Field(
         default_factory=list,
         description="several accounts ([[accounts]] tables); unset = exchange.account",
@@ -94,7 +98,11 @@ class Settings(BaseSettings):
             except ValidationError as err:
                 where = f"config: accounts[{name}].alerts."
                 raise ConfigError(describe(err).replace("config: ", where, 1)) from None
-            out[name] = merged.rules(self.web.stale_after_s, self.risk.reconcile_tolerance)
+            out[name] = dataclasses.replace(  # the Outlook's alert: [outlook] alert_*
+                merged.rules(self.web.stale_after_s, self.risk.reconcile_tolerance),
+                outlook_p_liquidation=Level(self.outlook.alert_p, self.outlook.alert_p_clear),
+                outlook_horizon_h=self.outlook.alert_horizon_h,
+            )
         return out
 
     def risk_rules(self) -> RiskRules:

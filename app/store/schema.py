@@ -291,3 +291,7 @@ class CollectorMemberRow(Base):
     backend_pid: Mapped[int] = mapped_column(Integer)  # its lease session (pg_backend_pid())
     started_at_ms: Mapped[int] = mapped_column(BigInteger)
     heartbeat_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+from app.store import kline_tables as _kline_tables  # noqa: E402, F401  (its tables on Base)
+from app.store import outlooks as _outlooks  # noqa: E402, F401  (its table on Base)

@@ -15,6 +15,7 @@ from app.web.pages import (
     hedges,
     history,
     liabilities,
+    outlook,
     overview,
     positions,
     reconcile,
@@ -43,6 +44,7 @@ VIEWS = (
     (classic, "PM vs classic"),
     (alerts, "Alerts"),
     (liabilities, "Liabilities & P&L"),
+    (outlook, "Outlook"),
 )
 
 
@@ -77,8 +79,9 @@ UNENCRYPTED_TEXT = (
     "UNENCRYPTED — plain HTTP on the LAN: sign-in and positions can be read on the network"
 )
 
-SHORTCUT_KEYS = "1234567890"
-"""Keys 1…9 show the first nine views (``VIEWS``), 0 the tenth; named in each tab's tooltip."""
+SHORTCUT_KEYS = "1234567890o"
+"""Keys 1…9 show the first nine views (``VIEWS``), 0 the tenth, o the Outlook; named in each
+tab's tooltip."""
 
 
 def _tab(page: ModuleType, label: str, index: int) -> dcc.Tab:
@@ -146,7 +149,7 @@ def layout(
                         title="The worst of the other accounts (when at least a warning): "
                         "click to show it.",
                     ),
-                    html.Span("…", id="feed-status", className="feed feed-DOWN"),
+                    html.Span("feed …", id="feed-status", className="feed feed-DOWN"),
                     html.Span("", id="feed-message", className="feed-message"),
                     html.Button(
                         "",

@@ -1,7 +1,9 @@
 """Captured directories: one raw response per endpoint, named after its path.
 
 ``/papi/v1/account`` → ``papi_v1_account.json`` (``/`` → ``_``, no leading ``_``), as the design
-doc fixes. Responses carry no secrets; nothing else is written.
+doc fixes; the klines the account needs in ``klines/``, one file per series
+(``KlineKey.file_name()``, Binance's raw arrays, read keyless). Responses carry no secrets;
+nothing else is written.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from connectors.binance.endpoints import (
@@ -20,6 +23,7 @@ from connectors.binance.endpoints import (
     COLLATERAL_RATE_TIERED,
     UM_POSITION_RISK,
 )
+from risk.market_history import KlineKey, KlineSeries, series_from_payload
 
 KNOWN_PATHS: tuple[str, ...] = CAPTURED
 """Every payload a cycle reads (the registry's captured rows): ``pmdesk capture`` writes what
@@ -40,20 +44,48 @@ def file_name(path: str) -> str:
 def write_capture(directory: Path, payloads: dict[str, object]) -> list[Path]:
     """One file per path, mode 0600, in ``directory`` (made mode 0700 with any missing parent
     when it does not exist): a capture holds an account's balances and positions."""
+    return _write(directory, {file_name(path): body for path, body in payloads.items()})
+
+
+def _write(directory: Path, files: Mapping[str, object]) -> list[Path]:
     missing = [d for d in (directory, *directory.parents) if not d.exists()]
     for folder in reversed(missing):
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=0o700)
             folder.chmod(0o700)  # mkdir's mode is filtered by the umask
     written: list[Path] = []
-    for path, body in payloads.items():
-        target = directory / file_name(path)
+    for name, body in files.items():
+        target = directory / name
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         os.fchmod(fd, 0o600)  # also when the file was there before
         with os.fdopen(fd, "w") as out:
             out.write(json.dumps(body, indent=1) + "\n")
         written.append(target)
     return written
+
+
+KLINES_DIR = "klines"
+"""A capture's klines: ``DIR/klines/<KlineKey.file_name()>``, Binance's raw arrays."""
+
+
+def write_klines(directory: Path, klines: Mapping[KlineKey, object]) -> list[Path]:
+    """One file per series under ``directory/klines`` (same modes as the capture)."""
+    return _write(directory / KLINES_DIR, {k.file_name(): bars for k, bars in klines.items()})
+
+
+def read_klines(directory: Path, keys: Sequence[KlineKey]) -> list[KlineSeries]:
+    """The captured series of ``keys`` that exist under ``directory/klines``, parsed;
+    CaptureError names a file that is not valid."""
+    out: list[KlineSeries] = []
+    for key in keys:
+        f = directory / KLINES_DIR / key.file_name()
+        if not f.exists():
+            continue
+        try:
+            out.append(series_from_payload(key, json.loads(f.read_text())))
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+            raise CaptureError(f"{f}: {exc}") from None
+    return out
 
 
 def needed_files(payloads: dict[str, object]) -> list[str]:

@@ -29,6 +29,10 @@ CARRY_PATHS: frozenset[str] = at_cadence(Cadence.CARRY)
 """Loans' interest history and funding income: history, not state. The collector reads them every
 ``CARRY_REFRESH_S`` (and just after each 8-hourly funding time), never every poll."""
 CARRY_REFRESH_S = 300.0
+CARRY_SLOTS = 5
+"""The accounts of one collector read their carry in turns: account k's reads come
+``k mod CARRY_SLOTS`` minutes after the others' (at start, every ``CARRY_REFRESH_S`` after, and
+after each funding time), so a minute holds a fifth of them, not all (``carry_reads_in_minute``)."""
 
 
 def family(path: str) -> str:
@@ -62,6 +66,27 @@ ONE_A_MINUTE_S = 60.1
 """The shortest interval with one poll in every minute window (``polls_in_minute`` = 1)."""
 
 
+def carry_reads_in_minute(accounts: int) -> int:
+    """The most accounts whose carry reads one calendar minute can hold: two slots' worth (the
+    accounts' polls drift apart by a few seconds, so two neighbouring slots can meet in one
+    minute), never more than every account."""
+    return min(accounts, 2 * math.ceil(accounts / CARRY_SLOTS))
+
+
+def periodic_weight(periodic: Iterable[str], accounts: int) -> dict[str, int]:
+    """The worst minute's weight of the reads made less often than once a minute: one read of
+    each per account, the carry reads of ``carry_reads_in_minute`` accounts."""
+    out: dict[str, int] = {}
+    paths = frozenset(periodic)
+    for group, count in (
+        (paths - CARRY_PATHS, accounts),
+        (paths & CARRY_PATHS, carry_reads_in_minute(accounts)),
+    ):
+        for fam, weight in weight_by_family(group).items():
+            out[fam] = out.get(fam, 0) + weight * count
+    return out
+
+
 def min_poll_interval_s(
     paths: Iterable[str],
     accounts: int = 1,
@@ -70,15 +95,17 @@ def min_poll_interval_s(
 ) -> float:
     """The shortest period, a multiple of 0.1 s, at which ``accounts`` accounts, each reading
     ``paths`` once a cycle from one IP, stay within ``share`` of every family's budget in every
-    minute window — with room left in the minute for one read of each of ``besides`` per
-    account (read every few minutes or hourly: the worst minute holds one such read). Infinite
-    when even one poll a minute does not fit (the accounts all reading at once)."""
+    minute window — with room left in the minute for the reads of ``besides`` (read every few
+    minutes or hourly: ``periodic_weight``). Infinite when even one poll a minute does not fit
+    (the accounts all reading at once)."""
     worst = 0.0
-    extra = weight_by_family(besides)
+    extra = periodic_weight(besides, accounts)
     for fam, weight in weight_by_family(paths).items():
         per_minute = share * LIMITS_PER_MINUTE.get(fam, min(LIMITS_PER_MINUTE.values()))
-        room = per_minute - extra.get(fam, 0) * accounts
-        polls = math.floor(room / (weight * accounts) + 1e-9)  # the most a minute may hold
+        room = per_minute - extra.get(fam, 0)
+        # The most a minute may hold, strictly under the share (the IP gate never lets a poll
+        # reach it: app/collector/gate.py).
+        polls = math.ceil(room / (weight * accounts) - 1e-9) - 1
         if polls < 1:
             return math.inf
         # polls_in_minute(I) <= polls  <=>  floor(60 / I) < polls  <=>  I > 60 / polls
@@ -93,12 +120,12 @@ def planned_weight_per_minute(
     periodic: Iterable[str] = PERIODIC_PATHS,
 ) -> dict[str, float]:
     """The worst minute's weight by family: ``paths`` every ``interval_s`` (``polls_in_minute``
-    reads of each) plus one read of each of ``periodic``, for ``accounts`` accounts."""
+    reads of each) plus ``periodic_weight(periodic)``, for ``accounts`` accounts."""
     out: dict[str, float] = {}
     for fam, weight in weight_by_family(paths).items():
         out[fam] = out.get(fam, 0.0) + polls_in_minute(interval_s) * weight * accounts
-    for fam, weight in weight_by_family(periodic).items():
-        out[fam] = out.get(fam, 0.0) + weight * accounts
+    for fam, weight in periodic_weight(periodic, accounts).items():
+        out[fam] = out.get(fam, 0.0) + weight
     return out
 
 
@@ -144,8 +171,8 @@ class PollPlan:
         if not self.fits:
             out.append(
                 f"{self.accounts} accounts on one IP cannot stay under half the API weight "
-                "limit in a minute where they all read their hourly tables and history with a "
-                f"poll: polling every {self.interval_s:.1f} s; the IP gate pauses polling when "
+                "limit in a minute where they all read their hourly tables with a poll: "
+                f"polling every {self.interval_s:.1f} s; the IP gate pauses polling when "
                 "a family passes half (more IPs: several collectors on one PostgreSQL)"
             )
         elif self.interval_s > self.asked_interval_s:
@@ -218,5 +245,6 @@ def share_of_limit(per_minute: dict[str, float]) -> dict[str, float]:
 
 
 def over_share(per_minute: dict[str, float], share: float = SHARE) -> bool:
-    """Some family's weight a minute is past ``share`` of its limit."""
-    return any(v > share for v in share_of_limit(per_minute).values())
+    """Some family's weight a minute reaches ``share`` of its limit (the share is a ceiling
+    never reached: the IP gate holds a poll that would)."""
+    return any(v >= share - 1e-12 for v in share_of_limit(per_minute).values())

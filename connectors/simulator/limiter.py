@@ -33,9 +33,10 @@ class WeightLimiter:
         self._ips: dict[str, _IpState] = {}
         self._lock = threading.Lock()
 
-    def charge(self, ip: str, path: str, now_ms: int) -> int:
-        """Count one request; return the family's used weight this minute, or raise the
-        BinanceError (429 or 418) Binance would answer with. ``retry_after_s`` rides on it."""
+    def charge(self, ip: str, path: str, now_ms: int, weight: int | None = None) -> int:
+        """Count one request (``weight``, else the path's in ``WEIGHTS``); return the family's
+        used weight this minute, or raise the BinanceError (429 or 418) Binance would answer
+        with. ``retry_after_s`` rides on it."""
         fam = family(path)
         with self._lock:
             state = self._ips.setdefault(ip, _IpState())
@@ -49,7 +50,7 @@ class WeightLimiter:
             window = now_ms // MINUTE_MS
             if window != state.window:
                 state.window, state.used = window, {}
-            used = state.used.get(fam, 0) + WEIGHTS.get(path, 1)
+            used = state.used.get(fam, 0) + (WEIGHTS.get(path, 1) if weight is None else weight)
             state.used[fam] = used
             if used > self.limits.get(fam, min(self.limits.values())):
                 state.limited_until_ms = (window + 1) * MINUTE_MS
@@ -63,6 +64,14 @@ class WeightLimiter:
                     used_weight=used,
                 )
             return used
+
+    def used(self, ip: str, now_ms: int) -> dict[str, int]:
+        """The weight counted for ``ip`` in the minute of ``now_ms``, by family (tests)."""
+        with self._lock:
+            state = self._ips.get(ip)
+            if state is None or state.window != now_ms // MINUTE_MS:
+                return {}
+            return dict(state.used)
 
     def ban(self, ip: str, now_ms: int, duration_ms: int) -> None:
         """Start an IP ban at once (fault injection)."""

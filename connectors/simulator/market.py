@@ -109,6 +109,11 @@ class MarketModel:
         self._clock = clock
         self._jumps_per_day = jumps_per_day
         self._specs = {a.asset: a for a in assets}
+        self.specs = tuple(assets)
+        self.started_ms = clock.now_ms()
+        # Called with (now_ms, quote) for every quote read: the kline history records the live
+        # path's minutes (connectors/simulator/kline_history.py).
+        self.observers: list[Callable[[int, Quote], None]] = []
         self._rng = np.random.default_rng(seed)
         self._prices = {a.asset: a.start_price_usd for a in assets}
         self._step = clock.now_ms() // STEP_MS
@@ -163,7 +168,10 @@ class MarketModel:
             for asset, price in self._prices.items()
         }
         premium = sc.basis(elapsed)
-        return Quote(index, {s: b + premium for s, b in self._basis.items()})
+        quote = Quote(index, {s: b + premium for s, b in self._basis.items()})
+        for observe in self.observers:
+            observe(self._clock.now_ms(), quote)
+        return quote
 
     def quote(self) -> Quote:
         with self._lock:

@@ -25,6 +25,7 @@ class LoggedRequest:
     agent: str  # the User-Agent header
     started_s: float  # monotonic, when the request reached the app
     ended_s: float  # monotonic, when the app had answered
+    query: str = ""  # the query string (market data parameters; a signed one holds no secret)
 
     def __repr__(self) -> str:  # the key stays out of any message
         return (
@@ -54,6 +55,7 @@ class RequestLog:
                     environ.get("HTTP_USER_AGENT", ""),
                     started,
                     time.monotonic(),
+                    environ.get("QUERY_STRING", ""),
                 )
                 with self._lock:
                     self._entries.append(entry)

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import request
+
 from connectors.simulator import account_payloads, futures_payloads, history, market_data
 from connectors.simulator.accounts import SimAccount
 from connectors.simulator.auth import BinanceError
 from connectors.simulator.book import AccountBook
+from connectors.simulator.klines import KlineHistory
 from connectors.simulator.market import MarketModel, Quote
 from connectors.simulator.wire import Json
 
-Render = Callable[[SimAccount], Json]
+Render = Callable[[SimAccount], Json | list[list[object]]]  # klines are arrays
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,20 @@ def _margin_asset_leverage(account: SimAccount) -> Json:
     return rows
 
 
-def build_routes(market_model: MarketModel, now_ms: Callable[[], int]) -> dict[str, Route]:
+def _kline_routes(klines: KlineHistory, now_ms: Callable[[], int]) -> dict[str, Route]:
+    """The kline endpoints: keyless, rendered from the request's own parameters."""
+
+    def history(path: str) -> Route:
+        return Route(False, lambda _a: klines.answer(path, request.args, now_ms()))
+
+    return {path: history(path) for path in klines.paths}
+
+
+def build_routes(
+    market_model: MarketModel, now_ms: Callable[[], int], klines: KlineHistory | None = None
+) -> dict[str, Route]:
     """Every path the simulator serves, rendered at the market's quote and the exchange's clock
-    (``now_ms``, skew included) of the moment."""
+    (``now_ms``, skew included) of the moment; the kline endpoints from ``klines``."""
 
     def priced(render: Callable[[AccountBook, Quote, int], Json]) -> Route:
         return Route(True, lambda a: render(a.book, market_model.quote(), now_ms()))
@@ -52,7 +66,9 @@ def build_routes(market_model: MarketModel, now_ms: Callable[[], int]) -> dict[s
         # No quote: reading one moves the random walk, and these answers need no price.
         return Route(signed, lambda _a: render())
 
+    kline_routes = {} if klines is None else _kline_routes(klines, now_ms)
     return {
+        **kline_routes,
         "/api/v3/time": unpriced(lambda: {"serverTime": now_ms()}, signed=False),
         "/api/v3/ticker/price": market(lambda q, _now: market_data.ticker_price(q)),
         "/papi/v1/ping": unpriced(lambda: {}, signed=False),

@@ -29,6 +29,7 @@ from connectors.simulator.auth import BinanceError, verify_signed_request
 from connectors.simulator.book import AccountBook
 from connectors.simulator.clock import Clock, WallClock
 from connectors.simulator.faults import Faults
+from connectors.simulator.klines import KlineHistory
 from connectors.simulator.limiter import RateLimitError, WeightLimiter
 from connectors.simulator.market import (
     BASIS_SD,
@@ -44,7 +45,7 @@ from connectors.simulator.routes import Route, build_routes
 from connectors.simulator.streams import CM_PREFIX, UM_PREFIX, MarkStreamServer
 from connectors.simulator.user_data import UserData
 from connectors.simulator.user_stream import PM_PATH, UserStreams
-from connectors.simulator.weights import LISTEN_KEY_PATH, USED_WEIGHT_HEADER
+from connectors.simulator.weights import LISTEN_KEY_PATH, USED_WEIGHT_HEADER, request_weight
 from connectors.simulator.wsgi import build_app
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Simulator:
         accounts: dict[str, str] | None = None,
         still: bool = False,
         auto_liquidate: bool = False,
+        listings: dict[str, int] | None = None,
     ) -> None:
         wanted = accounts or {preset: preset}
         unknown = sorted({p for p in wanted.values() if p not in PRESETS})
@@ -105,7 +107,14 @@ class Simulator:
         for a in self.accounts:  # the books open now: their loans' first interest charge
             a.book.settle(self.market.quote(), self.now_ms())
         self.on_request: Callable[[str], None] = lambda path: None  # observer hook for tests
-        self.routes: dict[str, Route] = build_routes(self.market, self.now_ms)
+        # listings: symbol (or pair) -> the time its klines begin (kline_history.py)
+        self.klines = KlineHistory(
+            self.market,
+            seed=seed,
+            basis_sd=QUIET_BASIS_SD if still else BASIS_SD,
+            listings=listings,
+        )
+        self.routes: dict[str, Route] = build_routes(self.market, self.now_ms, self.klines)
         # auto_liquidate: the exchange closes positions at uniMMR ≤ 1.05 (off by default, so
         # that a crash scenario still shows the account at its liquidation level).
         self.user_data = UserData(
@@ -155,7 +164,7 @@ class Simulator:
         if faults.ban_s > 0:
             self.limiter.ban(ip, now, faults.ban_s * 1000)
             faults.set(ban_s=0)
-        used = self.limiter.charge(ip, path, now)
+        used = self.limiter.charge(ip, path, now, request_weight(path, request.args))
         g.used_weight = used  # Binance sends the header on refusals too (the error handler)
         _strike(faults, used)
         account = self.accounts[0]

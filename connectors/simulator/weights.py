@@ -16,6 +16,8 @@ Sources (each endpoint's "Request Weight" line):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 USED_WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
 RETRY_AFTER_HEADER = "Retry-After"
 
@@ -65,3 +67,43 @@ LISTEN_KEY_PATH = "/papi/v1/listenKey"
 def family(path: str) -> str:
     """``/papi/v1/account`` → ``papi``."""
     return path.lstrip("/").split("/", 1)[0]
+
+
+SPOT_KLINES = "/api/v3/klines"
+FUTURES_KLINES = frozenset(
+    {
+        "/fapi/v1/klines",
+        "/fapi/v1/markPriceKlines",
+        "/fapi/v1/indexPriceKlines",
+        "/dapi/v1/klines",
+        "/dapi/v1/markPriceKlines",
+        "/dapi/v1/indexPriceKlines",
+    }
+)
+
+
+def kline_weight(path: str, limit: int) -> int:
+    """A kline request's weight. Spot ``/api/v3/klines``: 2 ("Kline/Candlestick data", Weight 2:
+    https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints,
+    as generated in https://hexdocs.pm/binance_spot_rest/BinanceSpotRest.Endpoints.MarketData.Klines.Query.html).
+    Futures klines, mark- and index-price klines: by ``limit``, [1,100) 1, [100,500) 2,
+    [500,1000] 5, above 1000 10 (USDS-M: .../usds-margined-futures/market-data/rest-api/
+    Kline-Candlestick-Data, Mark-Price-Kline-Candlestick-Data, Index-Price-Kline-Candlestick-Data;
+    COIN-M: .../coin-margined-futures/market-data/rest-api/ Mark-Price-Kline-Candlestick-Data,
+    Index-Price-Kline-Candlestick-Data, all under https://developers.binance.com/docs/derivatives)."""
+    if path == SPOT_KLINES:
+        return 2
+    if limit < 100:
+        return 1
+    if limit < 500:
+        return 2
+    return 5 if limit <= 1000 else 10
+
+
+def request_weight(path: str, args: Mapping[str, str]) -> int:
+    """One request's weight: a kline request by its ``limit`` (default 500), any other by
+    ``WEIGHTS`` (1 when not listed)."""
+    if path == SPOT_KLINES or path in FUTURES_KLINES:
+        raw = args.get("limit", "500")
+        return kline_weight(path, int(raw) if raw.isdigit() else 500)
+    return WEIGHTS.get(path, 1)

@@ -15,6 +15,8 @@ from flask import Flask, Response, g, request
 from connectors.simulated import SIMULATOR_HEADER
 from connectors.simulator.auth import BinanceError
 from connectors.simulator.faults import Faults
+from connectors.simulator.klines import KlineHistory
+from connectors.simulator.klines import control as klines_control
 from connectors.simulator.limiter import RateLimitError
 from connectors.simulator.market import MarketModel
 from connectors.simulator.scenarios import SCENARIOS
@@ -35,6 +37,7 @@ class Served(Protocol):
     faults: Faults
     on_request: Callable[[str], None]
     user_data: UserData
+    klines: KlineHistory
 
     def answer(self, path: str) -> Response: ...
 
@@ -88,6 +91,17 @@ def build_app(sim: Served) -> Flask:
             except ValueError as exc:
                 return _control_error(str(exc))
         return _json(sim.faults.as_dict())
+
+    @app.route(f"{CONTROL_PREFIX}/klines", methods=["GET", "POST"])
+    def _klines() -> Response:
+        """Kline listings and gaps: ``POST …/klines?listing=NEWUSDT&at=MS``,
+        ``…/klines?gap=BTCUSDT&start=MS&end=MS`` (``klines.control``)."""
+        if request.method == "POST":
+            try:
+                return _json(klines_control(sim.klines, request.args))
+            except ValueError as exc:
+                return _control_error(str(exc))
+        return _json(sim.klines.as_dict())
 
     @app.route(f"{CONTROL_PREFIX}/user", methods=["GET"])
     def _user() -> Response:

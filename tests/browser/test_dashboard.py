@@ -33,7 +33,7 @@ def test_page_shows_newest_stored_uni_mmr_and_follows_updates(
     assert float(shown.inner_text().replace(",", "")) == pytest.approx(newest.uni_mmr, abs=0.005)
     expect(page.locator("#sim-banner")).to_be_visible()
     expect(page.locator("#status-text")).to_contain_text("NORMAL")
-    expect(page.locator("#feed-status")).to_have_text("OK")
+    expect(page.locator("#feed-status")).to_have_text("feed OK")
     expect(page.locator("#marks-note")).to_have_text(
         "marks: with each account poll · positions 0 s old"
     )

@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Error, Page, expect
 
 from app.collector.collector import Collector
+from app.store.outlooks import OutlookStore
 from app.store.store import Store
 from app.web.app import create_app
 from app.web.components import FONT
@@ -44,6 +45,7 @@ from tests.support.layout_probes import (
     grids_scrolling,
     page_width,
 )
+from tests.support.outlooks import outlook as hand_made_outlook
 from tests.support.screenshots import ARTIFACTS
 from tests.support.served_app import served
 from tests.support.start_time import START_MS
@@ -98,6 +100,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             None,
             clock.now_ms(),
         )
+        # The Outlook view's figures (issue 20): a stored outlook for its account.
+        OutlookStore(store.engine).write(VIEWS["outlook"], hand_made_outlook(clock.now_ms()))
         app = create_app(store, ACCOUNTS, 3600.0, clock=clock.now_ms)
         with served(app) as url:
             yield Desk(url, store, clock, sim, collectors)
@@ -162,6 +166,7 @@ def _lines(found: list[dict[str, Any]]) -> str:
 DESK = {"1920x1080": (1920, 1080), "1366x768": (1366, 768)}
 
 
+@pytest.mark.timeout(360)  # eleven views in turn, each drawn: minutes on a busy machine
 @pytest.mark.parametrize("context", list(DESK.values()), ids=list(DESK), indirect=True)
 def test_no_text_is_cut_on_any_view_at_desk_sizes(context: BrowserContext, desk: Desk) -> None:
     page = context.new_page()
@@ -210,6 +215,7 @@ def test_the_cut_probe_sees_a_squeezed_header_and_cell(context: BrowserContext, 
 NARROW = {"768x1024": (768, 1024), "390x844": (390, 844)}
 
 
+@pytest.mark.timeout(360)  # eleven views in turn, each drawn: minutes on a busy machine
 @pytest.mark.parametrize("context", list(NARROW.values()), ids=list(NARROW), indirect=True)
 def test_tablet_and_phone_never_scroll_sideways(context: BrowserContext, desk: Desk) -> None:
     page = context.new_page()

@@ -221,7 +221,7 @@ def test_stale_when_the_simulator_stops_and_back_when_it_returns(
     server.stop()  # the exchange goes away
     clock.advance(STALE_AFTER_S / 2)
     assert collector.run_once().failure is not None
-    expect(page.locator("#feed-status")).to_have_text("DOWN", timeout=WAIT_MS)
+    expect(page.locator("#feed-status")).to_have_text("feed DOWN", timeout=WAIT_MS)
     expect(page.locator("#hero")).to_have_class("hero band-normal")  # not stale yet
     clock.advance(STALE_AFTER_S / 2 + 1)
     expect(page.locator("#hero")).to_have_class("hero band-stale", timeout=WAIT_MS)
@@ -238,7 +238,7 @@ def test_stale_when_the_simulator_stops_and_back_when_it_returns(
         assert collector.run_once().report_id is not None
         expect(page.locator("#hero")).to_have_class("hero band-normal", timeout=WAIT_MS)
         expect(page.locator("#status-text")).not_to_contain_text("STALE")
-        expect(page.locator("#feed-status")).to_have_text("OK")
+        expect(page.locator("#feed-status")).to_have_text("feed OK")
         screenshot(page, "overview-simulator-back")
     finally:
         server.stop()

@@ -54,7 +54,7 @@ def test_capture_holds_what_risk_needs_and_risk_calibrates_offline(
         COLLATERAL_RATE_TIERED,
     ):
         assert file_name(path) in written
-    everything = "".join(p.read_text() for p in target.iterdir())
+    everything = "".join(p.read_text() for p in target.rglob("*") if p.is_file())
     sim = server.simulator
     assert sim.api_key not in everything and sim.api_secret not in everything
     capsys.readouterr()

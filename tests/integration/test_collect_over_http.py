@@ -163,7 +163,7 @@ def hide_brackets(sim: Simulator, monkeypatch: pytest.MonkeyPatch, hidden: set[s
     def brackets(account: SimAccount) -> list[dict[str, object]]:
         rows = listed.render(account)
         assert isinstance(rows, list)
-        return [r for r in rows if r["symbol"] not in hidden]
+        return [r for r in rows if isinstance(r, dict) and r["symbol"] not in hidden]
 
     monkeypatch.setitem(sim.routes, path, Route(listed.signed, brackets))
     return hidden

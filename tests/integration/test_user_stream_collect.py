@@ -24,6 +24,7 @@ from app.replay import report_inputs
 from app.store.store import Store, StoredReport
 from app.web.view import feed_state
 from connectors.binance.client import RetryPolicy, make_client
+from connectors.binance.parse.events import parse_event
 from connectors.binance.userstream import UserStream
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
@@ -431,3 +432,27 @@ def events_at(pushed: Pushed, report: StoredReport, at_ms: int) -> int:
     if EVENTS_KEY not in payloads:
         return 0
     return sum((e.event_time_ms or 0) >= at_ms for e in decode_events(payloads[EVENTS_KEY])[1])
+
+
+def test_an_event_from_before_a_read_arriving_after_it_is_not_applied_twice(
+    pushed: Pushed,
+) -> None:
+    # A transfer out of the cross-margin wallet pushes a balanceUpdate: a DELTA (-1,000 USDT),
+    # beside the wallets' new totals. The delta's delivery is held back (dropped by the fault,
+    # handed over by hand after the read), as a slow socket would deliver it: REST, read after
+    # the transfer, shows it already.
+    pushed.clock.advance(1)  # the transfer's E is newer than anything the first poll saw
+    pushed.sim.faults.set(user_event_drop=9)
+    sent = pushed.control("transfer", asset="USDT", amount="1000", **{"from": "margin", "to": "um"})
+    pushed.sim.faults.set(user_event_drop=0)
+    assert "balanceUpdate" in [e["e"] for e in sent]
+    pushed.clock.advance(1)
+    rest = pushed.full_poll()  # reads the wallets a second after the transfer
+    (late,) = [parse_event(e) for e in sent if e["e"] == "balanceUpdate"]
+    pushed.collector.on_account_event(late)  # applied at once (no other evaluation runs)
+    after = pushed.latest()
+    assert after is not None
+    # Nothing newer than the read is in them: the figures stay REST's. Applied on top, the
+    # margin USDT would be 1,000 lower than REST's (the delta twice) and the equity with it.
+    assert after.adjusted_equity_usd == pytest.approx(rest.adjusted_equity_usd, rel=1e-9)
+    assert not pushed.collector.polls_pending()

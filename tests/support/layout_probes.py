@@ -151,6 +151,7 @@ VIEWS = {  # view: the account that fills it best (five presets running)
     "classic": "sim-coinm_hedger",
     "alerts": "sim-near_liquidation",
     "liabilities": "sim-borrower",
+    "outlook": "sim-near_liquidation",
 }
 READY = {  # a view is drawn when this holds
     "overview": "(document.querySelector('#uni-mmr')?.innerText || '—') !== '—'",
@@ -163,4 +164,5 @@ READY = {  # a view is drawn when this holds
     "classic": "document.querySelector('#classic-grid .ag-row')",
     "alerts": "document.querySelector('#alerts-grid .ag-row')",
     "liabilities": "document.querySelector('#liab-tiles .tile')",
+    "outlook": "(document.querySelector('#outlook-headline')?.innerText || '') !== ''",
 }

@@ -23,6 +23,7 @@ from app.web.format import (
     fmt_usd_short,
 )
 from app.web.ladder import ladder_hint, liquidation_usage_pct, lv
+from app.web.pages import overview_outlook
 from app.web.pages.overview_tiles import (
     account_tiles,
     nbsp,
@@ -87,6 +88,7 @@ def layout(rules: RiskRules | None = None, bands: SeverityBands | None = None) -
             html.Div("", id="severity-also", className="severity-also", hidden=True),
             html.Ul([], id="unknown-reasons", className="unknown-reasons", hidden=True),
             html.Div("", id="as-of", className="hero-asof"),
+            overview_outlook.line(),  # the Outlook's probability (issue 20)
         ],
         id="hero",
         className="hero band-stale",
@@ -230,6 +232,8 @@ def unknown_banner(account: str, reasons: tuple[str, ...], shown_view: str | Non
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:
+    overview_outlook.register(app, ctx)  # its own callback: the Outlook's line in the hero
+
     @app.callback(
         output=dict(
             uni_mmr=Output("uni-mmr", "children"),
@@ -374,7 +378,8 @@ def register(app: dash.Dash, ctx: WebContext) -> None:
             "age": v.age,
             "age_note": "STALE" if v.stale else f"limit {ctx.stale_after_s:g} s",
             "age_tile_class": "tile tile-stale" if v.stale else "tile",
-            "feed_status": v.feed_status,
+            # "feed OK", not "OK": beside an account in liquidation a bare OK reads as the verdict.
+            "feed_status": f"feed {v.feed_status}",
             "feed_status_class": f"feed feed-{v.feed_status}",
             "feed_message": feed_message,
             "sim_banner_hidden": not v.simulated,

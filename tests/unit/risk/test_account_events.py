@@ -239,6 +239,17 @@ def test_binances_signals_are_handed_back_and_its_figures_kept() -> None:
     assert reported.account_maint_margin_usd == 28.8
 
 
+def test_a_signal_already_in_the_poll_is_still_handed_back_but_not_applied() -> None:
+    # A liquidation order and a riskLevelChange from before the poll's read began (since 2500),
+    # delivered late: their effects are in the poll, but they are still Binance's word.
+    risk = RiskLevelChange(2000, 1.04, "FORCE_LIQUIDATION", 30.0, 31.0, 28.8)
+    events: list[AccountEvent] = [risk, order(2001, "autoclose-1"), order(2003, "mine")]
+    out = apply_events(snapshot(), events, since_ms=2500)
+    assert (out.applied, out.ignored) == (0, 3)
+    assert out.signals == (risk, events[1])
+    assert out.snapshot == snapshot()  # Binance's figures as the poll read them, not the push's
+
+
 def test_open_order_loss_valued_at_index_prices_and_confirmed_over_rest() -> None:
     loss = OpenOrderLoss(2000, (("BUSD", -0.5), ("BNB", -12.0)))
     out = apply_events(snapshot(), [loss], index_price_usd={"BUSD": 1.0, "BNB": 600.0})

@@ -197,7 +197,7 @@ def test_every_grid_exports_numbers_under_ascii_headers() -> None:
         for c in g.columnDefs:
             if c.get("type") == "rightAligned" and "valueFormatter" in c:
                 assert c["useValueFormatterForExport"] is False, (g.id, c["field"])
-    assert len(VIEWS) == 10
+    assert len(VIEWS) == 11
     with pytest.raises(ValueError, match="ASCII"):
         grid("x", [num_col("a", "A", "", csv="à")], "x")
 

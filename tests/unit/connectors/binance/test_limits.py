@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectors.binance.client import ENDPOINTS, SLOW_PATHS
 from connectors.binance.limits import (
     CARRY_PATHS,
+    carry_reads_in_minute,
     family,
     min_poll_interval_s,
     polls_in_minute,
@@ -41,12 +42,27 @@ def test_poll_interval_keeps_half_the_budget_in_every_minute() -> None:
     # hourly bracket read (2) per account in the minute. One account: (3,000 − 63) / 56 =
     # 52.4, so 52 polls a minute at most: floor(60 / I) + 1 ≤ 52 ⇔ I > 60 / 52 = 1.154 → 1.2 s.
     assert min_poll_interval_s(FAST) == 1.2
-    # Five accounts on one IP: (3,000 − 5 · 63) / (5 · 56) = 2,685 / 280 = 9.59 → 9 polls,
-    # I > 60 / 9 = 6.67 → 6.7 s (at 6.3 s a minute could hold 10: 10 · 280 + 315 = 3,115).
-    assert min_poll_interval_s(FAST, accounts=5) == 6.7
-    # Without the carry and hourly reads: 3,000 / 280 = 10.7 → 10 polls, I > 6 → 6.1 s.
+    # Five accounts on one IP read their carry in turns (CARRY_SLOTS = 5), so a minute holds
+    # two accounts' carry (two neighbouring turns can meet), not five: (3,000 − 5 · 2 − 2 · 61)
+    # / (5 · 56) = 2,868 / 280 = 10.24 → 10 polls, I > 60 / 10 = 6 → 6.1 s. (All five in one
+    # minute, as before the turns, left 2,685 / 280 = 9.59 → 9 polls: 6.7 s.)
+    assert carry_reads_in_minute(5) == 2
+    assert min_poll_interval_s(FAST, accounts=5) == 6.1
+    # Without the carry and hourly reads: 3,000 / 280 = 10.71 → 10 polls, I > 6 → 6.1 s.
     assert min_poll_interval_s(FAST, accounts=5, besides=()) == 6.1
-    # sapi alone: 6,000 / 50 = 120 polls, I > 0.5 → 0.6 s.
+    # sapi alone: 6,000 / 50 = 120 polls, but the 120th would reach half exactly (never
+    # allowed): 119, I > 60 / 119 = 0.504 → 0.6 s.
     assert min_poll_interval_s({"/sapi/v1/portfolio/asset-index-price"}) == 0.6
-    # 26 accounts: 26 · 63 = 1,638 leaves 1,362, under one poll of all 26 (1,456): never fits.
-    assert min_poll_interval_s(FAST, accounts=26) == float("inf")
+
+
+def test_how_many_accounts_one_ip_takes() -> None:
+    slow = SLOW_PATHS | CARRY_PATHS | {"/papi/v1/listenKey"}
+    # 25 accounts: papi 25 · 56 + 25 · (2 + 1) + carry_reads_in_minute(25) = 10 carry reads · 61
+    # = 1,400 + 75 + 610 = 2,085 (35 % of 6,000); sapi 25 · (50 + 150) = 5,000 (42 % of 12,000):
+    # one poll a minute each (60.1 s).
+    assert carry_reads_in_minute(25) == 10
+    assert min_poll_interval_s(FAST, accounts=25, besides=slow) == 60.1
+    # 29: sapi 29 · 150 = 4,350 leaves 1,650 >= 29 · 50 = 1,450: fits. 30: 30 · 150 = 4,500
+    # leaves 1,500 = 30 · 50, which would reach half exactly: does not fit.
+    assert min_poll_interval_s(FAST, accounts=29, besides=slow) == 60.1
+    assert min_poll_interval_s(FAST, accounts=30, besides=slow) == float("inf")

@@ -3,10 +3,12 @@ interval actually kept, both within half of every family's budget in every minut
 
 Figures by hand from the registry's weights: a poll reads papi 56 (account 20, balance 20,
 um/positionRisk 5, cm/positionRisk 1, um/account 5, cm/account 5), sapi 50, fapi 10, dapi 10,
-api 4; the worst minute also holds one carry read (papi 61: interest history 1, UM income 30,
-CM income 30) and one hourly read (papi 2 brackets, sapi 150 tables) per account; with user
+api 4; the worst minute also holds one hourly read (papi 2 brackets, sapi 150 tables) per account
+and the carry reads (papi 61: interest history 1, UM income 30, CM income 30) of two of the five
+turns the accounts take (limits.carry_reads_in_minute: 2 · ceil(N / 5), at most N); with user
 streams the listenKey's keep-alive adds papi 1 per account. A calendar minute can hold
-floor(60 / I) + 1 polls every I s. papi's limit is 6,000 a minute, half of it 3,000.
+floor(60 / I) + 1 polls every I s. papi's limit is 6,000 a minute, half of it 3,000, and a minute
+must stay strictly under it (the IP gate never lets a poll reach it).
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ def test_the_listen_key_weighs_one_on_papi() -> None:
 
 
 def test_poll_only_25_accounts_poll_once_a_minute() -> None:
-    # (3,000 − 25 · 63) / (25 · 56) = 1,425 / 1,400 = 1.02: one poll a minute each, so
-    # floor(60 / I) = 0: I > 60 s → 60.1 s.
+    # Carry: 10 of the 25 accounts in a minute (2 · ceil(25 / 5)). (3,000 − 25 · 2 − 10 · 61)
+    # / (25 · 56) = 2,340 / 1,400 = 1.67: one poll a minute each, so floor(60 / I) = 0:
+    # I > 60 s → 60.1 s.
     plan = plan_polls(FAST, 25, 2.0)
     assert plan.interval_s == 60.1 and plan.fits
     assert plan.reconcile_s is None and plan.healthy_per_minute is None
-    # The worst minute: 1,400 + 1,575 = 2,975 papi (49.6 %); sapi 25 · 50 + 25 · 150 = 5,000.
-    assert plan.per_minute["papi"] == pytest.approx(2_975)
+    # The worst minute: 1,400 + 50 + 610 = 2,060 papi (34.3 %); sapi 25 · 50 + 25 · 150 = 5,000.
+    assert plan.per_minute["papi"] == pytest.approx(2_060)
     assert plan.per_minute["sapi"] == pytest.approx(5_000)
     assert not over_share(plan.per_minute)
     assert plan.raised() == [
@@ -46,18 +49,18 @@ def test_poll_only_25_accounts_poll_once_a_minute() -> None:
 
 
 def test_25_streamed_accounts_reconcile_slower_than_asked() -> None:
-    # Reconciling every 30 s: 3 polls in some minute (floor(60 / 30) + 1) · 1,400 + 25 · 64
-    # = 4,200 + 1,600 = 5,800 > 3,000: too much.
+    # Reconciling every 30 s: 3 polls in some minute (floor(60 / 30) + 1) · 1,400 + 25 · 3
+    # + 10 · 61 = 4,200 + 75 + 610 = 4,885 > 3,000: too much.
     plan = plan_polls(FAST, 25, 2.0, reconcile_interval_s=30.0)
     assert plan.asked_reconcile_per_minute is not None
-    assert plan.asked_reconcile_per_minute["papi"] == pytest.approx(5_800)
+    assert plan.asked_reconcile_per_minute["papi"] == pytest.approx(4_885)
     assert over_share(plan.asked_reconcile_per_minute)
-    # With the keep-alives: (3,000 − 25 · 64) / 1,400 = 1.0: one poll a minute, 60.1 s, and
-    # the worst minute is exactly half: 1,400 + 1,600 = 3,000.
+    # With the keep-alives: (3,000 − 685) / 1,400 = 1.65: one poll a minute, 60.1 s; the worst
+    # minute 1,400 + 685 = 2,085 (34.75 %).
     assert plan.interval_s == 60.1 and plan.reconcile_s == 60.1 and plan.fits
     assert plan.healthy_per_minute is not None
-    assert plan.healthy_per_minute["papi"] == pytest.approx(3_000)
-    assert share_of_limit(plan.healthy_per_minute)["papi"] == pytest.approx(0.5)
+    assert plan.healthy_per_minute["papi"] == pytest.approx(2_085)
+    assert share_of_limit(plan.healthy_per_minute)["papi"] == pytest.approx(0.3475)
     assert not over_share(plan.healthy_per_minute)
     lines = plan.raised()
     assert len(lines) == 2
@@ -67,29 +70,31 @@ def test_25_streamed_accounts_reconcile_slower_than_asked() -> None:
     )
 
 
-def test_26_accounts_do_not_fit_and_say_so() -> None:
-    # 26 · 64 = 1,664 leaves 1,336 of 3,000, under one poll of all 26 (1,456): even one poll a
-    # minute is past half in the minute they all read their hourly tables and history.
-    plan = plan_polls(FAST, 26, 2.0, reconcile_interval_s=30.0)
+def test_30_accounts_do_not_fit_and_say_so() -> None:
+    # sapi binds: 30 · 150 (hourly tables) = 4,500 leaves 1,500 of 6,000 — exactly one poll of
+    # all 30 (30 · 50), which would reach half: even one poll a minute is too much in the
+    # minute they all read their hourly tables.
+    plan = plan_polls(FAST, 30, 2.0, reconcile_interval_s=30.0)
     assert not plan.fits
     assert plan.interval_s == 60.1  # one poll a minute; the IP gate holds the rest
     assert over_share(plan.per_minute)
     assert plan.raised()[0].startswith(
-        "26 accounts on one IP cannot stay under half the API weight limit"
+        "30 accounts on one IP cannot stay under half the API weight limit"
     )
+    assert plan_polls(FAST, 29, 2.0, reconcile_interval_s=30.0).fits
 
 
 def test_five_streamed_accounts_keep_the_30_s_reconciliation() -> None:
-    # Poll floor: (3,000 − 5 · 64) / 280 = 9.57 → 9 polls, I > 60 / 9 = 6.67 → 6.7 s.
-    # Reconciling every 30 s: 3 polls in some minute · 280 + 5 · 64 = 840 + 320 = 1,160 papi
-    # (19.3 %).
+    # Poll floor: (3,000 − 5 · 3 − 2 · 61) / 280 = 2,863 / 280 = 10.2 → 10 polls,
+    # I > 60 / 10 = 6 → 6.1 s. Reconciling every 30 s: 3 polls in some minute · 280 + 15 + 122
+    # = 977 papi (16.3 %).
     plan = plan_polls(FAST, 5, 2.0, reconcile_interval_s=30.0)
-    assert plan.interval_s == 6.7
+    assert plan.interval_s == 6.1
     assert plan.reconcile_s == 30.0
     assert plan.healthy_per_minute is not None
-    assert share_of_limit(plan.healthy_per_minute)["papi"] == pytest.approx(1_160 / 6_000)
+    assert share_of_limit(plan.healthy_per_minute)["papi"] == pytest.approx(977 / 6_000)
     assert plan.raised() == [
-        "poll interval raised from 2.0 s to 6.7 s to stay under half the API weight limit "
+        "poll interval raised from 2.0 s to 6.1 s to stay under half the API weight limit "
         "(5 accounts on one IP)"
     ]
 
