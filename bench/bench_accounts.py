@@ -257,7 +257,7 @@ def show(r: Result, n: int) -> None:
     for i, line in enumerate(r.minutes):
         print(f"  minute {i + 1}: {line}")
     print(
-        f"  max family weight {100 * r.weight_share:.0f} % ({r.weight_family}); figures age "
+        f"  max family weight {100 * r.weight_share:.1f} % ({r.weight_family}); figures age "
         f"p50 {1000 * statistics.median(r.ages_s):.0f} ms, p95 {1000 * p95(r.ages_s):.0f} ms, "
         f"max {1000 * max(r.ages_s):.0f} ms ({len(r.ages_s)} samples after the warm-up; "
         f"during it p95 {1000 * p95(r.startup_ages_s):.0f} ms)"
@@ -292,11 +292,11 @@ def main() -> None:
     ratio = p95(polled.ages_s) / p95(streamed.ages_s)
     print(f"figures age p95: poll-only / user streams ×{ratio:.1f}")
     print(
-        f"poll-only: max family weight {100 * polled.weight_share:.0f} %, "
+        f"poll-only: max family weight {100 * polled.weight_share:.1f} %, "
         f"figures age p95 {1000 * p95(polled.ages_s):.0f} ms"
     )
     print(
-        f"{args.accounts} accounts: max family weight {100 * streamed.weight_share:.0f} %, "
+        f"{args.accounts} accounts: max family weight {100 * streamed.weight_share:.1f} %, "
         f"figures age p95 {1000 * p95(streamed.ages_s):.0f} ms"
     )
 

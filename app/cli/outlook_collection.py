@@ -115,6 +115,17 @@ def schedule_outlooks(
     )
     scheduler.add_executor(ThreadPoolExecutor(1), alias=EXECUTOR)
 
+    def tick_after(seconds: float) -> None:
+        scheduler.add_job(
+            tick,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=seconds),
+            id=JOB_ID,
+            executor=EXECUTOR,
+            replace_existing=True,
+            misfire_grace_time=None,  # late on a busy machine: run late, never skip
+        )
+
     def tick() -> None:
         """One look for due accounts, then the next one ``TICK_S`` after it ends: a run that
         takes longer than a tick never overlaps the next (nor makes the scheduler warn)."""
@@ -123,25 +134,9 @@ def schedule_outlooks(
             job.run(held())
         finally:
             with contextlib.suppress(SchedulerNotRunningError):  # the collection stopped
-                scheduler.add_job(
-                    tick,
-                    "date",
-                    run_date=datetime.now(UTC) + timedelta(seconds=TICK_S),
-                    id=JOB_ID,
-                    executor=EXECUTOR,
-                    replace_existing=True,
-                    misfire_grace_time=None,  # late on a busy machine: run late, never skip
-                )
+                tick_after(TICK_S)
 
-    scheduler.add_job(
-        tick,
-        "date",
-        run_date=datetime.now(UTC) + timedelta(seconds=FIRST_AFTER_S),
-        id=JOB_ID,
-        executor=EXECUTOR,
-        replace_existing=True,
-        misfire_grace_time=None,
-    )
+    tick_after(FIRST_AFTER_S)
     log.info(
         "outlook: each account's every %g s (%s paths, horizons %s h) on a worker of its own",
         o.every_s,

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.collector.gate import IpGate
 from connectors.binance.client import Client, RetryPolicy, fetch_payloads
+from connectors.binance.limits import weight_by_family
 from connectors.binance.marks import (
     UM_ALL_MARKS_1S,
     MarkUpdate,
@@ -145,6 +146,9 @@ class MarkHub:
             self._announce(live)
         if live or self.gate.blocked(now) is not None:
             return
+        reserved = weight_by_family(FALLBACK_PATHS)  # like a poll: reserved before it is sent
+        if self.gate.reserve(reserved, now) is not None:
+            return
         try:
             fetched = fetch_payloads(self.client, FALLBACK_PATHS, self.policy)
         # Broad on purpose: the fallback runs on the hub's check and must not end it; the
@@ -152,7 +156,7 @@ class MarkHub:
         except Exception as exc:
             log.info("mark prices over REST failed too: %s", type(exc).__name__)
             return  # the account poll reports exchange failures; nothing to add here
-        self.gate.record_weight(fetched.used_weight, self._now_ms())
+        self.gate.record_weight(fetched.used_weight, self._now_ms(), settled=reserved)
         self._fan_out(updates_from_premium_index(fetched.payloads), "rest")
 
     def _announce(self, live: bool) -> None:
