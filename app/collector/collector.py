@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FROZEN_AFTER_S = 30.0
 DEFAULT_POSITIONS_MAX_AGE_S = 10.0
 DEFAULT_RECONCILE_INTERVAL_S = 30.0
+CLOCK_DRIFT_MS = 1_000  # how far our clock may have drifted from the exchange's since a sync
 SIGNAL_MEMORY_MS = 3_600_000  # Binance's signals handed on are remembered this long (event time)
 MARK_STREAM = "markPrice stream"
 
@@ -169,9 +170,11 @@ class Collector:
             # Everything Binance did before the read began is in what it returns: an event
             # from before then that arrives during or after the read is not applied on top
             # (a balanceUpdate is a delta: applied twice, the balance would be off by it). The
-            # read's start on the exchange's clock, less what the clock sync cannot tell apart.
+            # read's start on the exchange's clock, less what the clock sync cannot tell apart
+            # and a second of drift since it (an event wrongly dropped is a change missed).
             f = self.fetcher
-            since = max(since, fetched_at + f.clock_offset_ms - f.clock_uncertainty_ms)
+            margin = max(f.clock_uncertainty_ms, CLOCK_DRIFT_MS)
+            since = max(since, fetched_at + f.clock_offset_ms - margin)
             fetched = self.fetcher.fetch(reserved)
             snapshot, market = snapshot_from_payloads(fetched.payloads)
             report = binance_read_at(evaluate(snapshot, market, self.rules), fetched_at)
