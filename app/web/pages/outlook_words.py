@@ -40,11 +40,14 @@ def odds_words(p: float, n_paths: int) -> str:
 
 
 def pct_words(p: float, stderr: float) -> str:
-    """The percentage and its Monte-Carlo standard error: "2.5 % ± 0.16 %"; never "0 %"."""
+    """The percentage and its Monte-Carlo standard error: "2.5 % ± 0.16 %"; never "0 %" nor
+    "100 % ± 0.00 %" (at 0 or 1 the binomial error says nothing)."""
     if not math.isfinite(p):
         return UNKNOWN_TEXT
     if p == 0:
         return "no path touched it"
+    if p >= 1:
+        return "every path touched it"  # not "100 % ± 0.00 %": the error is no smaller than 1/n
     decimals = 2 if p < 0.01 else 1
     err = stderr if math.isfinite(stderr) else math.nan
     err_text = UNKNOWN_TEXT if math.isnan(err) else f"{100 * err:.{decimals + 1}f} %"

@@ -42,6 +42,7 @@ def test_percent_with_its_standard_error_and_never_zero_percent() -> None:
     # s.e. of 2.5 % over 10,000 paths: sqrt(0.025 × 0.975 / 10,000) = 0.00156
     assert pct_words(0.025, math.sqrt(0.025 * 0.975 / 10_000)) == "2.5 % ± 0.16 % (1 s.e.)"
     assert pct_words(0.0, 0.0) == "no path touched it"
+    assert pct_words(1.0, 0.0) == "every path touched it"  # never "100.0 % ± 0.00 %"
     assert pct_words(math.nan, math.nan) == "unknown"
 
 
