@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.store.schema import Base
+from app.store.base import Base
 
 
 class KlineBarRow(Base):

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.store.schema import Base
+from app.store.base import Base
 from risk.outlook_result import Outlook
 
 
