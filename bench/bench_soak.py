@@ -86,9 +86,11 @@ def _snapshots_on_request(folder: Path) -> None:
 # --- the parent ---------------------------------------------------------------------------
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A ``/proc/PID/status`` memory line in MB: VmRSS, or its parts RssAnon (heap, arenas,
+    numpy buffers) and RssFile (mapped code and files)."""
     text = Path(f"/proc/{pid}/status").read_text()
-    m = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
+    m = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
     assert m is not None
     return int(m.group(1)) / 1024
 
@@ -284,7 +286,12 @@ def _sample(
             raise SystemExit(f"pmdesk demo exited ({child.returncode}) after {now:.0f} s")
         if now >= next_at:
             samples.append((now, rss_mb(child.pid)))
-            print(f"  {now / 60:6.1f} min  RSS {samples[-1][1]:7.1f} MB", flush=True)
+            anon, mapped = rss_mb(child.pid, "RssAnon"), rss_mb(child.pid, "RssFile")
+            print(
+                f"  {now / 60:6.1f} min  RSS {samples[-1][1]:7.1f} MB"
+                f"  (anon {anon:.1f}, file {mapped:.1f})",
+                flush=True,
+            )
             next_at = max(next_at + args.sample_s, now)
         if args.trace and base is None and now >= warmup_s:
             base = snapshot(tmp, "warm")

@@ -65,6 +65,18 @@ class KlineSeries:
     low: FloatArray
     close: FloatArray
 
+    def between(self, start_ms: int, end_ms: int) -> KlineSeries:
+        """The bars opened in [start_ms, end_ms]."""
+        keep = (self.open_time_ms >= start_ms) & (self.open_time_ms <= end_ms)
+        return KlineSeries(
+            self.key,
+            self.open_time_ms[keep],
+            self.open[keep],
+            self.high[keep],
+            self.low[keep],
+            self.close[keep],
+        )
+
 
 def series_from_payload(key: KlineKey, raw: object) -> KlineSeries:
     """A series from Binance's raw kline arrays; ValueError naming the bar for a bad one."""

@@ -7,9 +7,12 @@ monitored step (one set of paths serves every horizon: a horizon reads the steps
   infinities); standard error from the order statistics one binomial sd either side.
 - Expected shortfall: the mean of the worst 5 % of adjusted-equity changes at the horizon (a
   loss is negative); standard error sd / sqrt(tail size).
-- Fan: uniMMR quantiles across paths at each step.
+- Fan: uniMMR quantiles across paths at each step; the 5 % and 95 % edges with their standard
+  errors (as the quantiles above).
 - Drivers: a linear attribution of the tail paths' loss to assets (their USD delta times
-  their move), the assets with the largest share first. Pure numpy, no I/O.
+  their move), the assets with the largest share first; a share's standard error is the sd of
+  the asset's per-path loss over the tail / sqrt(tail size), over the tail's total loss (first
+  order). Pure numpy, no I/O.
 """
 
 from __future__ import annotations
@@ -39,6 +42,18 @@ def _quantile_and_stderr(sorted_values: FloatArray, q: float) -> tuple[float, fl
     if math.isinf(lo) and math.isinf(hi) and lo == hi:
         return value, 0.0
     return value, float((hi - lo) / 2.0)
+
+
+def _edge_stderr(ordered: FloatArray, q: float) -> FloatArray:
+    """Per column of ``ordered`` (sorted along axis 0): the q quantile's standard error, as
+    ``_quantile_and_stderr`` (0 where both neighbours are the same value, infinities too)."""
+    n = len(ordered)
+    spread = math.sqrt(n * q * (1.0 - q))
+    lo = ordered[max(math.floor(q * n - spread), 0)]
+    hi = ordered[min(math.ceil(q * n + spread), n - 1)]
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(lo == hi, 0.0, (hi - lo) / 2.0)
+    return out
 
 
 def horizon_figures(
@@ -74,20 +89,26 @@ def horizon_figures(
     tail = equity_change[worst]
     es = float(tail.mean())
     es_se = float(tail.std(ddof=1) / math.sqrt(k)) if k > 1 else math.nan
-    fan = [FanPoint(0.0, *([uni_now] * len(QUANTILES)))]
+    fan = [FanPoint(0.0, uni_now, uni_now, uni_now, uni_now, uni_now, 0.0, 0.0)]
     levels = np.quantile(window, QUANTILES, axis=0, method="lower")
-    fan += [
-        FanPoint(float(t), *(float(x) for x in levels[:, s]))
-        for s, t in enumerate(t_h[upto].tolist())
-    ]
-    contribution = (moves[worst] * exposure_usd).mean(axis=0)
+    by_step = np.sort(window, axis=0)
+    se05, se95 = _edge_stderr(by_step, 0.05), _edge_stderr(by_step, 0.95)
+    for t, q, e05, e95 in zip(t_h[upto].tolist(), levels.T.tolist(), se05, se95, strict=True):
+        f05, f25, f50, f75, f95 = q  # the five QUANTILES at this step
+        fan.append(FanPoint(float(t), f05, f25, f50, f75, f95, float(e05), float(e95)))
+    per_path = moves[worst] * exposure_usd  # (tail, A)
+    contribution = per_path.mean(axis=0)
     loss = np.maximum(-contribution, 0.0)
+    spread = per_path.std(axis=0, ddof=1) / math.sqrt(k) if k > 1 else np.full(len(loss), np.nan)
     drivers: list[Driver] = []
     if loss.sum() > 0:
+        total = float(loss.sum())
         for a in np.argsort(-loss, kind="stable")[:TOP_DRIVERS]:
             if loss[a] > 0:
-                share = float(loss[a] / loss.sum())
-                drivers.append(Driver(assets[a], share, float(100.0 * moves[worst, a].mean())))
+                move = float(100.0 * moves[worst, a].mean())
+                drivers.append(
+                    Driver(assets[a], float(loss[a] / total), move, float(spread[a] / total))
+                )
     return HorizonOutlook(
         horizon_h=horizon_h,
         p_liquidation=p_liq,

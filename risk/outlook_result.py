@@ -28,6 +28,10 @@ class FanPoint:
     q50: float
     q75: float
     q95: float
+    # Monte-Carlo standard errors of the band's edges (order statistics one binomial sd either
+    # side, as the horizon quantiles); NaN in outlooks stored before they were computed.
+    q05_stderr: float = math.nan
+    q95_stderr: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class Driver:
     asset: str
     share: float  # 0..1 of the tail's loss
     mean_move_pct: float  # its mean move across the tail paths, in %
+    # Monte-Carlo standard error of ``share``: the sd of the asset's per-path loss over the tail
+    # paths / sqrt(tail size), over the tail's total loss (first order: the total held fixed).
+    share_stderr: float = math.nan
 
 
 @dataclass(frozen=True)

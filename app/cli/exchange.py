@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-from pathlib import Path
 
 from binance.client import Client
 
 from app.cli.common import CliError, command_settings, one_client
+from app.cli.risk_outlook import describe_outlook, outlook_body, risk_outlook
 from app.collector.feed import classify
 from app.config import Settings
 from app.episodes import load_episodes
 from app.report_text import describe_report
 from connectors.binance.capture import (
-    KLINES_DIR,
-    CaptureError,
     file_name,
     needed_files,
     read_capture,
-    read_klines,
     write_capture,
     write_klines,
 )
@@ -35,7 +31,7 @@ from connectors.binance.client import (
 from connectors.binance.endpoints import SERVER_TIME
 from connectors.binance.errors import ExchangeError
 from connectors.binance.keycheck import KeyVerdict, judge
-from connectors.binance.klines import account_series, capture_klines
+from connectors.binance.klines import capture_klines
 from connectors.binance.parse import (
     CM_LEVERAGE_BRACKET,
     UM_LEVERAGE_BRACKET,
@@ -43,11 +39,6 @@ from connectors.binance.parse import (
     snapshot_from_payloads,
 )
 from risk import evaluate
-from risk.market_history import SPOT, MarketHistory
-from risk.model import AccountSnapshot, MarketState, RiskRules
-from risk.outlook import OutlookSettings, compute_outlook
-from risk.outlook_data import history_from_series
-from risk.outlook_result import GBM, Outlook
 from risk.serialize import report_to_dict
 
 UNKNOWN_EXIT = 3
@@ -119,10 +110,8 @@ def cmd_risk(args: argparse.Namespace) -> int:
     body = report_to_dict(report)
     outlook = None
     if getattr(args, "outlook", False):
-        outlook = _outlook(args, payloads, snapshot, market, rules)
-        body["outlook"] = outlook_figures(outlook)
-        body["outlook_unknown"] = outlook.unknown
-        body["outlook_data"] = outlook.data_words
+        outlook = risk_outlook(args, settings, payloads, snapshot, market, rules)
+        body.update(outlook_body(outlook))
     if args.json:
         print(json.dumps(body, indent=2))
     else:
@@ -131,103 +120,3 @@ def cmd_risk(args: argparse.Namespace) -> int:
             print(describe_outlook(outlook))
     unknown = report.state == "UNKNOWN" or (outlook is not None and bool(outlook.unknown))
     return UNKNOWN_EXIT if unknown else 0
-
-
-def parse_vols(items: list[str] | None) -> dict[str, float]:
-    """``--vol ASSET=ANNUALISED`` (0.8 is 80 % a year), repeatable."""
-    out: dict[str, float] = {}
-    for item in items or []:
-        asset, _, value = item.partition("=")
-        try:
-            vol = float(value)
-        except ValueError:
-            vol = math.nan
-        if not asset or not (vol >= 0.0 and math.isfinite(vol)):
-            raise CliError(f"--vol {item}: expected ASSET=ANNUALISED, e.g. BTC=0.8")
-        out[asset.upper()] = vol
-    return out
-
-
-def _history(directory: Path, payloads: dict[str, object], interval: str) -> MarketHistory:
-    try:
-        series = read_klines(directory, account_series(payloads, interval))
-    except CaptureError as exc:
-        raise CliError(str(exc)) from None
-    return history_from_series(series, interval)
-
-
-def _outlook(
-    args: argparse.Namespace,
-    payloads: dict[str, object],
-    snapshot: AccountSnapshot,
-    market: MarketState,
-    rules: RiskRules,
-) -> Outlook:
-    vols = parse_vols(args.vol)
-    settings = OutlookSettings(
-        n_paths=args.paths, model=args.model, vol_annualised=vols, seed=args.seed
-    )
-    history = None
-    if args.model != GBM:
-        needed = [k for k in account_series(payloads, "1h") if k.venue == SPOT]
-        missing = [
-            args.dir / KLINES_DIR / k.file_name()
-            for k in needed
-            if k.symbol.removesuffix("USDT") not in vols
-            and not (args.dir / KLINES_DIR / k.file_name()).exists()
-        ]
-        if missing:
-            names = ", ".join(str(m) for m in missing)
-            raise CliError(
-                f"{names}: missing (the outlook needs 1 h klines; pmdesk capture writes them, "
-                "or give --vol ASSET=ANNUALISED, or --model gbm with a --vol for every asset)"
-            )
-        history = _history(args.dir, payloads, "1h")
-    now_ms = max(market.time_ms, snapshot.update_time_ms)
-    return compute_outlook(snapshot, market, rules, history, settings, now_ms)
-
-
-def _number(x: float) -> float | str:
-    """JSON has no NaN or infinity: the strings ``report_to_dict`` writes for them."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return x
-
-
-def outlook_figures(outlook: Outlook) -> dict[str, dict[str, object]]:
-    """The stable ``outlook`` key: per horizon (``"1"``, ``"8"``, ``"24"``) the figures and
-    their Monte-Carlo standard errors; empty when the outlook is unknown."""
-    out: dict[str, dict[str, object]] = {}
-    for h in outlook.horizons:
-        out[f"{h.horizon_h:g}"] = {
-            "p_liquidation": _number(h.p_liquidation),
-            "p_warning": _number(h.p_warning),
-            "uni_mmr_q05": _number(h.uni_mmr_q05),
-            "uni_mmr_q01": _number(h.uni_mmr_q01),
-            "es_equity_usd": _number(h.es_equity_usd),
-            "stderr": {
-                "p_liquidation": _number(h.stderr),
-                "p_warning": _number(h.p_warning_stderr),
-                "uni_mmr_q05": _number(h.uni_mmr_q05_stderr),
-                "uni_mmr_q01": _number(h.uni_mmr_q01_stderr),
-                "es_equity_usd": _number(h.es_equity_stderr_usd),
-            },
-        }
-    return out
-
-
-def describe_outlook(outlook: Outlook) -> str:
-    if outlook.unknown:
-        return f"Outlook: unknown ({outlook.unknown})"
-    lines = [f"Outlook ({outlook.n_paths} paths; {outlook.data_words}):"]
-    for h in outlook.horizons:
-        lines.append(
-            f"  {h.horizon_h:g} h: P(uniMMR <= {outlook.liquidation_uni_mmr:g}) "
-            f"{100 * h.p_liquidation:.2f} % +/- {100 * h.stderr:.2f}, "
-            f"P(<= {outlook.warning_uni_mmr:g}) {100 * h.p_warning:.2f} %, "
-            f"path-minimum uniMMR 5 % {h.uni_mmr_q05:.3f}, 1 % {h.uni_mmr_q01:.3f}, "
-            f"expected shortfall {h.es_equity_usd:,.0f} USD"
-        )
-    return "\n".join(lines)

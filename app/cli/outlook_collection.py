@@ -109,6 +109,7 @@ def schedule_outlooks(
             keep_h=settings.retention().raw_h,
             n_paths=o.n_paths,
             half_life_h=model.half_life_h,
+            core_share=o.core_share,
         ),
         now_ms,
         episodes=episodes,

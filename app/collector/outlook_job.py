@@ -10,6 +10,20 @@ so the one-second mark-driven figures never wait for it:
 3. the outlook computed (``Compute``: the model in ``risk/outlook.py``), stored
    (``app/store/outlooks.py``) and handed to the account's alert watch.
 
+An account's outlook is also due at once, whatever its age, when its newest report's band is
+worse than the band of the report the last outlook was computed from (``BAND_RANK``; UNKNOWN
+is the worst: the outlook then says unknown too): a book that slid from NORMAL to MARGIN_CALL
+does not show a calm outlook for up to ``every_s`` more (seen: 82 % odds on screen while the
+header said IN LIQUIDATION). A band that flaps recomputes at most once per worse rank between
+two regular computations.
+
+Its CPU is capped at ``core_share`` of one core on average (``[outlook] core_share``, 0.5): an
+outlook that took d seconds of this thread's CPU is followed by a rest of d (1 / share - 1)
+seconds before the next regular one (a worse band does not wait). With many accounts the round
+then takes longer than ``every_s`` (25 accounts at 1.3 s each: about 65 s at half a core)
+instead of taking a core from the dashboard and the kiosk's browser. Due accounts go worst
+band first, then the longest waiting.
+
 Fail closed: whatever keeps an outlook from being computed (no bars, a bad payload, the model
 refusing) is stored as an Outlook whose ``unknown`` says why, so the screen and the alert say
 "outlook unknown" instead of showing the last calm figure as if it were current. Progress and
@@ -32,6 +46,7 @@ from risk.episodes import Episode
 from risk.market_history import INTERVAL_MS, KlineKey, KlineSeries, needed_series
 from risk.model import AccountSnapshot, MarketState, RiskRules
 from risk.outlook_result import FHS, Outlook
+from risk.rules import MarginBand
 
 if TYPE_CHECKING:
     from app.alerts.watch import AlertWatch
@@ -39,6 +54,24 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmdesk.outlook")
 
 TICK_S = 5.0  # how often the job looks for an account whose outlook is due
+BAND_RANK = {
+    MarginBand.NORMAL: 0,
+    MarginBand.MARGIN_CALL: 1,
+    MarginBand.REDUCE_ONLY: 2,
+    MarginBand.LIQUIDATION: 3,
+    MarginBand.LIQUIDATION_WITH_LOSS: 4,
+    MarginBand.UNKNOWN: 5,
+}
+
+
+def band_rank(status: str) -> int:
+    """How bad a report's band is; a status pmdesk does not know counts as UNKNOWN."""
+    try:
+        return BAND_RANK[MarginBand(status)]
+    except ValueError:
+        return BAND_RANK[MarginBand.UNKNOWN]
+
+
 DAY_MS = 86_400_000
 
 
@@ -62,6 +95,7 @@ class JobSettings:
     keep_h: float = 48.0  # outlooks older than this are pruned (the store's raw_h)
     n_paths: int = 10_000
     half_life_h: float = 0.0  # only for an unknown outlook's record; 0: the model's own
+    core_share: float = 1.0  # of one core, on average; 1: no rest between outlooks
 
 
 def series_for(snapshot: AccountSnapshot, interval: str) -> tuple[KlineKey, ...]:
@@ -120,6 +154,7 @@ class OutlookJob:
         settings: JobSettings,
         now_ms: Callable[[], int],
         episodes: Sequence[Episode] = (),
+        cpu_s: Callable[[], float] = time.thread_time,
     ) -> None:
         self.store = store
         self.outlooks = outlooks
@@ -128,24 +163,37 @@ class OutlookJob:
         self.rules = rules
         self.settings = settings
         self._now_ms = now_ms
+        self._cpu_s = cpu_s  # this thread's CPU seconds (the core share's measure)
+        self._rest_until_ms = 0  # no regular outlook before this (the core share's rest)
         self.episodes = tuple(episodes)  # their minute bars are read for the replays
         self._last_ms: dict[str, int] = {}  # when each account's last outlook was computed
+        self._basis_rank: dict[str, int] = {}  # the band rank of the report it was computed from
         self._said: dict[str, str] = {}  # the last line logged per account (logged once)
         self._lock = threading.Lock()  # one run at a time (the job, a test, the bench)
         self.computed = 0  # outlooks stored since start (tests and the bench read it)
         self.klines_s = 0.0  # the last refresh and read of klines, seconds
 
-    def due(self, account: str, now_ms: int) -> bool:
+    def due(self, account: str, now_ms: int, status: str | None = None) -> bool:
+        """Time for the account's outlook: ``every_s`` since the last, or the newest report's
+        band (``status``) worse than the last outlook's."""
+        return self._worse(account, status) or self._aged(account, now_ms)
+
+    def _aged(self, account: str, now_ms: int) -> bool:
         last = self._last_ms.get(account)
         return last is None or now_ms - last >= self.settings.every_s * 1000
 
+    def _worse(self, account: str, status: str | None) -> bool:
+        basis = self._basis_rank.get(account)
+        return status is not None and basis is not None and band_rank(status) > basis
+
     def run(self, accounts: Mapping[str, AlertWatch | None]) -> int:
-        """The accounts whose outlook is due, one after another; returns how many were done."""
+        """The accounts whose outlook is due, worst band first then the longest waiting, one
+        after another within the core share; returns how many were done."""
         done = 0
         with self._lock:
-            for account, watch in accounts.items():
-                if not self.due(account, self._now_ms()):
-                    continue
+            for account, watch, worse in self._queue(accounts):
+                if not worse and self._now_ms() < self._rest_until_ms:
+                    continue  # resting: a worse band still goes ahead
                 try:
                     done += self.once(account, watch) is not None
                 # Broad on purpose: a store that cannot be read now (locked, gone) is retried
@@ -154,14 +202,34 @@ class OutlookJob:
                     self._say(account, f"outlook of {account} not computed: {_reason(exc)}", exc)
         return done
 
+    def _queue(
+        self, accounts: Mapping[str, AlertWatch | None]
+    ) -> list[tuple[str, AlertWatch | None, bool]]:
+        """(account, watch, band worse?) of the due accounts, in the order they go."""
+        now = self._now_ms()
+        due: list[tuple[bool, int, str, AlertWatch | None]] = []
+        for account, watch in accounts.items():
+            try:
+                newest = self.store.latest_report_status(account)
+            # Broad on purpose, as in run(): tried again at the next tick.
+            except Exception as exc:
+                self._say(account, f"outlook of {account} not computed: {_reason(exc)}", exc)
+                continue
+            worse = self._worse(account, None if newest is None else newest[1])
+            if worse or self._aged(account, now):
+                due.append((not worse, self._last_ms.get(account, -1), account, watch))
+        due.sort(key=lambda d: (d[0], d[1]))
+        return [(account, watch, not regular) for regular, _, account, watch in due]
+
     def once(self, account: str, watch: AlertWatch | None = None) -> Outlook | None:
         """The account's outlook now, stored and told to its watch; None when the account has
         no stored report yet (nothing to compute from: tried again at the next tick)."""
-        report_id = self.store.latest_report_id(account)
-        if report_id is None:
+        newest = self.store.latest_report_status(account)
+        if newest is None:
             return None
+        report_id, status = newest
         now = self._now_ms()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), self._cpu_s()
         try:
             outlook = self._compute(report_id, now)
         # Broad on purpose: whatever fails (klines, parse, the model), the outlook is stored
@@ -181,6 +249,10 @@ class OutlookJob:
                     level=logging.INFO,
                 )
         self._last_ms[account] = now
+        self._basis_rank[account] = band_rank(status)
+        share = self.settings.core_share
+        rest_s = max(self._cpu_s() - cpu, 0.0) * (1.0 / share - 1.0) if share < 1.0 else 0.0
+        self._rest_until_ms = self._now_ms() + int(rest_s * 1000)
         try:
             self.outlooks.write(account, outlook)
             self.outlooks.prune(account, now - int(self.settings.keep_h * 3_600_000))

@@ -1,8 +1,10 @@
 """The model as the collector's outlook job calls it (``app/collector/outlook_job.py``): the
 kline series read from the cache turned into ``MarketHistory`` tables, ``risk.outlook``'s
 ``compute_outlook`` with the ``[outlook]`` settings, and the named episodes replayed each
-through its own window of minute bars (one small table per episode: a single minute table from
-2020 to now would hold millions of empty slots). Pure but for what the job reads for it."""
+through its own window of bars (one small table per episode: a single minute table from 2020 to
+now would hold millions of empty slots, and an hourly one spanning the episodes would feed the
+model years of forward-filled, zero returns). The collector's job and ``pmdesk risk
+--outlook`` both call it. Pure but for what they read for it."""
 
 from __future__ import annotations
 
@@ -21,12 +23,11 @@ from risk.outlook_value import path_book
 
 @dataclass(frozen=True)
 class Histories:
-    """What the job read from the klines cache for one account."""
+    """What was read for one account: the recent hourly bars the model rests on, and each
+    episode's own window of bars (minutes from the klines cache; hours from a capture)."""
 
     hourly: Sequence[KlineSeries] = ()
-    minutes_by_episode: Mapping[str, Sequence[KlineSeries]] = dataclasses.field(
-        default_factory=dict
-    )
+    episode_bars: Mapping[str, Sequence[KlineSeries]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class OutlookModel:
         pb = path_book(calibrated_book(snapshot, market, self.rules))
         replays = []
         for e in self.episodes:
-            minutes = histories.minutes_by_episode.get(e.name, ())
-            window = history_from_series(minutes, "1m") if minutes else None
+            bars = histories.episode_bars.get(e.name, ())
+            window = history_from_series(bars, bars[0].key.interval) if bars else None
             replays.append(replay(pb, e, window, hourly, self.rules.liquidation_uni_mmr))
         return dataclasses.replace(outlook, replays=tuple(replays))

@@ -27,6 +27,13 @@ class OutlookSection(BaseModel):
         "than 5 min stale)",
     )
     n_paths: int = Field(10_000, ge=100, le=1_000_000, description="Monte-Carlo paths per horizon")
+    core_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="of one core the outlooks may use on average: after one that took d s of "
+        "CPU the next waits d (1/share - 1) s (a worse band does not wait)",
+    )
     horizons: tuple[float, ...] = Field(
         (1.0, 8.0, 24.0), min_length=1, description="horizons, hours (JSON list in the env)"
     )

@@ -264,6 +264,18 @@ class StoreReads(StoreCore):
             )
             return [dict(r._mapping) for r in rows]
 
+    def latest_report_status(self, account: str) -> tuple[int, str] | None:
+        """(id, band status) of the account's newest report: what the outlook job checks to
+        recompute at once when the band worsens."""
+        with Session(self.engine) as s:
+            found = s.execute(
+                select(ReportRow.id, ReportRow.status)
+                .where(ReportRow.account == account)
+                .order_by(ReportRow.data_time_ms.desc(), ReportRow.id.desc())
+                .limit(1)
+            ).first()
+            return None if found is None else (int(found[0]), str(found[1]))
+
     def latest_report_id(self, account: str) -> int | None:
         """The id of the account's newest report: what a viewer polls to know it must redraw."""
         with Session(self.engine) as s:

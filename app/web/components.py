@@ -234,6 +234,23 @@ def base_layout(revision: str, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+def words_annotation(
+    text: str, colour: str, size: int, y: float = 0.5, **extra: Any
+) -> dict[str, Any]:
+    """Words laid over a figure (in paper coordinates, centred): what a chart says when it has
+    nothing to draw, or a note across its top."""
+    return {
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": y,
+        "text": text,
+        "showarrow": False,
+        "font": {"color": colour, "size": size},
+        **extra,
+    }
+
+
 def view(view_id: str, *panels: html.Section, hidden: bool = True) -> html.Div:
     """One view: its panels, shown when its tab is picked."""
     return html.Div(list(panels), id=f"view-{view_id}", className="view", hidden=hidden)

@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app.server import add_health_route
 from app.store.store import Store
 from app.web.app import create_app
 from connectors.simulator.clock import ManualClock
+from tests.support.browser_wait import WAIT_MS
 from tests.support.served_app import STALE_AFTER_S, served
 
 CHROMIUM = Path("/usr/bin/chromium")
+expect.set_options(timeout=WAIT_MS)  # an expect() without its own bound waits as long
 
 
 @pytest.fixture(scope="session")

@@ -21,10 +21,10 @@ from app.collector.collector import Collector
 from app.store.store import Store
 from app.web.format import fmt_uni_mmr
 from connectors.simulator.clock import ManualClock
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 10_000
 
 
 def _playing(page: Page) -> bool:

@@ -19,12 +19,12 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import ARTIFACTS
 from tests.support.served_app import STALE_AFTER_S, served
 from tests.support.start_time import START_MS
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 10_000
 PRESETS = ("directional", "near_liquidation", "borrower", "coinm_hedger", "basis")
 ACCOUNTS = [f"sim-{p}" for p in PRESETS]
 SCREENS = {  # name: (width, height, query, strip lines)

@@ -24,10 +24,10 @@ from app.store.store import Store
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import SimulatorServer
 from risk.account_events import OrderUpdate, RiskLevelChange
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 10_000
 ACCOUNT = "sim-basis"
 
 

@@ -10,6 +10,7 @@ from app.store.store import Store
 from app.web.format import fmt_uni_mmr
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import SimulatorServer
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ def test_page_shows_newest_stored_uni_mmr_and_follows_updates(
 
     page.goto(dashboard_url)
     shown = page.locator("#uni-mmr")
-    expect(shown).to_have_text(fmt_uni_mmr(newest.uni_mmr), timeout=10_000)
+    expect(shown).to_have_text(fmt_uni_mmr(newest.uni_mmr), timeout=WAIT_MS)
     assert float(shown.inner_text().replace(",", "")) == pytest.approx(newest.uni_mmr, abs=0.005)
     expect(page.locator("#sim-banner")).to_be_visible()
     expect(page.locator("#status-text")).to_contain_text("NORMAL")
@@ -47,7 +48,7 @@ def test_page_shows_newest_stored_uni_mmr_and_follows_updates(
     assert collector.run_once().report_id is not None
     moved = store.latest_report("sim-basis")
     assert moved is not None and fmt_uni_mmr(moved.uni_mmr) != fmt_uni_mmr(newest.uni_mmr)
-    expect(shown).to_have_text(fmt_uni_mmr(moved.uni_mmr), timeout=10_000)
+    expect(shown).to_have_text(fmt_uni_mmr(moved.uni_mmr), timeout=WAIT_MS)
 
 
 def test_stale_data_turns_grey(
@@ -55,8 +56,8 @@ def test_stale_data_turns_grey(
 ) -> None:
     assert collector.run_once().report_id is not None
     page.goto(dashboard_url)
-    expect(page.locator("#hero")).to_have_class("hero band-normal", timeout=10_000)
+    expect(page.locator("#hero")).to_have_class("hero band-normal", timeout=WAIT_MS)
     clock.advance(11)  # beyond the 10 s staleness limit, no new report
-    expect(page.locator("#hero")).to_have_class("hero band-stale", timeout=10_000)
+    expect(page.locator("#hero")).to_have_class("hero band-stale", timeout=WAIT_MS)
     expect(page.locator("#status-text")).to_contain_text("STALE")
     screenshot(page, "overview-stale")

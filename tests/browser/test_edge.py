@@ -22,12 +22,12 @@ from app.web.app import create_app
 from app.web.format import fmt_uni_mmr
 from app.web.layout import UNENCRYPTED_TEXT, VIEWS
 from connectors.simulator.clock import ManualClock
+from tests.support.browser_wait import WAIT_MS
 from tests.support.layout_probes import below_fold, cut_text
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 10_000
 
 # Every CSP violation and script error the page meets, kept in the page itself.
 WATCH_JS = """

@@ -26,11 +26,11 @@ from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import evaluate
 from risk.model import Product, RiskRules
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 15_000
 PM = RiskRules.for_product(Product.PM)
 BROKEN, BROKE, CALM = "sim-broken", "sim-broke", "sim-basis"
 

@@ -21,11 +21,11 @@ from connectors.binance.client import RetryPolicy, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 from tests.support.served_app import served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 15_000
 START_MS = 1_767_225_600_000  # 2026-01-01 00:00 UTC
 LABEL = "Liabilities & P&L"
 

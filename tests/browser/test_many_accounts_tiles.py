@@ -26,6 +26,7 @@ from app.web.app import create_app
 from app.web.format import fmt_uni_mmr
 from connectors.simulator.clock import ManualClock
 from tests.browser.test_layout import SETTLED, lasting
+from tests.support.browser_wait import WAIT_MS
 from tests.support.layout_probes import below_fold, cut_text, page_width
 from tests.support.screenshots import ARTIFACTS
 from tests.support.served_app import served
@@ -33,7 +34,6 @@ from tests.support.start_time import START_MS
 from tests.support.store_cycles import report_at
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 30_000
 SHOTS = ARTIFACTS / "many_accounts"
 
 NAMES = [

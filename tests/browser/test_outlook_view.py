@@ -31,12 +31,12 @@ from connectors.simulator.server import Simulator, SimulatorServer
 from risk import RiskRules
 from risk.outlook import OutlookSettings
 from risk.outlook_result import GBM
+from tests.support.browser_wait import WAIT_MS
 from tests.support.outlooks import outlook
 from tests.support.screenshots import screenshot
 from tests.support.served_app import served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 15_000
 START_MS = 1_767_225_600_000  # 2026-01-01 00:00 UTC
 ACCOUNT = "desk"
 
@@ -89,9 +89,10 @@ def test_the_view_shows_the_stored_outlooks_numbers(
         expect(page.locator("#outlook-status")).to_have_text(f"{ACCOUNT}: outlook 42 s old")
         expect(page.locator("#outlook-table-basis")).to_contain_text("computed at 00:00:00 UTC")
         expect(page.locator("#outlook-fan-basis")).to_contain_text("1 h klines 2026-06-03")
+        expect(page.locator("#outlook-fan-basis")).to_contain_text("s.e. of at most 0.144")
         expect(page.locator("#outlook-replays")).to_contain_text("FTX collapse")
         expect(page.locator("#outlook-replays")).to_contain_text("never")
-        expect(page.locator("#outlook-drivers")).to_contain_text("70 % of the tail's loss")
+        expect(page.locator("#outlook-drivers")).to_contain_text("70 % ± 4 % of the tail's loss")
         expect(page.locator("#outlook-fan .js-plotly-plot")).to_be_visible()
         for text in page.locator("#view-outlook").all_inner_texts():
             assert not re.search(r"\bnan\b", text, re.IGNORECASE), text

@@ -25,11 +25,11 @@ from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import Product, RiskReport, RiskRules
 from risk.serialize import report_from_dict
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 20_000
 PM = RiskRules.for_product(Product.PM)
 CALM, BORROWER, DIRECTIONAL = "sim-calm", "sim-borrower", "sim-dir"
 ACCOUNTS = [CALM, BORROWER, DIRECTIONAL]  # the worst configured last

@@ -24,11 +24,11 @@ from app.web.sessions import COOKIE
 from app.web.signin import SignIn, SignInPolicy
 from app.web.users import Roster, add_screen, add_user, revoke_screen
 from connectors.simulator.clock import ManualClock
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 10_000
 PASSWORD = "a long desk password"
 IDLE_S, MAX_S = 3600.0, 7200.0
 

@@ -19,11 +19,11 @@ from app.web.format import fmt_uni_mmr
 from app.web.view import NO_NEW_DATA
 from connectors.simulator.clock import ManualClock
 from risk.model import RiskRules
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 30_000  # generous: a busy 2-core machine
 BUSY_MS = 300  # small: the store gives up on a lock after this long
 
 

@@ -35,11 +35,11 @@ from connectors.binance.client import make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules
+from tests.support.browser_wait import WAIT_MS
 from tests.support.screenshots import screenshot
 from tests.support.served_app import STALE_AFTER_S, served
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 10_000
 
 
 def _tab(page: Page, label: str) -> None:

@@ -17,7 +17,7 @@ from app.alerts.outlook_check import KEY
 from app.alerts.rules import AlertRules
 from app.alerts.watch import AlertWatch
 from app.collector.collector import Collector
-from app.collector.outlook_job import JobSettings, OutlookJob
+from app.collector.outlook_job import JobSettings, OutlookJob, band_rank
 from app.collector.outlook_model import Histories, OutlookModel
 from app.store.outlooks import OutlookStore
 from app.store.store import Store
@@ -40,6 +40,7 @@ class Desk:
     store: Store
     clock: ManualClock
     collectors: dict[str, Collector]
+    sim: SimulatorServer
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     try:
         for c in collectors.values():
             assert c.run_once().failure is None
-        yield Desk(store, clock, collectors)
+        yield Desk(store, clock, collectors, sim)
     finally:
         sim.stop()
         store.close()
@@ -155,6 +156,85 @@ def test_each_account_at_most_once_a_minute_and_the_alert_fires_near_liquidation
     assert basis_day is not None and basis_day.p_liquidation < 0.01
     assert all(a.account != "basis" for a in desk.store.alerts.active() if a.key == KEY)
     assert math.isfinite(day.stderr) and day.stderr <= 0.5 / math.sqrt(4_000)
+
+
+def test_a_worse_band_brings_the_outlook_forward_once(desk: Desk) -> None:
+    outlooks = OutlookStore(desk.store.engine)
+    job = OutlookJob(
+        desk.store,
+        outlooks,
+        None,
+        gbm_model(1_000),
+        RiskRules(),
+        JobSettings(every_s=60.0),
+        desk.clock.now_ms,
+    )
+    held: dict[str, AlertWatch | None] = {"near": None}
+    assert job.run(held) == 1
+    before = desk.store.latest_report("near")
+    assert before is not None
+    desk.clock.advance(5)
+    assert job.run(held) == 0  # the same band, within the minute: not yet
+    # The near book is 10 BTC long at uniMMR about 1.2 with equity about 0.6 % of the notional:
+    # BTC 5 % lower leaves no equity at all (LIQUIDATION_WITH_LOSS, or UNKNOWN: both worse).
+    desk.sim.simulator.market.shock("BTC", -0.05)
+    assert desk.collectors["near"].run_once().failure is None
+    after = desk.store.latest_report("near")
+    assert after is not None and band_rank(after.status) > band_rank(before.status)
+    desk.clock.advance(5)
+    assert job.run(held) == 1  # at once: 10 s after the last, not 60
+    newest = outlooks.latest("near")
+    assert newest is not None and newest.computed_at_ms == START_MS + 10_000
+    desk.clock.advance(5)
+    assert job.run(held) == 0  # the same worse band: not again until the minute is up
+    desk.clock.advance(55)
+    assert job.run(held) == 1  # a minute after the last
+
+
+def test_within_its_core_share_and_a_worse_band_goes_first(desk: Desk) -> None:
+    spent = [0.0]
+
+    def cpu_s() -> float:  # each outlook "takes" 2 s of CPU
+        return spent[0]
+
+    def compute(*args: object) -> Outlook:
+        spent[0] += 2.0
+        return gbm_model(500)(*args)  # type: ignore[arg-type]
+
+    outlooks = OutlookStore(desk.store.engine)
+    job = OutlookJob(
+        desk.store,
+        outlooks,
+        None,
+        compute,
+        RiskRules(),
+        JobSettings(every_s=60.0, core_share=0.25),
+        desk.clock.now_ms,
+        cpu_s=cpu_s,
+    )
+    held: dict[str, AlertWatch | None] = {"basis": None, "near": None}
+    # 2 s of CPU at a quarter of a core: a rest of 2 (1 / 0.25 - 1) = 6 s after each.
+    assert job.run(held) == 1
+    first = {a for a in held if outlooks.latest(a) is not None}
+    desk.clock.advance(5)
+    assert job.run(held) == 0  # 5 s into the 6 s rest
+    desk.clock.advance(1)
+    assert job.run(held) == 1  # the other account, 6 s after the first
+    assert all(outlooks.latest(a) is not None for a in held)
+    # A worse band does not wait for the rest, and goes before an account merely due.
+    desk.clock.advance(60)  # both due again; the near book now sinks
+    desk.sim.simulator.market.shock("BTC", -0.05)
+    assert desk.collectors["near"].run_once().failure is None
+    assert job.run(held) == 1
+    near, other = outlooks.latest("near"), outlooks.latest(next(iter(first)))
+    assert near is not None and near.computed_at_ms == desk.clock.now_ms()
+    assert "near" in first or (other is not None and other.computed_at_ms < near.computed_at_ms)
+
+
+def test_band_rank_puts_unknown_and_strange_statuses_last() -> None:
+    order = ["NORMAL", "MARGIN_CALL", "REDUCE_ONLY", "LIQUIDATION", "LIQUIDATION_WITH_LOSS"]
+    assert [band_rank(s) for s in order] == [0, 1, 2, 3, 4]
+    assert band_rank("UNKNOWN") == band_rank("SOMETHING_NEW") == 5
 
 
 def test_a_failing_model_stores_unknown_and_is_logged_once(

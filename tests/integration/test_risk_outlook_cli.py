@@ -109,3 +109,61 @@ def test_gbm_without_a_volatility_is_unknown_in_words(
     assert code == 3
     assert body["outlook"] == {}
     assert body["outlook_unknown"] == "GBM needs a volatility for every asset; none for BTC"
+
+
+FTX_START_MS = 1_667_865_600_000  # 2022-11-08 00:00 UTC: "FTX collapse" in data/episodes.csv
+FTX_FACTORS = (1.0, 0.99, 0.975, 0.96, 0.953, 0.97, 0.98, 0.99, 1.0, 1.01)
+
+
+def add_episode_bars(directory: Path) -> None:
+    """Ten hourly BTC bars inside the FTX window, and the bar before it (the replay's starting
+    price, 20,000), put in front of the captured spot series as ``pmdesk capture`` writes it."""
+    path = directory / KLINES_DIR / KlineKey(SPOT, "BTCUSDT", "1h").file_name()
+    recent = json.loads(path.read_text())
+    prices = [20_000.0] + [20_000.0 * f for f in FTX_FACTORS]
+    bars = [
+        [FTX_START_MS + 3_600_000 * (i - 1), *[f"{p}"] * 4, "0", FTX_START_MS + 3_600_000 * i - 1]
+        for i, p in enumerate(prices)
+    ]
+    path.write_text(json.dumps(bars + recent))
+
+
+def test_episodes_are_replayed_and_kept_out_of_the_models_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_capture(tmp_path / "cap", CAPTURE)
+    write_klines(tmp_path / "cap")
+    add_episode_bars(tmp_path / "cap")
+    code, body = run(capsys, str(tmp_path / "cap"), "--paths", "1000", "--seed", "3")
+    assert code == 0, body["outlook_unknown"]
+    # The model's sample is the 400 recent bars only: a year of forward-filled gap between
+    # the episode and them would have been zero returns, a thinner tail than the market's.
+    assert "FHS on 399 joint 1 h returns" in str(body["outlook_data"])
+    listed = body["outlook_replays"]
+    assert isinstance(listed, list)
+    replays = {r["name"]: r for r in listed}
+    ftx = replays["FTX collapse"]
+    # The book moves with BTC by the factor f against the bar before the episode: P = 40,000 f.
+    # uniMMR = (1,000 + 0.5 (P - 40,000)) / (0.004 x 0.5 P). The lowest bar, f = 0.953:
+    # P = 38,120, equity 1,000 - 940 = 60, MM 76.24: uniMMR 0.78699, below 1.05 there first
+    # (f = 0.96 before it: P = 38,400, equity 200, MM 76.8: 2.604).
+    assert ftx["bars"] == 10 and ftx["interval"] == "1h" and ftx["missing"] == ""
+    assert ftx["min_uni_mmr"] == pytest.approx(60 / 76.24, rel=1e-9)
+    assert ftx["min_at_ms"] == ftx["liquidation_at_ms"] == FTX_START_MS + 4 * 3_600_000
+    assert replays["Black Thursday"]["missing"]  # no bars captured for it: said, not zero
+    assert math.isnan(float(replays["Black Thursday"]["min_uni_mmr"]))
+
+
+def test_the_text_report_lists_the_replays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_capture(tmp_path / "cap", CAPTURE)
+    write_klines(tmp_path / "cap")
+    add_episode_bars(tmp_path / "cap")
+    main(["risk", str(tmp_path / "cap"), "--outlook", "--paths", "500"])
+    out = capsys.readouterr().out
+    assert (
+        "replay FTX collapse (2022-11-08 00:00 UTC, 10 1h bars): minimum uniMMR 0.787 at "
+        "2022-11-08 04:00 UTC; liquidation (uniMMR <= 1.05) from 2022-11-08 04:00 UTC"
+    ) in out
+    assert "replay Black Thursday (2020-03-12 00:00 UTC): not replayed: " in out

@@ -32,10 +32,19 @@ def horizon(
         stderr=math.sqrt(p * (1 - p) / n_paths),
         p_warning_stderr=math.sqrt(pw * (1 - pw) / n_paths),
         fan=tuple(
-            FanPoint(t, 3.0 - 0.05 * t, 3.0 - 0.02 * t, 3.0, 3.0 + 0.02 * t, 3.0 + 0.05 * t)
+            FanPoint(
+                t,
+                3.0 - 0.05 * t,
+                3.0 - 0.02 * t,
+                3.0,
+                3.0 + 0.02 * t,
+                3.0 + 0.05 * t,
+                0.004 * t,
+                0.006 * t,
+            )
             for t in (0.0, 0.25 * h, 0.5 * h, 0.75 * h, h)
         ),
-        drivers=(Driver("BTC", 0.7, -9.5), Driver("ETH", 0.3, -12.0)),
+        drivers=(Driver("BTC", 0.7, -9.5, 0.04), Driver("ETH", 0.3, -12.0, 0.03)),
     )
 
 

@@ -28,6 +28,7 @@ from app.web.pages.outlook_tables import driver_items, horizon_rows, replay_rows
 from app.web.pages.outlook_words import (
     DEFAULT_STALE_AFTER_S,
     age_words,
+    fan_stderr_words,
     horizon_words,
     method_words,
     odds_words,
@@ -73,28 +74,22 @@ def layout() -> html.Div:
         chart("outlook-fan", "42vh"),
         html.Div("", id="outlook-fan-basis", className="outlook-basis"),
     )
-    table = panel(
+    table = _table_panel(
         "By horizon",
         "Per horizon: the chance of touching the liquidation level at any time before it, the "
         "same with correlations broken, the chance of touching the warning level, the lowest "
         "uniMMR reached on the worst 5 % and 1 % of paths, and the mean equity change over "
         "the worst 5 % (expected shortfall).",
-        html.Div(
-            html.Table([], id="outlook-horizons", className="outlook-table"),
-            className="table-scroll",
-        ),
-        html.Div("", id="outlook-table-basis", className="outlook-basis"),
+        "outlook-horizons",
+        "outlook-table-basis",
     )
-    replays = panel(
+    replays = _table_panel(
         "Replays: today's book through past crashes",
         "Today's positions revalued through each named episode's real prices (Binance's "
         "cached klines: minute bars when cached, else hourly): the lowest uniMMR reached and "
         "when liquidation would have started. Real paths: no Monte-Carlo error.",
-        html.Div(
-            html.Table([], id="outlook-replays", className="outlook-table"),
-            className="table-scroll",
-        ),
-        html.Div("", id="outlook-replay-basis", className="outlook-basis"),
+        "outlook-replays",
+        "outlook-replay-basis",
     )
     drivers = panel(
         "What drives the tail",
@@ -177,7 +172,7 @@ def content(found: StoredOutlook | None, account: str, pref: Any) -> dict[str, A
         "fan_basis": (
             f"Quantiles across {paths} over {top.horizon_h:g} h; the liquidation chance "
             f"at {top.horizon_h:g} h has a Monte-Carlo s.e. of {100 * top.stderr:.2f} points; "
-            f"data: {outlook.data_words}; {when}"
+            f"{fan_stderr_words(top.fan)}; data: {outlook.data_words}; {when}"
         ),
         "horizons": horizon_rows(outlook),
         "table_basis": (
@@ -193,9 +188,21 @@ def content(found: StoredOutlook | None, account: str, pref: Any) -> dict[str, A
         ),
         "drivers": driver_items(top),
         "drivers_basis": (
-            f"Worst 5 % of {paths} at {top.horizon_h:g} h; data: {outlook.data_words}; {when}"
+            f"Worst 5 % of {paths} at {top.horizon_h:g} h; ± is one Monte-Carlo standard "
+            f"error; data: {outlook.data_words}; {when}"
         ),
     }
+
+
+def _table_panel(title: str, help_text: str, table_id: str, basis_id: str) -> html.Section:
+    """A panel holding one of the view's tables (filled by the callback) and the line saying
+    what its figures rest on."""
+    return panel(
+        title,
+        help_text,
+        html.Div(html.Table([], id=table_id, className="outlook-table"), className="table-scroll"),
+        html.Div("", id=basis_id, className="outlook-basis"),
+    )
 
 
 def register(app: dash.Dash, ctx: WebContext) -> None:

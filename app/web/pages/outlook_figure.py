@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from app.web.components import COLORS, base_layout, uni_mmr_axis
+from app.web.components import COLORS, base_layout, uni_mmr_axis, words_annotation
 from app.web.ladder import lv
 from risk.outlook_result import FanPoint, HorizonOutlook, Outlook
 
@@ -36,17 +36,7 @@ def _words_figure(text: str, revision: str, colour: str) -> dict[str, Any]:
         "data": [],
         "layout": base_layout(
             revision,
-            annotations=[
-                {
-                    "xref": "paper",
-                    "yref": "paper",
-                    "x": 0.5,
-                    "y": 0.5,
-                    "text": text,
-                    "showarrow": False,
-                    "font": {"color": colour, "size": 30},
-                }
-            ],
+            annotations=[words_annotation(text, colour, 30)],
             xaxis={"visible": False},
             yaxis={"visible": False},
         ),

@@ -10,7 +10,7 @@ import math
 from dash import html
 
 from app.web.format import UNKNOWN_TEXT, fmt_signed_usd, fmt_uni_mmr
-from app.web.pages.outlook_words import odds_words, pct_words
+from app.web.pages.outlook_words import odds_words, pct_words, share_words
 from app.web.times import TimePref, datetime_text
 from risk.outlook_result import HorizonOutlook, Outlook, ReplayResult
 
@@ -104,7 +104,7 @@ def driver_items(h: HorizonOutlook | None) -> list[html.Li]:
         html.Li(
             [
                 html.Span(d.asset, className="driver-asset"),
-                html.Span(f"{100 * d.share:.0f} % of the tail's loss", className="driver-share"),
+                html.Span(share_words(d), className="driver-share"),
                 html.Span(
                     f"mean move {d.mean_move_pct:+.1f} %".replace("-", "−"),
                     className="driver-move",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from app.web.format import UNKNOWN_TEXT, fmt_age
-from risk.outlook_result import Outlook
+from risk.outlook_result import Driver, FanPoint, Outlook
 
 DEFAULT_STALE_AFTER_S = 300.0  # an outlook older than this is shown STALE ([outlook] stale_after_s)
 
@@ -52,6 +52,25 @@ def pct_words(p: float, stderr: float) -> str:
     err = stderr if math.isfinite(stderr) else math.nan
     err_text = UNKNOWN_TEXT if math.isnan(err) else f"{100 * err:.{decimals + 1}f} %"
     return f"{100 * p:.{decimals}f} % ± {err_text} (1 s.e.)"
+
+
+def fan_stderr_words(fan: tuple[FanPoint, ...]) -> str:
+    """The band edges' largest Monte-Carlo standard error, in uniMMR: "the 5 % and 95 % edges
+    have a Monte-Carlo s.e. of at most 0.012"; unknown when none was computed."""
+    errs = [e for p in fan for e in (p.q05_stderr, p.q95_stderr) if not math.isnan(e)]
+    if not errs:
+        return f"the band edges' Monte-Carlo s.e. is {UNKNOWN_TEXT}"
+    worst = max(errs)
+    if math.isinf(worst):
+        return "a band edge's Monte-Carlo s.e. is unbounded (paths with no maintenance margin)"
+    return f"the 5 % and 95 % edges have a Monte-Carlo s.e. of at most {worst:.3f} (uniMMR)"
+
+
+def share_words(driver: Driver) -> str:
+    """The driver's share and its error: 62 % ± 4 % of the tail's loss (one s.e.)."""
+    err = driver.share_stderr
+    spread = f" ± {UNKNOWN_TEXT}" if not math.isfinite(err) else f" ± {100 * err:.0f} %"
+    return f"{100 * driver.share:.0f} %{spread} of the tail's loss"
 
 
 def horizon_words(hours: float) -> str:

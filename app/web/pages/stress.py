@@ -25,6 +25,7 @@ from app.web.components import (
     threshold_traces,
     uni_mmr_axis,
     view,
+    words_annotation,
 )
 from app.web.context import WebContext
 from app.web.figures import calibration_words, unknown_reasons
@@ -45,15 +46,7 @@ def unknown_figure(rules: RiskRules, revision: str) -> dict[str, Any]:
         "layout": base_layout(
             revision,
             annotations=[
-                {
-                    "xref": "paper",
-                    "yref": "paper",
-                    "x": 0.5,
-                    "y": 0.5,
-                    "text": "⊘ UNKNOWN — stress figures unavailable",
-                    "showarrow": False,
-                    "font": {"color": COLORS["unknown"], "size": 34},
-                }
+                words_annotation("⊘ UNKNOWN — stress figures unavailable", COLORS["unknown"], 34)
             ],
             xaxis={"ticksuffix": " %", "range": [-61, 61], "gridcolor": COLORS["grid"]},
             yaxis=uni_mmr_axis(range=[math.log10(Y_FLOOR), math.log10(10.0)]),
@@ -78,18 +71,8 @@ def stress_figure(detail: RiskReport, rules: RiskRules, revision: str) -> dict[s
     shock = detail.liquidation_shock
     if detail.status in IN_LIQUIDATION:
         # Past the level there is no move to liquidation: the words say how far past it.
-        notes.append(
-            {
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.98,
-                "text": f" {past_level_words(detail.uni_mmr, rules)} ",
-                "showarrow": False,
-                "font": {"color": COLORS["danger"], "size": 18},
-                "bgcolor": COLORS["panel"],
-            }
-        )
+        words = f" {past_level_words(detail.uni_mmr, rules)} "
+        notes.append(words_annotation(words, COLORS["danger"], 18, y=0.98, bgcolor=COLORS["panel"]))
     for pct, anchor in ((shock.down_pct, "right"), (shock.up_pct, "left")):
         if detail.status in IN_LIQUIDATION or pct is None or not -60 <= pct <= 60:
             continue

@@ -12,8 +12,15 @@ import pytest
 from app.store.outlooks import StoredOutlook
 from app.web.pages.outlook import content
 from app.web.pages.outlook_figure import fan_figure
-from app.web.pages.outlook_words import age_words, odds_words, pct_words
+from app.web.pages.outlook_words import (
+    age_words,
+    fan_stderr_words,
+    odds_words,
+    pct_words,
+    share_words,
+)
 from app.web.pages.overview_outlook import words
+from risk.outlook_result import Driver, FanPoint
 from tests.support.outlooks import outlook
 
 T0 = 1_767_225_600_000
@@ -82,6 +89,11 @@ def test_the_view_says_each_horizon_and_the_correlation_break_beside_it() -> Non
     assert replays[1][3] == "0.97" and replays[1][4].startswith("at 2025-10-10 ")
     assert "computed at 00:00:00 UTC" in got["table_basis"]
     assert "10,000 paths" in got["fan_basis"] and "0.16 points" in got["fan_basis"]
+    # The fan's edges: s.e. 0.004 t and 0.006 t at t up to 24 h -> at most 0.144 (uniMMR).
+    assert "s.e. of at most 0.144 (uniMMR)" in got["fan_basis"]
+    drivers = [_text(li) for li in got["drivers"]]
+    assert drivers[0].startswith("BTC 70 % ± 4 % of the tail's loss")
+    assert "one Monte-Carlo standard error" in got["drivers_basis"]
     assert "1 h klines 2026-06-03 to 2026-11-30" in got["method"]
 
 
@@ -119,3 +131,9 @@ def test_overview_line_says_the_longest_horizon_and_its_age() -> None:
         "outlook unknown: account figures unknown"
     )
     assert words(None, T0)[0] == "no outlook yet"
+
+
+def test_errors_never_computed_are_said_unknown() -> None:
+    fan = (FanPoint(0.0, 3, 3, 3, 3, 3), FanPoint(1.0, 2, 2.5, 3, 3.5, 4))
+    assert fan_stderr_words(fan) == "the band edges' Monte-Carlo s.e. is unknown"
+    assert share_words(Driver("BTC", 0.5, -3.0)) == "50 % ± unknown of the tail's loss"
