@@ -10,9 +10,9 @@ monitored step (one set of paths serves every horizon: a horizon reads the steps
 - Fan: uniMMR quantiles across paths at each step; the 5 % and 95 % edges with their standard
   errors (as the quantiles above).
 - Drivers: a linear attribution of the tail paths' loss to assets (their USD delta times
-  their move), the assets with the largest share first; a share's standard error is the sd of
-  the asset's per-path loss over the tail / sqrt(tail size), over the tail's total loss (first
-  order). Pure numpy, no I/O.
+  their move), the assets with the largest share first; a share is a ratio of two means over
+  the tail paths (the asset's loss over all the named assets' loss), its standard error by the
+  delta method (a lone driver's 100 % has none). Pure numpy, no I/O.
 """
 
 from __future__ import annotations
@@ -56,6 +56,15 @@ def _edge_stderr(ordered: FloatArray, q: float) -> FloatArray:
     return out
 
 
+def _ratio_stderr(x: FloatArray, t: FloatArray, ratio: float, mean_t: float) -> float:
+    """Standard error of mean(x) / mean(t) over the same paths (the delta method: the sd of
+    x - ratio t / sqrt(n), over mean(t)); 0 for an asset that is the whole total."""
+    n = len(x)
+    if n < 2:
+        return math.nan
+    return float((x - ratio * t).std(ddof=1) / math.sqrt(n) / mean_t)
+
+
 def horizon_figures(
     horizon_h: float,
     t_h: FloatArray,
@@ -96,18 +105,24 @@ def horizon_figures(
     for t, q, e05, e95 in zip(t_h[upto].tolist(), levels.T.tolist(), se05, se95, strict=True):
         f05, f25, f50, f75, f95 = q  # the five QUANTILES at this step
         fan.append(FanPoint(float(t), f05, f25, f50, f75, f95, float(e05), float(e95)))
-    per_path = moves[worst] * exposure_usd  # (tail, A)
-    contribution = per_path.mean(axis=0)
-    loss = np.maximum(-contribution, 0.0)
-    spread = per_path.std(axis=0, ddof=1) / math.sqrt(k) if k > 1 else np.full(len(loss), np.nan)
+    lost = -(moves[worst] * exposure_usd)  # (tail, A): each path's loss per asset, USD
+    loss = np.maximum(lost.mean(axis=0), 0.0)
     drivers: list[Driver] = []
     if loss.sum() > 0:
         total = float(loss.sum())
+        counted = loss > 0
+        per_path_total = lost[:, counted].sum(axis=1)  # (tail,): its mean is ``total``
         for a in np.argsort(-loss, kind="stable")[:TOP_DRIVERS]:
             if loss[a] > 0:
+                share = float(loss[a] / total)
                 move = float(100.0 * moves[worst, a].mean())
                 drivers.append(
-                    Driver(assets[a], float(loss[a] / total), move, float(spread[a] / total))
+                    Driver(
+                        assets[a],
+                        share,
+                        move,
+                        _ratio_stderr(lost[:, a], per_path_total, share, total),
+                    )
                 )
     return HorizonOutlook(
         horizon_h=horizon_h,

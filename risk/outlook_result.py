@@ -41,8 +41,8 @@ class Driver:
     asset: str
     share: float  # 0..1 of the tail's loss
     mean_move_pct: float  # its mean move across the tail paths, in %
-    # Monte-Carlo standard error of ``share``: the sd of the asset's per-path loss over the tail
-    # paths / sqrt(tail size), over the tail's total loss (first order: the total held fixed).
+    # Monte-Carlo standard error of ``share`` (a ratio of means over the tail paths: the delta
+    # method, ``risk.outlook_figures``); NaN in outlooks stored before it was computed.
     share_stderr: float = math.nan
 
 

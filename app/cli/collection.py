@@ -18,7 +18,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from binance.client import Client
 
 from app.alerts.notify import Notifier
 from app.alerts.watch import TICK_S as ALERT_TICK_S
@@ -35,7 +34,7 @@ from app.config import Settings
 from app.store.leases import Member
 from app.store.retention import Pruned
 from app.store.store import Store
-from connectors.binance.client import ENDPOINTS, SLOW_PATHS
+from connectors.binance.client import ENDPOINTS, SLOW_PATHS, Client
 from connectors.binance.keycheck import OVERRIDE_FLAG
 from connectors.binance.limits import CARRY_SLOTS, plan_polls
 

@@ -7,11 +7,9 @@ import argparse
 import contextlib
 import threading
 
-from binance.client import Client
-
 from app.config import Settings, account_keys, load_settings
 from app.store.store import Store
-from connectors.binance.client import make_client
+from connectors.binance.client import Client, make_client
 
 
 class CliError(Exception):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from binance.client import Client
-
 from app.cli.common import CliError, command_settings, one_client
 from app.cli.risk_outlook import describe_outlook, outlook_body, risk_outlook
 from app.collector.feed import classify
@@ -22,6 +20,7 @@ from connectors.binance.capture import (
     write_klines,
 )
 from connectors.binance.client import (
+    Client,
     RetryPolicy,
     call,
     fetch_payloads,

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import SchedulerNotRunningError
-from binance.client import Client
 
 from app.alerts.watch import AlertWatch
 from app.clock import now_ms
@@ -29,6 +28,7 @@ from app.episodes import load_episodes
 from app.store.klines import KlineCache, KlinePolicy
 from app.store.outlooks import OutlookStore
 from app.store.store import Store
+from connectors.binance.client import Client
 from connectors.binance.klines import KlineFetcher, like
 from risk.market_history import KlineKey, KlineSeries
 from risk.outlook import OutlookSettings

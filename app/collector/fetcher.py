@@ -51,6 +51,7 @@ class Fetcher:
         allow_unsafe_key: bool = False,
     ) -> None:
         self.client = client
+        client.use_clock(now_ms)  # it signs on the collector's clock (a test's manual one too)
         self.account = account
         self.gate = gate
         self.policy = policy
@@ -186,12 +187,10 @@ class Fetcher:
         return last < settled + after <= now
 
     def sync_clock(self) -> None:
-        wall_before, ours_before = time.time(), self._now_ms()
+        wall_before = time.time()
         sync_clock(self.client, self.policy)
-        wall_after, ours_after = time.time(), self._now_ms()
-        offset = getattr(self.client, "timestamp_offset", 0)
-        wall_minus_ours = (wall_before + wall_after) * 500 - (ours_before + ours_after) / 2
-        self._offset_ms = (offset if isinstance(offset, int) else 0) + round(wall_minus_ours)
+        wall_after = time.time()
+        self._offset_ms = round(self.client.exchange_minus_clock_ms)
         self._uncertainty_ms = math.ceil((wall_after - wall_before) * 500) + 1
         self.clock_synced = True
 

@@ -12,9 +12,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import requests
-from binance.client import Client as Client  # the type callers hold; they import it from here
+from binance.client import Client as BinanceClient
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from tenacity import (
     Retrying,
@@ -57,6 +58,50 @@ from risk.liabilities import FUNDING_LOOKBACK_MS, INTEREST_LOOKBACK_MS
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 10.0
+T = TypeVar("T")
+
+
+def _wall_ms() -> float:
+    return time.time() * 1000
+
+
+class Client(BinanceClient):  # type: ignore[misc]  # python-binance has no type hints
+    """python-binance's ``Client`` (the type callers hold), signing with a clock its owner may
+    choose.
+
+    python-binance stamps each signed request ``time.time() * 1000 + timestamp_offset`` and
+    ``sync_clock`` sets that offset as the exchange's time minus the wall clock. A collector
+    runs on a clock of its own (``use_clock``: the wall clock in production, a test's manual
+    clock): the offset is kept as the exchange's time minus *that* clock and turned into
+    python-binance's terms each time it is read, so the stamp is that clock plus the offset.
+    On the wall clock it is python-binance's own stamp; on a manual clock a request sent
+    seconds of wall time after the sync (a busy machine) is no longer stamped those seconds
+    ahead of the exchange's frozen clock (-1021 from the simulator)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._clock_ms: Callable[[], float] = _wall_ms
+        self._exchange_minus_clock_ms = 0.0
+        super().__init__(*args, **kwargs)
+
+    @property
+    def timestamp_offset(self) -> float:
+        """The exchange's time minus the wall clock, now (python-binance's terms)."""
+        return self._clock_ms() + self._exchange_minus_clock_ms - _wall_ms()
+
+    @timestamp_offset.setter
+    def timestamp_offset(self, exchange_minus_wall_ms: float) -> None:
+        self._exchange_minus_clock_ms = exchange_minus_wall_ms + _wall_ms() - self._clock_ms()
+
+    @property
+    def exchange_minus_clock_ms(self) -> float:
+        """The exchange's time minus the signing clock (``use_clock``), as last measured."""
+        return self._exchange_minus_clock_ms
+
+    def use_clock(self, clock_ms: Callable[[], float]) -> None:
+        """Sign with ``clock_ms`` from now on (the exchange's offset as measured so far kept)."""
+        offset = self.timestamp_offset
+        self._clock_ms = clock_ms
+        self.timestamp_offset = offset
 
 
 def make_client(
@@ -289,9 +334,7 @@ class RetryPolicy:
         )
 
 
-def call(
-    client: Client, path: str, read: Callable[[Client], object], policy: RetryPolicy
-) -> object:
+def call(client: Client, path: str, read: Callable[[Client], T], policy: RetryPolicy) -> T:
     """One endpoint, with retries; the final failure raises a typed ``ExchangeError`` naming
     the path (``__cause__``: python-binance's or requests' exception)."""
     try:

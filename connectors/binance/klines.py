@@ -37,9 +37,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from binance.client import Client
-
-from connectors.binance.client import RetryPolicy, call, exchange_now_ms, make_client
+from connectors.binance.client import Client, RetryPolicy, call, exchange_now_ms, make_client
 from connectors.binance.errors import BadPayload, ExchangeError
 from connectors.binance.limits import LIMITS_PER_MINUTE, USED_WEIGHT_HEADER, family
 from connectors.binance.parse import snapshot_from_payloads

@@ -13,7 +13,6 @@ import re
 
 import pytest
 import requests
-from binance.client import Client
 from playwright.sync_api import Page, expect
 
 from app.alerts.rules import AlertRules
@@ -21,6 +20,7 @@ from app.alerts.watch import AlertWatch
 from app.collector.account_push import open_user_stream
 from app.collector.collector import Collector
 from app.store.store import Store
+from connectors.binance.client import Client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import SimulatorServer
 from risk.account_events import OrderUpdate, RiskLevelChange

@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from binance.client import Client
 from playwright.sync_api import Page, expect
 
 from app.collector.collector import Collector
@@ -17,6 +16,7 @@ from app.store.store import LOCKED_BY_OTHER, Store
 from app.web.app import create_app
 from app.web.format import fmt_uni_mmr
 from app.web.view import NO_NEW_DATA
+from connectors.binance.client import Client
 from connectors.simulator.clock import ManualClock
 from risk.model import RiskRules
 from tests.support.browser_wait import WAIT_MS

@@ -12,7 +12,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import requests
-from binance.client import Client
 from playwright.sync_api import Browser, Page, expect
 
 from app.collector.collector import Collector
@@ -31,7 +30,7 @@ from app.web.format import (
 )
 from app.web.signin import SignIn
 from app.web.users import Roster, add_user
-from connectors.binance.client import make_client
+from connectors.binance.client import Client, make_client
 from connectors.simulator.clock import ManualClock
 from connectors.simulator.server import Simulator, SimulatorServer
 from risk.model import RiskRules

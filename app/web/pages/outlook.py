@@ -28,6 +28,7 @@ from app.web.pages.outlook_tables import driver_items, horizon_rows, replay_rows
 from app.web.pages.outlook_words import (
     DEFAULT_STALE_AFTER_S,
     age_words,
+    chance_error_words,
     fan_stderr_words,
     horizon_words,
     method_words,
@@ -171,7 +172,7 @@ def content(found: StoredOutlook | None, account: str, pref: Any) -> dict[str, A
         "fan": fan_figure(outlook, f"{VIEW}:{account}"),
         "fan_basis": (
             f"Quantiles across {paths} over {top.horizon_h:g} h; the liquidation chance "
-            f"at {top.horizon_h:g} h has a Monte-Carlo s.e. of {100 * top.stderr:.2f} points; "
+            f"at {top.horizon_h:g} h: {chance_error_words(top.p_liquidation, top.stderr, paths)}; "
             f"{fan_stderr_words(top.fan)}; data: {outlook.data_words}; {when}"
         ),
         "horizons": horizon_rows(outlook),

@@ -54,6 +54,18 @@ def pct_words(p: float, stderr: float) -> str:
     return f"{100 * p:.{decimals}f} % ± {err_text} (1 s.e.)"
 
 
+def chance_error_words(p: float, stderr: float, paths: str) -> str:
+    """How sure a chance is, for the basis lines: "a Monte-Carlo s.e. of 0.16 points"; at 0 or 1
+    the binomial error says nothing, so the words say what the paths did instead."""
+    if not math.isfinite(p) or not math.isfinite(stderr):
+        return f"its Monte-Carlo s.e. is {UNKNOWN_TEXT}"
+    if p == 0:
+        return f"none of the {paths} touched the level"
+    if p >= 1:
+        return f"all of the {paths} touched the level"
+    return f"a Monte-Carlo s.e. of {100 * stderr:.2f} points"
+
+
 def fan_stderr_words(fan: tuple[FanPoint, ...]) -> str:
     """The band edges' largest Monte-Carlo standard error, in uniMMR: "the 5 % and 95 % edges
     have a Monte-Carlo s.e. of at most 0.012"; unknown when none was computed."""
@@ -69,7 +81,10 @@ def fan_stderr_words(fan: tuple[FanPoint, ...]) -> str:
 def share_words(driver: Driver) -> str:
     """The driver's share and its error: 62 % ± 4 % of the tail's loss (one s.e.)."""
     err = driver.share_stderr
-    spread = f" ± {UNKNOWN_TEXT}" if not math.isfinite(err) else f" ± {100 * err:.0f} %"
+    if not math.isfinite(err):
+        spread = f" ± {UNKNOWN_TEXT}"
+    else:  # a lone driver is the whole loss: no error to state
+        spread = "" if err == 0 else f" ± {100 * err:.0f} %"
     return f"{100 * driver.share:.0f} %{spread} of the tail's loss"
 
 

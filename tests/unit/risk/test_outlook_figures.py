@@ -62,13 +62,34 @@ def test_drivers_share_the_tail_loss_with_an_error() -> None:
     # Tail: ceil(0.05 * 40) = 2 paths (0, 1). Per-path USD loss = move x exposure:
     #   BTC: -0.10 x 1000 = -100, -0.04 x 1000 = -40 -> mean -70
     #   ETH: -0.02 x 500 = -10,   -0.06 x 500 = -30  -> mean -20; total loss 90.
-    # s.e. of a mean of two: sd (ddof 1) / sqrt(2): BTC sqrt(2 x 30^2) / sqrt(2) = 30 -> 30/90;
-    # ETH sqrt(2 x 10^2) / sqrt(2) = 10 -> 10/90.
+    # A share is mean(x) / mean(t) over the two tail paths, t = BTC + ETH loss: 110 and 70
+    # (mean 90). Delta method: sd (ddof 1) of x - share t, / sqrt(2), / 90. BTC, share 7/9:
+    # 100 - 770/9 = 130/9 and 40 - 490/9 = -130/9: sd = sqrt(2) 130/9, so s.e. = 130/810 = 13/81.
+    # ETH (2/9) has the mirror residuals: the same 13/81 (the two shares sum to 1).
     assert [d.asset for d in drivers] == ["BTC", "ETH"]
     btc, eth = drivers
-    assert btc.share == pytest.approx(70 / 90) and btc.share_stderr == pytest.approx(30 / 90)
-    assert eth.share == pytest.approx(20 / 90) and eth.share_stderr == pytest.approx(10 / 90)
+    assert btc.share == pytest.approx(70 / 90) and btc.share_stderr == pytest.approx(13 / 81)
+    assert eth.share == pytest.approx(20 / 90) and eth.share_stderr == pytest.approx(13 / 81)
     assert btc.mean_move_pct == pytest.approx(-7.0) and eth.mean_move_pct == pytest.approx(-4.0)
+
+
+def test_a_lone_driver_is_the_whole_loss_with_no_error() -> None:
+    moves = np.zeros((N, 1))
+    moves[0], moves[1] = -0.10, -0.04
+    h = horizon_figures(
+        1.0,
+        np.array([1.0]),
+        np.full((N, 1), 3.0),
+        np.where(np.arange(N) < 2, -100.0, 10.0),
+        3.0,
+        1.05,
+        2.0,
+        moves,
+        np.array([1000.0]),
+        ("BTC",),
+    )
+    (btc,) = h.drivers
+    assert btc.share == 1.0 and btc.share_stderr == 0.0  # not "100 % ± 3 %"
 
 
 def test_outlooks_stored_before_the_errors_read_back_as_unknown_errors() -> None:

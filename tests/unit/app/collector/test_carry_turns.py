@@ -11,7 +11,7 @@ import pytest
 import app.collector.fetcher as fetcher_module
 from app.collector.fetcher import Fetcher
 from app.collector.gate import IpGate
-from connectors.binance.client import Fetched, RetryPolicy
+from connectors.binance.client import Fetched, RetryPolicy, make_client
 from connectors.binance.limits import CARRY_PATHS
 
 MIN = 60_000
@@ -46,7 +46,8 @@ def carry_read(reads: list[frozenset[str]]) -> bool:
 
 
 def make(slot: int, clock: Clock) -> Fetcher:
-    f = Fetcher(None, f"acct-{slot}", IpGate(), RetryPolicy(), clock)
+    client = make_client("key", "secret", "http://127.0.0.1:9")  # never asked: reads are faked
+    f = Fetcher(client, f"acct-{slot}", IpGate(), RetryPolicy(), clock)
     f.carry_slot = slot
     f.clock_synced = f.key_checked = True
     return f

@@ -14,6 +14,7 @@ from app.web.pages.outlook import content
 from app.web.pages.outlook_figure import fan_figure
 from app.web.pages.outlook_words import (
     age_words,
+    chance_error_words,
     fan_stderr_words,
     odds_words,
     pct_words,
@@ -137,3 +138,12 @@ def test_errors_never_computed_are_said_unknown() -> None:
     fan = (FanPoint(0.0, 3, 3, 3, 3, 3), FanPoint(1.0, 2, 2.5, 3, 3.5, 4))
     assert fan_stderr_words(fan) == "the band edges' Monte-Carlo s.e. is unknown"
     assert share_words(Driver("BTC", 0.5, -3.0)) == "50 % ± unknown of the tail's loss"
+    assert share_words(Driver("BTC", 1.0, -3.0, 0.0)) == "100 % of the tail's loss"
+
+
+def test_a_chance_of_nought_has_no_error_in_points() -> None:
+    assert (
+        chance_error_words(0.0, 0.0, "10,000 paths") == "none of the 10,000 paths touched the level"
+    )
+    assert chance_error_words(1.0, 0.0, "500 paths") == "all of the 500 paths touched the level"
+    assert chance_error_words(0.025, 0.00156, "10,000 paths") == "a Monte-Carlo s.e. of 0.16 points"
