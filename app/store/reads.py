@@ -278,11 +278,5 @@ class StoreReads(StoreCore):
 
     def latest_report_id(self, account: str) -> int | None:
         """The id of the account's newest report: what a viewer polls to know it must redraw."""
-        with Session(self.engine) as s:
-            found = s.scalar(
-                select(ReportRow.id)
-                .where(ReportRow.account == account)
-                .order_by(ReportRow.data_time_ms.desc(), ReportRow.id.desc())
-                .limit(1)
-            )
-            return None if found is None else int(found)
+        newest = self.latest_report_status(account)
+        return None if newest is None else newest[0]

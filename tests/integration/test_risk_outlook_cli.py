@@ -128,13 +128,19 @@ def add_episode_bars(directory: Path) -> None:
     path.write_text(json.dumps(bars + recent))
 
 
-def test_episodes_are_replayed_and_kept_out_of_the_models_sample(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def with_episode(tmp_path: Path) -> Path:
+    """The capture, its recent klines and the FTX window's bars."""
     write_capture(tmp_path / "cap", CAPTURE)
     write_klines(tmp_path / "cap")
     add_episode_bars(tmp_path / "cap")
-    code, body = run(capsys, str(tmp_path / "cap"), "--paths", "1000", "--seed", "3")
+    return tmp_path / "cap"
+
+
+def test_episodes_are_replayed_and_kept_out_of_the_models_sample(
+    with_episode: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, body = run(capsys, str(with_episode), "--paths", "1000", "--seed", "3")
     assert code == 0, body["outlook_unknown"]
     # The model's sample is the 400 recent bars only: a year of forward-filled gap between
     # the episode and them would have been zero returns, a thinner tail than the market's.
@@ -155,12 +161,9 @@ def test_episodes_are_replayed_and_kept_out_of_the_models_sample(
 
 
 def test_the_text_report_lists_the_replays(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    with_episode: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_capture(tmp_path / "cap", CAPTURE)
-    write_klines(tmp_path / "cap")
-    add_episode_bars(tmp_path / "cap")
-    main(["risk", str(tmp_path / "cap"), "--outlook", "--paths", "500"])
+    main(["risk", str(with_episode), "--outlook", "--paths", "500"])
     out = capsys.readouterr().out
     assert (
         "replay FTX collapse (2022-11-08 00:00 UTC, 10 1h bars): minimum uniMMR 0.787 at "
