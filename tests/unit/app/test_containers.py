@@ -370,7 +370,13 @@ def test_store_health_check_is_healthy_only_with_fresh_data(
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PMDESK_STORE__URL": url, "PMDESK_EXCHANGE__ACCOUNT": "sim-basis"},
+        env={
+            **os.environ,
+            "PMDESK_STORE__URL": url,
+            "PMDESK_EXCHANGE__ACCOUNT": "sim-basis",
+            # Fresh within a generous window: a loaded machine takes seconds to start Python.
+            "PMDESK_WEB__STALE_AFTER_S": "600",
+        },
         cwd=ROOT,
         check=False,
     )
