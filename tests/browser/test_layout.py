@@ -1,5 +1,5 @@
 """The desk screen tells the truth at a glance, on every screen: five simulated accounts
-(directional, borrower, basis, coinm_hedger, near_liquidation), one poll each, one alert open,
+(directional, borrower, basis, coinm_hedger, near_liquidation), one poll each, alerts open,
 served once for the whole module.
 
 - At 1920×1080 and 1366×768 no visible text on any view is cut — wider than its box, cut off by
@@ -76,7 +76,7 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """Five accounts, one poll each, one alert open; the dashboard served once."""
+    """Five accounts, one poll each, two alerts open on each of two; the dashboard served once."""
     clock = ManualClock(START_MS)
     sim = Simulator(accounts={f"sim-{p}": p for p in PRESETS}, clock=clock)
     server = SimulatorServer(sim).start()
@@ -90,16 +90,45 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             c = Collector(store, client, RiskRules(), a.name, clock.now_ms, policy=policy)
             assert c.run_once().report_id is not None
             collectors[a.name] = c
-        store.alerts.open(
-            "sim-directional",
-            "liquidation_move",
-            "critical",
-            "liquidation within a 15 % move",
-            "a 1.5 % fall of every coin liquidates the account",
-            "cut size or hedge the losing side, or add stablecoin",
-            None,
-            clock.now_ms(),
-        )
+        # The strip as a bad day draws it (stop 27: the demo's lines were fuller than one plain
+        # alert, and their advice was cut off at 1366 and 1920): two accounts' lines, each with
+        # its value, a long action, an age, "+1 more" and Acknowledge.
+        for account, key, severity, title, message, action in (
+            (
+                "sim-directional",
+                "liquidation_move",
+                "critical",
+                "liquidation within a 15 % move",
+                "liquidation ↓ −1.63 % ↑ never",
+                "to be 15 % from liquidation: add 91,022 USDT",
+            ),
+            (
+                "sim-directional",
+                "uni_mmr",
+                "warn",
+                "uniMMR below 2",
+                "uniMMR 1.85",
+                "to reach uniMMR 2.0 and be 15 % from liquidation: add 141,609 USDT",
+            ),
+            (
+                "sim-near_liquidation",
+                "uni_mmr",
+                "critical",
+                "uniMMR below 1.6",
+                "uniMMR 1.00",
+                "to reach uniMMR 2.0 and be 15 % from liquidation: add 141,609 USDT",
+            ),
+            (
+                "sim-near_liquidation",
+                "liquidation_move",
+                "critical",
+                "liquidation within a 15 % move",
+                "liquidation ↓ −0.07 % ↑ never",
+                "to be 15 % from liquidation: add 141,609 USDT",
+            ),
+        ):
+            since = clock.now_ms() - 35 * 60_000  # "for 35 min": as wide as an age gets
+            store.alerts.open(account, key, severity, title, message, action, None, since)
         # The Outlook view's figures (issue 20): a stored outlook for its account.
         OutlookStore(store.engine).write(VIEWS["outlook"], hand_made_outlook(clock.now_ms()))
         app = create_app(store, ACCOUNTS, 3600.0, clock=clock.now_ms)
