@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.wsgi import Server as CherootServer
 from flask import Flask, Response, jsonify
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
@@ -220,6 +221,22 @@ def make_http_server(
     assert isinstance(http, BaseWSGIServer)  # one host → one socket
     http.channel_class = _SecuredChannel
     return http
+
+
+def stop_serving(http: WebServer) -> None:
+    """From another thread: ``http.run()`` returns now and its worker threads end.
+
+    waitress's ``close()`` closes only the listening socket, and its loop runs while any
+    connection is open (a browser's keep-alive ones: for minutes). Here the loop's own thread
+    closes everything in it (through waitress's trigger, the one thread-safe way in), then the
+    task threads are stopped. cheroot's ``stop()`` already does the same."""
+    if isinstance(http, TlsServer):
+        http.close()
+        return
+    server: Any = http  # types-waitress declares neither the loop's map nor its trigger
+    sockets = server._map  # the loop's sockets: listener, trigger, every connection
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
+    http.task_dispatcher.shutdown()
 
 
 def bound_url(http: WebServer) -> str:

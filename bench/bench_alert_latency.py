@@ -38,7 +38,7 @@ from app.cli import _start_collection
 from app.clock import now_ms
 from app.collector.collector import Collector
 from app.config import load_settings
-from app.server import bound_url, make_http_server
+from app.server import bound_url, make_http_server, stop_serving
 from app.store.outlooks import OutlookStore
 from app.store.store import Store
 from app.web.app import create_app
@@ -157,7 +157,7 @@ def run(rounds: int, outlook: bool) -> tuple[list[float], list[float], int]:
             browser.close()
         print()
         latest = OutlookStore(store.engine).latest_id(ACCOUNT)
-        http.close()
+        stop_serving(http)
         stop()
         store.close()
     sim.stop()

@@ -37,7 +37,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from app.cli.collection import start_collection
 from app.config import Settings, load_settings
-from app.server import bound_url, make_http_server
+from app.server import bound_url, make_http_server, stop_serving
 from app.store.store import CycleRecord, Store, Written
 from app.web.app import create_app
 from connectors.binance.client import make_client
@@ -205,7 +205,7 @@ def run_mode(settings: Settings, rounds: int, label: str) -> Rounds:
                 print()
                 browser.close()
         finally:
-            http.close()
+            stop_serving(http)
             stop()
             store.close()
             sim.stop()

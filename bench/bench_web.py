@@ -32,7 +32,7 @@ import requests
 
 from app.clock import now_ms
 from app.collector.collector import Collector
-from app.server import bound_url, make_http_server
+from app.server import bound_url, make_http_server, stop_serving
 from app.store.rollup import HOUR_S, merge
 from app.store.store import Store
 from app.web.app import create_app
@@ -205,7 +205,7 @@ def serve(db_url: str, urls: Any, stop: Any) -> None:
     threading.Thread(target=http.run, name="waitress", daemon=True).start()
     urls.put(bound_url(http))
     stop.wait()
-    http.close()
+    stop_serving(http)
     sim.stop()
     store.close()
 

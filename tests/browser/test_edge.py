@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from waitress.server import BaseWSGIServer, create_server
 
 from app.collector.collector import Collector
-from app.server import add_health_route
+from app.server import add_health_route, stop_serving
 from app.store.store import Store
 from app.web.app import create_app
 from app.web.format import fmt_uni_mmr
@@ -25,7 +25,7 @@ from connectors.simulator.clock import ManualClock
 from tests.support.browser_wait import WAIT_MS
 from tests.support.layout_probes import below_fold, cut_text
 from tests.support.screenshots import screenshot
-from tests.support.served_app import STALE_AFTER_S, served
+from tests.support.served_app import STALE_AFTER_S, STOP_WITHIN_S, served
 
 pytestmark = pytest.mark.browser
 
@@ -134,8 +134,8 @@ def unguarded(app: Any) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{http.getsockname()[1]}/"
     finally:
-        http.close()
-        thread.join(timeout=5)
+        stop_serving(http)
+        thread.join(timeout=STOP_WITHIN_S)
 
 
 def _wait_acked(store: Store, alert_id: int, timeout_s: float = 10.0) -> bool:

@@ -39,6 +39,7 @@ from app.server import (
     check_tls_files,
     is_unencrypted,
     make_http_server,
+    stop_serving,
 )
 from app.store.store import Store
 from app.web.app import create_app
@@ -46,7 +47,7 @@ from app.web.guard import SECURITY_HEADERS
 from app.web.signin import SignIn, SignInPolicy
 from app.web.users import Roster, add_user
 from connectors.simulator.clock import ManualClock
-from tests.support.served_app import STALE_AFTER_S, served
+from tests.support.served_app import STALE_AFTER_S, STOP_WITHIN_S, served
 
 MB = 1_048_576
 BIG = 50 * MB
@@ -232,8 +233,9 @@ def _running(http: Any) -> Iterator[str]:
     try:
         yield bound_url(http)
     finally:
-        http.close()
-        thread.join(timeout=10)
+        stop_serving(http)
+        thread.join(timeout=STOP_WITHIN_S)
+        assert not thread.is_alive()
 
 
 # ---- malformed callback bodies -------------------------------------------------------------------

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 
 import dash
 
-from app.server import bound_url, is_loopback, make_http_server
+from app.server import bound_url, is_loopback, make_http_server, stop_serving
 
 STALE_AFTER_S = 10.0  # the dashboards' stale limit in these tests
+STOP_WITHIN_S = 60.0  # a busy machine's bound: the server stops at once (app.server.stop_serving)
 
 
 @contextmanager
@@ -33,5 +34,6 @@ def served(app: dash.Dash, host: str = "127.0.0.1", authenticated: bool = False)
         port = http.getsockname()[1]
         yield bound_url(http) if host == "127.0.0.1" else f"http://127.0.0.1:{port}/"
     finally:
-        http.close()
-        thread.join(timeout=5)
+        stop_serving(http)
+        thread.join(timeout=STOP_WITHIN_S)
+        assert not thread.is_alive(), f"the server did not stop within {STOP_WITHIN_S} s"
