@@ -342,10 +342,12 @@ def _fonts_used(page: Page) -> dict[str, set[str]]:
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
-    # Only the elements that hold text themselves (a grid's many wrappers hold none).
+    # Only the elements that are drawn and hold text themselves (a grid's many wrappers hold
+    # none; a hidden view is drawn nowhere).
     page.evaluate(
         """() => document.querySelectorAll("#page *").forEach((el) => {
-             if ([...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+             if (el.checkVisibility() &&
+                 [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
                el.setAttribute("data-glyphs", "");
            })"""
     )
@@ -393,6 +395,13 @@ def test_the_bundled_font_is_loaded_and_draws_the_special_glyphs(
         SPECIAL,
     )
     assert set(_fonts_used(page)) == {FONT}
+    # The control: a glyph the bundled font lacks (Cyrillic Zhe; Liberation and DejaVu have it)
+    # is drawn by another font, and said so.
+    page.evaluate(
+        "() => { const s = document.createElement('span'); s.textContent = '\u0416'; "
+        "document.getElementById('page').appendChild(s); }"
+    )
+    assert any(family.endswith("(system)") for family in _fonts_used(page))
     # Each view's own glyphs are checked where every view is drawn anyway, at both desk
     # sizes: test_no_text_is_cut_on_any_view_at_desk_sizes.
 
