@@ -52,8 +52,13 @@
       const size = parseFloat(getComputedStyle(value).fontSize);
       value.style.fontSize = `${Math.floor(size - Math.min(first + 1, 0.15 * size))}px`;
     }
+    // An Outlook that is unknown or stale is a warning, not a figure said elsewhere: it stays.
+    const outlook = hero.querySelector(".overview-outlook");
+    const warns = !!outlook && (outlook.classList.contains("outlook-unknown") ||
+                                outlook.classList.contains("outlook-stale"));
     for (const sel of DROP) {
       if (excess(hero) <= 0.5) return;
+      if (warns && sel.startsWith(".overview-outlook")) continue;
       const line = hero.querySelector(sel);
       if (line) line.classList.add("fit-dropped");
     }

@@ -543,3 +543,31 @@ def test_kiosk_hero_in_liquidation_is_whole(context: BrowserContext, desk: Desk)
     status = page.locator("#status-text").bounding_box()
     assert hero is not None and status is not None
     assert hero["height"] > 2 * status["height"], "the uniMMR is still the largest line"
+
+
+@pytest.mark.parametrize("context", [(1366, 768)], ids=["1366x768"], indirect=True)
+def test_an_unknown_outlook_keeps_its_line_in_a_short_kiosk_hero(
+    context: BrowserContext, desk: Desk
+) -> None:
+    # After the test above (the book past Binance's level). On a laptop-sized kiosk the hero is
+    # short and its Outlook line gives way, but not when it says the Outlook is unknown: that is
+    # a warning, said nowhere else on the kiosk.
+    account = "sim-near_liquidation"
+    desk.clock.advance(2)
+    OutlookStore(desk.store.engine).write(
+        account, hand_made_outlook(desk.clock.now_ms(), unknown="no klines cached for BTCUSDT")
+    )
+    page = context.new_page()
+    page.goto(f"{desk.url}?kiosk=1&account={account}")
+    expect(page.locator("#alert-banner .alert-line")).not_to_have_count(0, timeout=WAIT_MS)
+    line = page.locator("#overview-outlook")
+    expect(line).to_contain_text("outlook unknown", timeout=WAIT_MS)
+    for _ in range(3):  # measured while the kiosk shows this account (it cycles every 15 s)
+        expect(page.locator("#hero")).to_contain_text("IN LIQUIDATION", timeout=WAIT_MS)
+        page.wait_for_function(f"({READY['overview']}) && {SETTLED}", timeout=WAIT_MS)
+        expect(line).to_be_visible()
+        cut = [c for c in lasting_cut(page) if "hero" in c["why"]]
+        if "IN LIQUIDATION" in page.locator("#hero").inner_text():
+            break
+    shot(page, "kiosk-outlook-unknown-1366x768", full=False)
+    assert not cut, _lines(cut)
