@@ -530,12 +530,7 @@ def test_kiosk_hero_in_liquidation_is_whole(context: BrowserContext, desk: Desk)
     expect(page.locator("#page")).to_have_class("page kiosk", timeout=WAIT_MS)
     expect(page.locator("#alert-banner .alert-line")).not_to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#overview-outlook")).to_contain_text("liquidation", timeout=WAIT_MS)
-    for _ in range(3):  # measured while the kiosk shows this account (it cycles every 15 s)
-        expect(page.locator("#hero")).to_contain_text("IN LIQUIDATION", timeout=WAIT_MS)
-        page.wait_for_function(f"({READY['overview']}) && {SETTLED}", timeout=WAIT_MS)
-        cut = lasting_cut(page)
-        if "IN LIQUIDATION" in page.locator("#hero").inner_text():
-            break
+    cut = _kiosk_cut_in_liquidation(page)
     shot(page, "kiosk-liquidation-1920x1080", full=False)
     assert not cut, _lines(cut)
     assert not below_fold(page, ".tile, .acct-tile, #hero, #uni-mmr, #status-text")
@@ -562,12 +557,24 @@ def test_an_unknown_outlook_keeps_its_line_in_a_short_kiosk_hero(
     expect(page.locator("#alert-banner .alert-line")).not_to_have_count(0, timeout=WAIT_MS)
     line = page.locator("#overview-outlook")
     expect(line).to_contain_text("outlook unknown", timeout=WAIT_MS)
-    for _ in range(3):  # measured while the kiosk shows this account (it cycles every 15 s)
-        expect(page.locator("#hero")).to_contain_text("IN LIQUIDATION", timeout=WAIT_MS)
-        page.wait_for_function(f"({READY['overview']}) && {SETTLED}", timeout=WAIT_MS)
-        expect(line).to_be_visible()
-        cut = [c for c in lasting_cut(page) if "hero" in c["why"]]
-        if "IN LIQUIDATION" in page.locator("#hero").inner_text():
-            break
+    shown = _kiosk_cut_in_liquidation(page, lambda: expect(line).to_be_visible())
+    cut = [c for c in shown if "hero" in c["why"]]
     shot(page, "kiosk-outlook-unknown-1366x768", full=False)
     assert not cut, _lines(cut)
+
+
+def _kiosk_cut_in_liquidation(
+    page: Page, also: Callable[[], None] = lambda: None
+) -> list[dict[str, Any]]:
+    """What the cut probe finds on the kiosk while it shows the account in liquidation (it
+    cycles the accounts every 15 s: measured again if it moved on meanwhile); ``also`` is
+    checked on that screen first."""
+    cut: list[dict[str, Any]] = []
+    for _ in range(3):
+        expect(page.locator("#hero")).to_contain_text("IN LIQUIDATION", timeout=WAIT_MS)
+        page.wait_for_function(f"({READY['overview']}) && {SETTLED}", timeout=WAIT_MS)
+        also()
+        cut = lasting_cut(page)
+        if "IN LIQUIDATION" in page.locator("#hero").inner_text():
+            break
+    return cut
